@@ -1,0 +1,54 @@
+/// Where things live in every address space. The kernel owns the low 512 GiB (PML4 slot 0, supervisor only, where it
+/// identity-maps physical memory); user space is everything above, up to the canonical hole.
+public enum AddressLayout {
+    public static let pageSize: UInt64 = 4096
+    public static let pageShift: UInt64 = 12
+
+    /// First user virtual address (PML4 slot 1).
+    public static let userBase: UInt64 = 0x0000_0080_0000_0000
+    /// One past the last user virtual address.
+    public static let userEnd: UInt64 = 0x0000_8000_0000_0000
+
+    /// Where component ELF images are linked.
+    public static let imageBase: UInt64 = 0x0000_0080_0000_0000
+    /// The root task sees all physical memory it was given at `physicalWindow + physical address`.
+    public static let physicalWindow: UInt64 = 0x0000_4000_0000_0000
+    /// The root task's boot information page (`BootFormat.RootBootInfo`).
+    public static let rootBootInfo: UInt64 = 0x0000_7f00_0000_0000
+    /// The root EC's UTCB.
+    public static let rootUTCB: UInt64 = 0x0000_7f00_0000_1000
+    /// The root EC's stack: `rootStackPages` pages ending at `rootStackTop`.
+    public static let rootStackTop: UInt64 = 0x0000_7f00_0010_0000
+    public static let rootStackPages: UInt64 = 16
+
+    public static func isUser(_ address: UInt64) -> Bool { address >= userBase && address < userEnd }
+    public static func isUserRange(_ address: UInt64, length: UInt64) -> Bool {
+        isUser(address) && length <= userEnd - address
+    }
+}
+
+/// Selectors the kernel fills in the root PD's capability space at boot.
+public enum RootSelectors {
+    public static let ownPD: UInt64 = 1
+    public static let ownEC: UInt64 = 2
+    public static let ownSC: UInt64 = 3
+    /// Interrupt semaphores: `interruptBase + irq` for irq in 0..<interruptCount.
+    public static let interruptBase: UInt64 = 64
+    public static let interruptCount: UInt64 = 24
+    /// Event (exception) portals of the root EC are looked up at `rootEventBase + vector`.
+    public static let rootEventBase: UInt64 = 128
+    /// First selector the root task may use freely.
+    public static let firstFree: UInt64 = 256
+}
+
+/// Event numbers: an EC's faults and exits are delivered as calls to the portal at `eventBase + event`.
+public enum Event {
+    // 0..31 are the x86 exception vectors (13 general protection, 14 page fault, ...).
+    public static let pageFault: UInt64 = 14
+    public static let generalProtection: UInt64 = 13
+    /// Delivered when an EC is started, so its handler can set its initial state (optional).
+    public static let startup: UInt64 = 30
+    /// Delivered after `ctrl_ec(recall)`.
+    public static let recall: UInt64 = 31
+    public static let count: UInt64 = 32
+}

@@ -1,0 +1,86 @@
+import KernelABI
+
+/// The narrow interface between the kernel's logic and a machine. Two implementations exist: the bare-metal x86-64
+/// one (Kernel/X86, C/assembly shims underneath) and the simulator's (Sim/). The kernel is generic over it, so
+/// Embedded Swift specialises the whole kernel for one platform and nothing is dispatched at run time.
+///
+/// The kernel is a loop: pick the current EC, `enterUser` it, handle the `Exit` that comes back. Both platforms run
+/// the kernel with interrupts disabled; an interrupt that arrives while user code runs ends `enterUser`.
+public protocol Platform: AnyObject {
+    // MARK: physical memory (page tables, UTCBs, loading): addresses are physical, accesses are 8-byte aligned.
+    func readPhysical(_ address: UInt64) -> UInt64
+    func writePhysical(_ address: UInt64, _ value: UInt64)
+    func zeroPage(_ address: UInt64)
+    func copyPage(from source: UInt64, to destination: UInt64)
+
+    // MARK: address spaces
+    /// Makes the page table rooted at `root` (a PML4's physical address) the current one.
+    func activateAddressSpace(root: UInt64)
+    /// Drops stale translations for one page of the address space rooted at `root` (or all pages when `page` is nil).
+    func flushTranslations(root: UInt64, page: UInt64?)
+
+    // MARK: user execution
+    /// Runs user code with `context` until it makes a hypercall, faults or is interrupted; the context is updated.
+    /// `ioBitmap` is the set of ports the current PD may use (nil: none).
+    func enterUser(_ context: inout UserContext, ioPermissions: IOPermissionBitmap?) -> Exit
+    /// Waits with interrupts enabled until one arrives (nothing is runnable).
+    func idle() -> Exit
+
+    // MARK: time: one monotonic tick counter, and a one-shot timer
+    var now: UInt64 { get }
+    /// Raises the timer interrupt at `deadline` (ticks), replacing any earlier request; nil cancels.
+    func setTimer(deadline: UInt64?)
+
+    // MARK: interrupts
+    func unmaskInterrupt(_ irq: UInt64)
+    func maskInterrupt(_ irq: UInt64)
+    func endOfInterrupt(_ irq: UInt64)
+
+    // MARK: console
+    func consoleWrite(_ byte: UInt8)
+}
+
+/// Why `enterUser` or `idle` returned.
+public enum Exit: Equatable, Sendable {
+    /// `syscall`: number in rax, arguments in rdi, rsi, rdx, r10, r8, r9.
+    case hypercall
+    /// A CPU exception in user mode: vector, error code, and for page faults the faulting address (CR2).
+    case exception(vector: UInt64, errorCode: UInt64, faultAddress: UInt64)
+    /// A device interrupt (irq number, not vector).
+    case interrupt(irq: UInt64)
+    /// The timer deadline passed.
+    case timer
+}
+
+/// The user-visible register state of an EC, saved on every exit.
+public struct UserContext: Equatable, Sendable {
+    public var rax: UInt64 = 0, rbx: UInt64 = 0, rcx: UInt64 = 0, rdx: UInt64 = 0
+    public var rsi: UInt64 = 0, rdi: UInt64 = 0, rbp: UInt64 = 0, rsp: UInt64 = 0
+    public var r8: UInt64 = 0, r9: UInt64 = 0, r10: UInt64 = 0, r11: UInt64 = 0
+    public var r12: UInt64 = 0, r13: UInt64 = 0, r14: UInt64 = 0, r15: UInt64 = 0
+    public var rip: UInt64 = 0
+    /// Interrupts enabled (IF) is forced on when entering user mode.
+    public var rflags: UInt64 = 0x202
+    /// The page table root (physical) of the EC's PD.
+    public var addressSpaceRoot: UInt64 = 0
+
+    public init() {}
+}
+
+/// Which I/O ports a PD may touch: one bit per port, 65536 bits, as the TSS I/O bitmap wants them (0 = allowed).
+public struct IOPermissionBitmap: Equatable, Sendable {
+    /// Bit set = port allowed (the x86 platform inverts it for the TSS).
+    public private(set) var allowedWords: [UInt64]
+
+    public init() { allowedWords = [UInt64](repeating: 0, count: 1024) }
+
+    public func allows(_ port: UInt64) -> Bool {
+        port < 65536 && allowedWords[Int(port >> 6)] & (1 << (port & 63)) != 0
+    }
+    public mutating func set(_ port: UInt64, allowed: Bool) {
+        guard port < 65536 else { return }
+        if allowed { allowedWords[Int(port >> 6)] |= 1 << (port & 63) }
+        else { allowedWords[Int(port >> 6)] &= ~(1 << (port & 63)) }
+    }
+    public var isEmpty: Bool { !allowedWords.contains { $0 != 0 } }
+}

@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+// One package, built two ways from the same sources: for the host (simulator, tools, `swift test`) and
+// freestanding with Embedded Swift for the image (see tools/build-image). Targets used on the machine
+// must stay Embedded-clean: no Foundation, no untyped `throws`, no existentials of non-class protocols.
+import PackageDescription
+
+let package = Package(
+    name: "Hypervisor",
+    products: [
+        .executable(name: "mkimage", targets: ["mkimage"]),
+    ],
+    targets: [
+        // --- shared formats (Embedded-clean) ---
+        .target(name: "KernelABI", path: "Kernel/ABI"),
+        .target(name: "ELFFormat", path: "Kernel/ELF"),
+        .target(name: "BootFormat", path: "Kernel/BootFormat"),
+        // --- the kernel (Embedded-clean); Kernel/X86 is the bare-metal platform, built only by tools/build-image ---
+        .target(name: "Kernel", dependencies: ["KernelABI", "ELFFormat", "BootFormat"], path: "Kernel/Core"),
+        // --- user space (Embedded-clean) ---
+        .target(name: "UserRuntime", dependencies: ["KernelABI"], path: "UserServices/Runtime"),
+        .target(name: "ManifestFormat", path: "UserServices/ManifestFormat"),
+        .target(name: "RootTask", dependencies: ["UserRuntime", "ManifestFormat", "ELFFormat", "BootFormat"],
+                path: "UserServices/RootTask"),
+        .target(name: "SerialDriver", dependencies: ["UserRuntime"], path: "Drivers/Serial"),
+        // --- host only ---
+        .target(name: "Sim", dependencies: ["Kernel", "UserRuntime", "ELFFormat", "BootFormat"], path: "Sim"),
+        .target(name: "ManifestLanguage", dependencies: ["ManifestFormat"], path: "tools/mkimage/ManifestLanguage"),
+        .executableTarget(name: "mkimage", dependencies: ["ManifestLanguage", "ManifestFormat", "ELFFormat", "BootFormat"],
+                          path: "tools/mkimage/Main"),
+        // --- tests mirror the source layout ---
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Sim", "KernelABI"], path: "Tests/KernelTests"),
+        .testTarget(name: "SimTests", dependencies: ["Sim", "Kernel"], path: "Tests/SimTests"),
+        .testTarget(name: "FormatTests", dependencies: ["ELFFormat", "BootFormat"], path: "Tests/FormatTests"),
+        .testTarget(name: "ManifestTests", dependencies: ["ManifestLanguage", "ManifestFormat"], path: "Tests/ManifestTests",
+                    resources: [.copy("Corpus")]),
+        .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "ManifestLanguage", "SerialDriver"],
+                    path: "Tests/UserServicesTests"),
+        .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

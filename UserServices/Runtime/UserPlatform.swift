@@ -1,0 +1,18 @@
+import KernelABI
+
+/// What user code needs from the machine it runs on: the `syscall` instruction, its own memory, and I/O ports.
+/// On the image this is raw pointers and instructions (a C shim); in the simulator every access goes through the
+/// simulated MMU and I/O bitmap, so a component that touches what it was not given faults the same way.
+public protocol UserPlatform: AnyObject {
+    /// Executes `syscall` with the number in rax and six arguments; returns rax, rdi, rsi after the kernel is done.
+    func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
+                   _ a5: UInt64) -> (rax: UInt64, rdi: UInt64, rsi: UInt64)
+    func load64(_ address: UInt64) -> UInt64
+    func store64(_ address: UInt64, _ value: UInt64)
+    func load8(_ address: UInt64) -> UInt8
+    func store8(_ address: UInt64, _ value: UInt8)
+    func portIn8(_ port: UInt16) -> UInt8
+    func portOut8(_ port: UInt16, _ value: UInt8)
+    /// The virtual address of the running EC's UTCB.
+    var utcbAddress: UInt64 { get }
+}
