@@ -13,6 +13,9 @@ public protocol UserPlatform: AnyObject {
     func store8(_ address: UInt64, _ value: UInt8)
     func portIn8(_ port: UInt16) -> UInt8
     func portOut8(_ port: UInt16, _ value: UInt8)
+    /// A monotonic counter for benchmarks: `rdtsc` on the image (counts instructions under QEMU `-icount`),
+    /// virtual time in the simulator.
+    func timestamp() -> UInt64
     /// The virtual address of the running EC's UTCB.
     var utcbAddress: UInt64 { get }
 }
