@@ -1,0 +1,117 @@
+import Kernel
+
+/// A simulated PC: RAM, the page walker, one CPU, an interrupt controller, a one-shot timer, devices on I/O
+/// ports, a virtual clock with an event queue, a seeded random source and a trace. Nothing here is global, so
+/// any number of machines can run in one process.
+public final class SimMachine {
+    public let memory: SimPhysicalMemory
+    public let walker: SimPageTableWalker
+    public let cpu = SimCPU()
+    public let interrupts: SimInterruptController
+    public var timer = SimTimer()
+    public var events = SimEventQueue()
+    public var random: SimRandom
+    public let trace = SimTrace()
+    /// Virtual time in ticks.
+    public private(set) var now: UInt64 = 0
+    /// Bytes the kernel wrote to its console.
+    public private(set) var console: [UInt8] = []
+    /// Set when the kernel did something the hardware would crash on; the run stops.
+    public private(set) var kernelFault: String?
+    /// Set when the CPU idled with nothing that could ever wake it.
+    public internal(set) var idleForever = false
+    private var devices: [UInt16: SimIODevice] = [:]
+
+    public init(memorySize: UInt64, interruptLines: UInt64 = 24, seed: UInt64 = 0) {
+        memory = SimPhysicalMemory(size: memorySize)
+        walker = SimPageTableWalker(memory: memory)
+        interrupts = SimInterruptController(lineCount: interruptLines)
+        random = SimRandom(seed: seed)
+    }
+
+    public var consoleText: String { String(decoding: console, as: UTF8.self) }
+
+    func appendConsole(_ byte: UInt8) { console.append(byte) }
+
+    public func record(_ event: SimTraceEvent) { trace.record(event, at: now) }
+
+    public func reportKernelFault(_ what: String) {
+        if kernelFault == nil { kernelFault = what }
+        record(.kernelFault(what))
+    }
+
+    // MARK: devices
+
+    public func attach(_ device: SimIODevice) {
+        for port in device.ports {
+            precondition(devices[port] == nil, "I/O port \(simHex(UInt64(port))) claimed twice")
+            devices[port] = device
+        }
+    }
+
+    /// An `in` from user code that passed the permission check; unclaimed ports read 0xff like an empty bus.
+    public func portIn(_ port: UInt16) -> UInt8 {
+        let value = devices[port]?.portIn(port, machine: self) ?? 0xff
+        record(.ioPort(port: port, value: value, write: false))
+        return value
+    }
+
+    public func portOut(_ port: UInt16, _ value: UInt8) {
+        record(.ioPort(port: port, value: value, write: true))
+        devices[port]?.portOut(port, value, machine: self)
+    }
+
+    // MARK: interrupts and events
+
+    /// An edge on `irq`, now.
+    public func raiseInterrupt(_ irq: UInt64) {
+        record(.interruptRaised(irq: irq))
+        interrupts.pulse(irq)
+    }
+
+    public func schedule(after delay: UInt64, _ label: String, _ action: @escaping (SimMachine) -> Void) {
+        events.schedule(at: now + delay, label, action)
+    }
+
+    /// Moves the clock forward `ticks`, running every event that falls due on the way, at its own time.
+    public func advance(by ticks: UInt64) { advance(to: now + ticks) }
+
+    public func advance(to time: UInt64) {
+        while let next = events.nextTime, next <= time {
+            if next > now { now = next }
+            runDueEvents()
+        }
+        if time > now { now = time }
+    }
+
+    private func runDueEvents() {
+        while let event = events.popDue(now: now) {
+            record(.event(event.label))
+            event.action(self)
+        }
+    }
+
+    /// What would stop user code right now: the timer, then the lowest deliverable interrupt line.
+    /// Taking it acknowledges it (the timer disarms, the line goes in service).
+    public func takePendingExit() -> Exit? {
+        if timer.fire(at: now) { return .timer }
+        if let irq = interrupts.acknowledge() { return .interrupt(irq: irq) }
+        return nil
+    }
+
+    /// Whether `takePendingExit` would return something.
+    public var hasPendingExit: Bool {
+        if let d = timer.deadline, now >= d { return true }
+        return interrupts.deliverable != nil
+    }
+
+    /// The next time something can happen without user code running: the timer or a scheduled event.
+    public var nextWakeTime: UInt64? {
+        switch (timer.deadline, events.nextTime) {
+        case (nil, nil): return nil
+        case (let t?, nil): return t
+        case (nil, let e?): return e
+        case (let t?, let e?): return min(t, e)
+        }
+    }
+}

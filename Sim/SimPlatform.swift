@@ -1,0 +1,113 @@
+import Kernel
+import KernelABI
+
+/// The kernel's `Platform` on a `SimMachine`. Physical accesses go to simulated RAM (a kernel access beyond RAM is
+/// recorded as a kernel fault and the run stops, as the machine would crash); user code runs through
+/// `SimUserExecutor` (host threads, one at a time); time, timer and interrupts are the machine's.
+public final class SimPlatform: Platform {
+    public let machine: SimMachine
+    public let executor: SimUserExecutor
+    /// Ticks charged for every entry to user mode, so a kernel that only switches contexts still moves time on.
+    public var ticksPerUserEntry: UInt64 = 1
+    /// `flushTranslations` calls (no TLB is modelled: every user access walks the tables afresh).
+    public private(set) var flushCount = 0
+
+    public init(machine: SimMachine, programs: SimProgramRegistry = SimProgramRegistry()) {
+        self.machine = machine
+        self.executor = SimUserExecutor(machine: machine, programs: programs)
+    }
+
+    // MARK: physical memory
+
+    public func readPhysical(_ address: UInt64) -> UInt64 {
+        do throws(SimPhysicalMemoryError) { return try machine.memory.read64(address) } catch {
+            machine.reportKernelFault("readPhysical: \(error)")
+            return 0
+        }
+    }
+
+    public func writePhysical(_ address: UInt64, _ value: UInt64) {
+        do throws(SimPhysicalMemoryError) { try machine.memory.write64(address, value) } catch {
+            machine.reportKernelFault("writePhysical: \(error)")
+        }
+    }
+
+    public func zeroPage(_ address: UInt64) {
+        do throws(SimPhysicalMemoryError) { try machine.memory.zeroPage(address) } catch {
+            machine.reportKernelFault("zeroPage: \(error)")
+        }
+    }
+
+    public func copyPage(from source: UInt64, to destination: UInt64) {
+        do throws(SimPhysicalMemoryError) { try machine.memory.copyPage(from: source, to: destination) } catch {
+            machine.reportKernelFault("copyPage: \(error)")
+        }
+    }
+
+    // MARK: address spaces
+
+    public func activateAddressSpace(root: UInt64) { machine.cpu.activeRoot = root }
+
+    public func flushTranslations(root: UInt64, page: UInt64?) { flushCount += 1 }
+
+    // MARK: user execution
+
+    public func enterUser(_ context: inout UserContext, ioPermissions: IOPermissionBitmap?) -> Exit {
+        machine.record(.enterUser(rip: context.rip, root: context.addressSpaceRoot))
+        machine.cpu.enterUserMode()
+        machine.advance(by: ticksPerUserEntry)
+        // Interrupts are enabled in user mode: anything pending is taken before the first instruction.
+        let exit = machine.takePendingExit() ?? executor.run(&context, ioPermissions: ioPermissions)
+        machine.cpu.returnToKernelMode()
+        machine.record(.exit(exit))
+        return exit
+    }
+
+    public func idle() -> Exit {
+        machine.record(.idle)
+        while true {
+            if let exit = machine.takePendingExit() {
+                machine.record(.exit(exit))
+                return exit
+            }
+            guard let wake = machine.nextWakeTime else {
+                // Nothing can ever raise an interrupt: the machine would halt forever. Report it and return a
+                // spurious timer exit (harmless to a kernel) so the caller can notice `idleForever` and stop.
+                machine.idleForever = true
+                machine.record(.note("idle with nothing pending: the machine stopped"))
+                return .timer
+            }
+            machine.advance(to: max(wake, machine.now))
+        }
+    }
+
+    // MARK: time
+
+    public var now: UInt64 { machine.now }
+
+    public func setTimer(deadline: UInt64?) {
+        machine.timer.set(deadline)
+        machine.record(.timerSet(deadline))
+    }
+
+    // MARK: interrupts
+
+    public func unmaskInterrupt(_ irq: UInt64) {
+        machine.interrupts.unmask(irq)
+        machine.record(.interruptMasked(irq: irq, masked: false))
+    }
+
+    public func maskInterrupt(_ irq: UInt64) {
+        machine.interrupts.mask(irq)
+        machine.record(.interruptMasked(irq: irq, masked: true))
+    }
+
+    public func endOfInterrupt(_ irq: UInt64) {
+        machine.interrupts.endOfInterrupt(irq)
+        machine.record(.endOfInterrupt(irq: irq))
+    }
+
+    // MARK: console
+
+    public func consoleWrite(_ byte: UInt8) { machine.appendConsole(byte) }
+}

@@ -1,0 +1,150 @@
+import Kernel
+import KernelABI
+import UserRuntime
+
+/// The `UserPlatform` of one simulated EC. Every operation first lets virtual time pass (one tick) and takes a
+/// pending timer or interrupt as a preemption; memory accesses walk the EC's page tables and stop the thread with
+/// a page fault until the kernel resumes it (then the access is retried, like a re-executed instruction); port
+/// accesses are checked against the PD's I/O permission bitmap (#GP without permission).
+public final class SimUserPlatform: UserPlatform {
+    let executor: SimUserExecutor
+    let thread: SimUserThread
+    /// The running EC's UTCB. The root EC's is fixed (`AddressLayout.rootUTCB`); other ECs' code sets it from its
+    /// start information.
+    public var utcbAddress: UInt64 = AddressLayout.rootUTCB
+    /// Virtual time charged per operation.
+    public static let ticksPerOperation: UInt64 = 1
+
+    init(executor: SimUserExecutor, thread: SimUserThread) {
+        self.executor = executor
+        self.thread = thread
+    }
+
+    public var machine: SimMachine { executor.machine }
+    public var programName: String { thread.program.name }
+
+    /// The address of entry `index` of the running program (for portals and extra ECs).
+    public func entryAddress(_ index: Int) -> UInt64 {
+        thread.recordAddress - UInt64(thread.entryIndex) * SimCodeRecord.size + UInt64(index) * SimCodeRecord.size
+    }
+
+    // MARK: time
+
+    /// One instruction boundary: time passes, and a due timer or interrupt preempts the EC here.
+    private func step(_ ticks: UInt64 = SimUserPlatform.ticksPerOperation) {
+        machine.advance(by: ticks)
+        while let exit = machine.takePendingExit() { executor.suspend(thread, exit) }
+    }
+
+    /// Computes for `ticks` of virtual time (preemptible at every tick).
+    public func compute(ticks: UInt64) {
+        for _ in 0..<ticks { step() }
+    }
+
+    public func timestamp() -> UInt64 {
+        step()
+        return machine.now
+    }
+
+    // MARK: hypercalls
+
+    public func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
+                          _ a5: UInt64) -> (rax: UInt64, rdi: UInt64, rsi: UInt64) {
+        step()
+        thread.context.rax = number
+        thread.context.rdi = a0
+        thread.context.rsi = a1
+        thread.context.rdx = a2
+        thread.context.r10 = a3
+        thread.context.r8 = a4
+        thread.context.r9 = a5
+        // `syscall` puts the return address in rcx and the flags in r11.
+        thread.context.rcx = thread.resumeAddress
+        thread.context.r11 = thread.context.rflags
+        executor.suspend(thread, .hypercall)
+        return (thread.context.rax, thread.context.rdi, thread.context.rsi)
+    }
+
+    // MARK: memory
+
+    /// Translates every byte of the access first (a fault leaves memory untouched), retrying after each fault.
+    private func physical(_ address: UInt64, size: UInt64, access: SimAccess) -> [UInt64] {
+        step()
+        while true {
+            var result: [UInt64] = []
+            var fault: Exit?
+            let root = executor.root(of: thread.context)
+            // An aligned access stays in one page: one walk. Otherwise each byte separately.
+            let pieces: [UInt64] = address % size == 0 ? [address] : (0..<size).map { address &+ $0 }
+            for piece in pieces {
+                switch executor.translate(root: root, address: piece, access: access) {
+                case .success(let p): result.append(p)
+                case .failure(let e): fault = e.exit
+                }
+                if fault != nil { break }
+            }
+            guard let exit = fault else { return result }
+            executor.suspend(thread, exit)
+        }
+    }
+
+    private func memoryFault(_ error: SimPhysicalMemoryError) {
+        machine.reportKernelFault("user access reached memory beyond RAM: \(error)")
+    }
+
+    public func load64(_ address: UInt64) -> UInt64 {
+        let p = physical(address, size: 8, access: .read)
+        if p.count == 1 {
+            do throws(SimPhysicalMemoryError) { return try machine.memory.read64(p[0]) } catch { memoryFault(error) }
+            return 0
+        }
+        var value: UInt64 = 0
+        for (i, byte) in p.enumerated() { value |= UInt64(readByte(byte)) << (8 * UInt64(i)) }
+        return value
+    }
+
+    public func store64(_ address: UInt64, _ value: UInt64) {
+        let p = physical(address, size: 8, access: .write)
+        if p.count == 1 {
+            do throws(SimPhysicalMemoryError) { try machine.memory.write64(p[0], value) } catch { memoryFault(error) }
+            return
+        }
+        for (i, byte) in p.enumerated() { writeByte(byte, UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
+    }
+
+    public func load8(_ address: UInt64) -> UInt8 { readByte(physical(address, size: 1, access: .read)[0]) }
+
+    public func store8(_ address: UInt64, _ value: UInt8) {
+        writeByte(physical(address, size: 1, access: .write)[0], value)
+    }
+
+    private func readByte(_ physical: UInt64) -> UInt8 {
+        do throws(SimPhysicalMemoryError) { return try machine.memory.read8(physical) } catch { memoryFault(error) }
+        return 0
+    }
+
+    private func writeByte(_ physical: UInt64, _ value: UInt8) {
+        do throws(SimPhysicalMemoryError) { try machine.memory.write8(physical, value) } catch { memoryFault(error) }
+    }
+
+    // MARK: I/O ports
+
+    private func checkPort(_ port: UInt16) {
+        step()
+        while !(executor.ioPermissions?.allows(UInt64(port)) ?? false) {
+            executor.suspend(thread, .exception(vector: 13, errorCode: 0, faultAddress: 0))
+        }
+    }
+
+    public func portIn8(_ port: UInt16) -> UInt8 {
+        checkPort(port)
+        return machine.portIn(port)
+    }
+
+    public func portOut8(_ port: UInt16, _ value: UInt8) {
+        checkPort(port)
+        machine.portOut(port, value)
+    }
+
+    func programReturned() { executor.finish(thread) }
+}
