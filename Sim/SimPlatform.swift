@@ -17,6 +17,9 @@ public final class SimPlatform: Platform {
         self.executor = SimUserExecutor(machine: machine, programs: programs)
     }
 
+    /// EC threads reference the executor, not the platform: when the platform goes, end them.
+    deinit { executor.shutdown() }
+
     // MARK: physical memory
 
     public func readPhysical(_ address: UInt64) -> UInt64 {
