@@ -1,0 +1,134 @@
+import ManifestFormat
+
+/// The result of compiling a manifest: the system in start order, its binary encoding for the boot bundle, and
+/// the bundle modules it needs (component binaries in start order, then the VMs' images, each name once).
+public struct CompiledManifest {
+    public var system: SystemDescription
+    public var blob: [UInt8]
+    public var binaries: [String]
+}
+
+/// Manifest text -> `CompiledManifest`, or every problem found, sorted by position.
+public enum ManifestCompiler {
+    /// - Parameters:
+    ///   - machineMemory: the target machine's memory; `[machine] memory` may lower but not raise it.
+    ///   - binaryExists: whether a bundle module (component binary, guest kernel, initrd, test image) is available.
+    public static func compile(source: String, file: String, machineMemory: UInt64,
+                               binaryExists: (String) -> Bool) -> Result<CompiledManifest, ManifestErrors> {
+        var parser = TOMLParser(source: source, file: file)
+        parser.parse()
+        var reader = DeclarationReader()
+        let declarations = reader.read(parser.root)
+        var diagnostics = parser.diagnostics + reader.diagnostics
+        if declarations.components.isEmpty && diagnostics.isEmpty {
+            diagnostics.append(Diagnostic(SourceLocation(file: file, line: 1, column: 1),
+                                          "the manifest declares no components; add at least one [[component]] section"))
+        }
+        let resolution = withoutActuallyEscaping(binaryExists) { exists -> ManifestValidator.Resolution in
+            var validator = ManifestValidator(machineMemory: machineMemory, binaryExists: exists)
+            let resolution = validator.validate(declarations)
+            diagnostics += validator.diagnostics
+            return resolution
+        }
+        guard diagnostics.isEmpty, let system = build(declarations, resolution) else {
+            return .failure(ManifestErrors(diagnostics: sorted(diagnostics, file: file)))
+        }
+        let blob = ManifestEncoder.encode(system)
+        // The root task will decode the blob with these checks; never ship one it would reject.
+        do throws(ManifestDecodeError) {
+            _ = try ManifestDecoder.decode(blob)
+        } catch {
+            return .failure(ManifestErrors(diagnostics: [Diagnostic(SourceLocation(file: file, line: 1, column: 1),
+                "internal error: the compiled manifest fails its own check: \(error)")]))
+        }
+        return .success(CompiledManifest(system: system, blob: blob, binaries: binaries(of: system)))
+    }
+
+    /// The validated declarations as a `SystemDescription` with components in start order; nil if anything
+    /// needed is missing (which the validator has reported).
+    static func build(_ d: ManifestDeclarations, _ r: ManifestValidator.Resolution) -> SystemDescription? {
+        guard let order = r.startOrder else { return nil }
+        var position = Array(repeating: 0, count: d.components.count)
+        for (newIndex, declIndex) in order.enumerated() { position[declIndex] = newIndex }
+        let names = d.components.map { $0.name.value }
+
+        func routes(_ declared: [RouteDeclaration], _ resolved: [ManifestValidator.ResolvedRoute?]) -> [ServiceRoute]? {
+            var result: [ServiceRoute] = []
+            for (route, target) in zip(declared, resolved) {
+                guard let target else { return nil }
+                result.append(ServiceRoute(name: ManifestString(route.name.value), kind: ManifestString(route.kind.value),
+                                           provider: position[target.provider], service: target.service))
+            }
+            return result
+        }
+
+        var components: [ComponentDescription] = []
+        for i in order {
+            let c = d.components[i]
+            guard let binary = c.binary, let memory = c.memory, let uses = routes(c.uses, r.componentRoutes[i]) else {
+                return nil
+            }
+            var dependsOn: [Int] = []
+            for dep in c.dependsOn {
+                guard let j = names.firstIndex(of: dep.value) else { return nil }
+                dependsOn.append(position[j])
+            }
+            components.append(ComponentDescription(
+                name: ManifestString(c.name.value), binary: ManifestString(binary.value), memory: memory.value,
+                priority: c.priority?.value ?? ManifestSchema.defaultPriority,
+                budgetMilliseconds: c.budget?.value ?? ManifestSchema.defaultBudgetMilliseconds,
+                ioPorts: c.ioPorts.map { PortRange(first: $0.value.start, count: $0.value.size) },
+                mmio: c.mmio.map { MMIORange(base: $0.value.start, size: $0.value.size) },
+                interrupts: c.interrupts.map { $0.value },
+                provides: c.provides.map { ServiceDescription(name: ManifestString($0.name.value), kind: ManifestString($0.kind.value)) },
+                uses: uses, dependsOn: dependsOn, restartOnFault: c.restartOnFault, isVMM: c.isVMM))
+        }
+
+        var vms: [VirtualMachineDescription] = []
+        for (v, vm) in d.vms.enumerated() {
+            guard let vmm = r.vmms[v], let memory = vm.memory, let services = routes(vm.services, r.vmRoutes[v]) else {
+                return nil
+            }
+            let image: GuestImage
+            if let kernel = vm.kernel {
+                image = .kernel(kernel: ManifestString(kernel.value), initrd: vm.initrd.map { ManifestString($0.value) },
+                                commandLine: ManifestString(vm.commandLine?.value ?? ""))
+            } else if let test = vm.testImage {
+                image = .testImage(ManifestString(test.value))
+            } else {
+                return nil
+            }
+            vms.append(VirtualMachineDescription(name: ManifestString(vm.name.value), vmm: position[vmm], image: image,
+                                                 memory: memory.value, vcpus: vm.vcpus?.value ?? 1, nested: vm.nested,
+                                                 services: services))
+        }
+        return SystemDescription(machineMemory: r.machineMemory, interruptCount: r.interruptCount,
+                                 components: components, vms: vms)
+    }
+
+    static func binaries(of system: SystemDescription) -> [String] {
+        var names: [String] = []
+        func add(_ name: ManifestString?) {
+            guard let name, !name.isEmpty, !names.contains(name.description) else { return }
+            names.append(name.description)
+        }
+        for c in system.components { add(c.binary) }
+        for vm in system.vms {
+            switch vm.image {
+            case .kernel(let kernel, let initrd, _):
+                add(kernel)
+                add(initrd)
+            case .testImage(let image):
+                add(image)
+            }
+        }
+        return names
+    }
+
+    /// By position; diagnostics at the same position keep the order in which they were found.
+    static func sorted(_ diagnostics: [Diagnostic], file: String) -> [Diagnostic] {
+        diagnostics.enumerated().sorted { a, b in
+            (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
+        }.map { $0.element }
+    }
+}

@@ -1,0 +1,223 @@
+import ManifestFormat
+
+/// The semantic checks of a manifest, run after the schema: names, numbers, binaries, routes, device resources,
+/// memory, VMs and start-up order. Every problem is reported; nothing stops at the first one.
+struct ManifestValidator {
+    /// What the checks worked out, for the compiler. Only complete when there were no diagnostics.
+    struct Resolution {
+        var machineMemory: UInt64
+        var interruptCount: UInt64
+        /// Per component, per `uses` entry; per VM, per `services` entry.
+        var componentRoutes: [[ResolvedRoute?]] = []
+        var vmRoutes: [[ResolvedRoute?]] = []
+        /// Per VM, the declaration index of its VMM.
+        var vmms: [Int?] = []
+        /// Declaration indices of the components in start order (nil when there is a cycle).
+        var startOrder: [Int]?
+    }
+
+    struct ResolvedRoute {
+        var provider: Int
+        var service: Int
+    }
+
+    let machineMemory: UInt64
+    let binaryExists: (String) -> Bool
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(machineMemory: UInt64, binaryExists: @escaping (String) -> Bool) {
+        self.machineMemory = machineMemory
+        self.binaryExists = binaryExists
+    }
+
+    mutating func validate(_ d: ManifestDeclarations) -> Resolution {
+        var r = Resolution(machineMemory: machine(d.machine),
+                           interruptCount: d.machine.interrupts.map { $0.value } ?? ManifestSchema.defaultInterruptCount)
+        if let n = d.machine.interrupts, !(1...SystemDescription.maxInterruptCount).contains(n.value) {
+            report(n.location, "[machine] interrupts must be between 1 and \(SystemDescription.maxInterruptCount), not \(n.value)")
+        }
+        checkUnique(d.components.map { $0.name }, what: "component name")
+        checkUnique(d.vms.map { $0.name }, what: "VM name")
+        for c in d.components { component(c, interruptCount: r.interruptCount) }
+
+        var resolver = RouteResolver(components: d.components)
+        r.componentRoutes = d.components.map { c in c.uses.map { resolver.resolve($0, user: "component '\(c.name.value)'") } }
+        for vm in d.vms {
+            r.vmms.append(vmm(of: vm, in: d.components))
+            self.vm(vm)
+            r.vmRoutes.append(vm.services.map { resolver.resolve($0, user: "VM '\(vm.name.value)'") })
+        }
+        diagnostics += resolver.diagnostics
+
+        diagnostics += ResourceConflicts.check(d.components)
+        memory(d, limit: r.machineMemory)
+
+        var order = StartOrder(components: d.components, routes: r.componentRoutes, vms: d.vms, vmms: r.vmms,
+                               vmRoutes: r.vmRoutes)
+        r.startOrder = order.compute()
+        diagnostics += order.diagnostics
+        return r
+    }
+
+    // MARK: machine
+
+    /// The memory limit: `[machine] memory` if given (it may not exceed the target), else the target's.
+    private mutating func machine(_ m: MachineDeclaration) -> UInt64 {
+        guard let memory = m.memory else { return machineMemory }
+        if memory.value == 0 || memory.value % SystemDescription.pageSize != 0 {
+            report(memory.location, "[machine] memory must be a non-zero multiple of 4K, not \(SizeText.bytes(memory.value))")
+        }
+        if memory.value > machineMemory {
+            report(memory.location, "[machine] memory \(SizeText.bytes(memory.value)) is more than the " +
+                   "\(SizeText.bytes(machineMemory)) the target machine has; use at most \(SizeText.bytes(machineMemory))")
+            return machineMemory
+        }
+        return memory.value
+    }
+
+    // MARK: components
+
+    private mutating func component(_ c: ComponentDeclaration, interruptCount: UInt64) {
+        let who = "component '\(c.name.value)'"
+        name(c.name, what: "component name")
+        if let binary = c.binary { self.binary(binary, what: "binary of \(who)") }
+        if let memory = c.memory { quota(memory, what: "memory quota of \(who)") }
+        if let p = c.priority, !SystemDescription.priorities.contains(p.value) {
+            report(p.location, "priority \(p.value) of \(who) is out of range; use 1 (lowest) to 255 (highest)")
+        }
+        if let b = c.budget, !SystemDescription.budgets.contains(b.value) {
+            report(b.location, "budget_ms \(b.value) of \(who) is out of range; use 1 to 1000 milliseconds")
+        }
+        for p in c.ioPorts {
+            let range = PortRange(first: p.value.start, count: p.value.size)
+            if p.value.size == 0 {
+                report(p.location, "I/O port range [\(SizeText.hex(p.value.start)), 0] of \(who) is empty; the second number is the count of ports")
+            } else if !range.isValid {
+                report(p.location, "I/O port range \(SizeText.range(p.value.start, p.value.size)) of \(who) goes past port 0xffff")
+            }
+        }
+        for m in c.mmio where !MMIORange(base: m.value.start, size: m.value.size).isValid {
+            report(m.location, "MMIO range [\(SizeText.hex(m.value.start)), \(SizeText.hex(m.value.size))] of \(who) " +
+                   "must have a page-aligned (4K) base and a non-zero page-multiple size")
+        }
+        for irq in c.interrupts where irq.value >= interruptCount {
+            report(irq.location, "interrupt \(irq.value) of \(who) does not exist; the machine has interrupts 0 to \(interruptCount - 1)")
+        }
+        for s in c.provides {
+            name(s.name, what: "service name")
+            name(s.kind, what: "service kind")
+        }
+        checkUnique(c.provides.map { $0.name }, what: "service name in \(who)'s provides")
+        for u in c.uses {
+            name(u.name, what: "service name")
+            name(u.kind, what: "service kind")
+        }
+        checkUnique(c.uses.map { $0.name }, what: "service name in \(who)'s uses")
+        checkUnique(c.dependsOn, what: "entry in \(who)'s depends_on")
+    }
+
+    // MARK: VMs
+
+    private mutating func vmm(of vm: VMDeclaration, in components: [ComponentDeclaration]) -> Int? {
+        guard let vmm = vm.vmm else { return nil }
+        guard let index = components.firstIndex(where: { $0.name.value == vmm.value }) else {
+            let vmms = components.filter { $0.isVMM }.map { $0.name.value }
+            report(vmm.location, "VM '\(vm.name.value)' is run by '\(vmm.value)', which is not a component" +
+                   (KeySuggestion.closest(to: vmm.value, in: components.map { $0.name.value }).map { "; did you mean '\($0)'?" }
+                    ?? (vmms.isEmpty ? "; add a [[component]] with vmm = true" : "; VMM components are " + quoted(vmms))))
+            return nil
+        }
+        guard components[index].isVMM else {
+            let vmms = components.filter { $0.isVMM }.map { $0.name.value }
+            report(vmm.location, "VM '\(vm.name.value)' is run by '\(vmm.value)', which is not a VMM component; " +
+                   "set vmm = true in its [[component]]" + (vmms.isEmpty ? "" : " or use one of " + quoted(vmms)))
+            return nil
+        }
+        return index
+    }
+
+    private mutating func vm(_ vm: VMDeclaration) {
+        let who = "VM '\(vm.name.value)'"
+        name(vm.name, what: "VM name")
+        switch (vm.kernel, vm.testImage) {
+        case (nil, nil):
+            report(vm.location, "\(who) has no guest; set kernel = \"...\" (with optional initrd and cmdline) or test_image = \"...\"")
+        case (.some, .some(let test)):
+            report(test.location, "\(who) has both kernel and test_image; keep exactly one of them")
+        case (nil, .some):
+            for extra in [vm.initrd, vm.commandLine].compactMap({ $0 }) {
+                report(extra.location, "\(who) boots a test_image, which takes no initrd or cmdline; remove this or use kernel instead of test_image")
+            }
+        case (.some, nil):
+            break
+        }
+        if let kernel = vm.kernel { binary(kernel, what: "guest kernel of \(who)") }
+        if let initrd = vm.initrd { binary(initrd, what: "initrd of \(who)") }
+        if let test = vm.testImage { binary(test, what: "test image of \(who)") }
+        if let line = vm.commandLine, !NameRules.isPrintableASCII(line.value) || line.value.utf8.count > 4096 {
+            report(line.location, "cmdline of \(who) must be printable ASCII of at most 4096 characters")
+        }
+        if let memory = vm.memory { quota(memory, what: "memory of \(who)") }
+        if let n = vm.vcpus, !SystemDescription.vcpus.contains(n.value) {
+            report(n.location, "\(who) has \(n.value) vCPUs; use 1 to \(SystemDescription.vcpus.upperBound)")
+        }
+        for s in vm.services {
+            name(s.name, what: "service name")
+            name(s.kind, what: "service kind")
+        }
+        checkUnique(vm.services.map { $0.name }, what: "service name in \(who)'s services")
+    }
+
+    // MARK: memory
+
+    private mutating func quota(_ memory: Located<UInt64>, what: String) {
+        guard memory.value == 0 || memory.value % SystemDescription.pageSize != 0 else { return }
+        let suggestion = memory.value == 0 ? "4K" : SizeText.bytes(SizeText.pageRoundUp(memory.value))
+        report(memory.location, "\(what) must be a non-zero multiple of 4K (e.g. \(suggestion)), not \(SizeText.bytes(memory.value))")
+    }
+
+    /// All components and VMs must fit in the machine; the error points where the running total passes the limit.
+    private mutating func memory(_ d: ManifestDeclarations, limit: UInt64) {
+        let quotas = d.components.compactMap { $0.memory } + d.vms.compactMap { $0.memory }
+        var total: UInt64 = 0
+        var passedAt: SourceLocation?
+        for q in quotas {
+            total = total.addingReportingOverflow(q.value).overflow ? UInt64.max : total + q.value
+            if total > limit, passedAt == nil { passedAt = q.location }
+        }
+        guard let passedAt else { return }
+        report(passedAt, "memory quotas exceed the machine: components and VMs need \(SizeText.bytes(total)) but the " +
+               "machine has \(SizeText.bytes(limit)) (the total passes the limit here); reduce quotas by " +
+               "\(SizeText.bytes(total - limit))")
+    }
+
+    // MARK: helpers
+
+    private mutating func name(_ n: Located<String>, what: String) {
+        if !NameRules.isValidName(n.value) {
+            report(n.location, "invalid \(what) '\(n.value)': \(NameRules.nameRule)")
+        }
+    }
+
+    private mutating func binary(_ b: Located<String>, what: String) {
+        if !NameRules.isValidBinaryName(b.value) {
+            report(b.location, "invalid \(what) '\(b.value)': \(NameRules.binaryRule)")
+        } else if !binaryExists(b.value) {
+            report(b.location, "\(what) '\(b.value)' does not exist; build it or correct the name")
+        }
+    }
+
+    private mutating func checkUnique(_ names: [Located<String>], what: String) {
+        for (j, n) in names.enumerated() {
+            if let first = names[..<j].first(where: { $0.value == n.value }) {
+                report(n.location, "duplicate \(what) '\(n.value)' (first at \(first.location.line):\(first.location.column)); names must be unique")
+            }
+        }
+    }
+
+    private func quoted(_ names: [String]) -> String { names.map { "'\($0)'" }.joined(separator: ", ") }
+
+    private mutating func report(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+}

@@ -1,0 +1,346 @@
+/// Parses the TOML subset of the manifest language into tables with source locations. Every syntax error becomes
+/// a diagnostic; parsing resumes on the next line so that one run reports all of them.
+///
+/// Supported: `key = value` lines, `[table]` and `[[array.of.tables]]` headers, basic ("...") and literal ('...')
+/// strings, integers (see `IntegerLiteral`), booleans, arrays (may span lines), `#` comments, bare and quoted keys.
+/// Rejected with a clear message: inline tables, floats, dates, multi-line strings, dotted keys in assignments.
+struct TOMLParser {
+    struct Failure: Error {
+        var location: SourceLocation
+        var message: String
+    }
+
+    let file: String
+    private let chars: [Unicode.Scalar]
+    private var index = 0
+    private var line = 1
+    private var lineStart = 0
+    private(set) var diagnostics: [Diagnostic] = []
+    let root: TOMLTable
+    /// Where `key = value` lines currently go.
+    private var current: TOMLTable
+
+    init(source: String, file: String) {
+        self.file = file
+        self.chars = Array(source.unicodeScalars)
+        self.root = TOMLTable(location: SourceLocation(file: file, line: 1, column: 1), definedByHeader: true)
+        self.current = root
+    }
+
+    /// Parses the whole file; the result is `root` plus `diagnostics`.
+    mutating func parse() {
+        while true {
+            skipBlanks()
+            guard let c = peek() else { return }
+            if c == "\n" {
+                advance()
+                continue
+            }
+            do throws(Failure) {
+                if c == "#" {
+                    skipComment()
+                } else if c == "[" {
+                    try tableHeader()
+                } else {
+                    try keyValue()
+                }
+                try endOfLine()
+            } catch {
+                diagnostics.append(Diagnostic(error.location, error.message))
+                // Resume on the line after the one the scanner stopped on.
+                skipRestOfLine()
+            }
+        }
+    }
+
+    // MARK: statements
+
+    private mutating func tableHeader() throws(Failure) {
+        let start = location()
+        advance() // [
+        let isArray = peek() == "["
+        if isArray { advance() }
+        skipBlanks()
+        var path: [(key: String, location: SourceLocation)] = []
+        while true {
+            let keyLocation = location()
+            path.append((try key(), keyLocation))
+            skipBlanks()
+            guard peek() == "." else { break }
+            advance()
+            skipBlanks()
+        }
+        for _ in 0..<(isArray ? 2 : 1) {
+            guard peek() == "]" else {
+                throw Failure(location: location(), message: isArray
+                    ? "expected ']]' to close the array-of-tables header started at column \(start.column)"
+                    : "expected ']' to close the table header started at column \(start.column)")
+            }
+            advance()
+        }
+        current = try open(path, isArray: isArray, headerLocation: start)
+    }
+
+    /// Finds or creates the table a header names (TOML's rules: intermediate names may be tables or the last
+    /// element of an array of tables).
+    private func open(_ path: [(key: String, location: SourceLocation)], isArray: Bool,
+                      headerLocation: SourceLocation) throws(Failure) -> TOMLTable {
+        let name = path.map { $0.key }.joined(separator: ".")
+        var table = root
+        for (position, step) in path.enumerated() {
+            let isLast = position == path.count - 1
+            guard let existing = table.entry(step.key) else {
+                let created = TOMLTable(location: headerLocation, definedByHeader: isLast)
+                table.set(step.key, at: step.location,
+                          to: TOMLValue(kind: isLast && isArray ? .tableArray([created]) : .table(created),
+                                        location: headerLocation))
+                table = created
+                continue
+            }
+            switch existing.value.kind {
+            case .table(let t):
+                if isLast {
+                    if isArray {
+                        throw Failure(location: step.location, message:
+                            "'\(name)' is already a table (defined at \(existing.value.location.line):\(existing.value.location.column)); it cannot also be an array of tables")
+                    }
+                    if t.definedByHeader {
+                        throw Failure(location: step.location, message:
+                            "table [\(name)] is defined twice (first at \(t.location.line):\(t.location.column)); merge the two sections")
+                    }
+                    t.definedByHeader = true
+                }
+                table = t
+            case .tableArray(let tables):
+                if isLast {
+                    guard isArray else {
+                        throw Failure(location: step.location, message:
+                            "'\(name)' is an array of tables; write [[\(name)]] to add an element")
+                    }
+                    let created = TOMLTable(location: headerLocation, definedByHeader: true)
+                    table.set(step.key, at: existing.keyLocation,
+                              to: TOMLValue(kind: .tableArray(tables + [created]), location: existing.value.location))
+                    table = created
+                } else {
+                    table = tables[tables.count - 1]
+                }
+            default:
+                throw Failure(location: step.location, message:
+                    "'\(path[...position].map { $0.key }.joined(separator: "."))' is already a value (set at \(existing.keyLocation.line):\(existing.keyLocation.column)), not a table")
+            }
+        }
+        return table
+    }
+
+    private mutating func keyValue() throws(Failure) {
+        let keyLocation = location()
+        let name = try key()
+        skipBlanks()
+        if peek() == "." {
+            throw Failure(location: location(), message:
+                "dotted keys are not supported; put '\(name)' in its own [\(name)] section")
+        }
+        guard peek() == "=" else {
+            let found = peek().map { $0 == "\n" ? "end of line" : "'\($0)'" } ?? "end of file"
+            throw Failure(location: location(), message: "expected '=' after key '\(name)', found \(found)")
+        }
+        advance()
+        skipBlanks()
+        let value = try self.value()
+        if let previous = current.entry(name) {
+            throw Failure(location: keyLocation, message:
+                "duplicate key '\(name)' (first set at \(previous.keyLocation.line):\(previous.keyLocation.column)); remove one of them")
+        }
+        current.set(name, at: keyLocation, to: value)
+    }
+
+    /// After a statement only blanks and a comment may follow on the line.
+    private mutating func endOfLine() throws(Failure) {
+        skipBlanks()
+        if peek() == "#" { skipComment() }
+        guard let c = peek(), c != "\n" else { return }
+        throw Failure(location: location(), message:
+            "unexpected '\(c)' after the value; put each key = value on its own line")
+    }
+
+    // MARK: keys and values
+
+    private mutating func key() throws(Failure) -> String {
+        if peek() == "\"" || peek() == "'" { return try string() }
+        var text = ""
+        while let c = peek(), Self.isBareKeyCharacter(c) {
+            text.unicodeScalars.append(c)
+            advance()
+        }
+        guard text.isEmpty else { return text }
+        let found = peek().map { $0 == "\n" ? "end of line" : "'\($0)'" } ?? "end of file"
+        throw Failure(location: location(), message: "expected a key (letters, digits, '_' or '-'), found \(found)")
+    }
+
+    private mutating func value() throws(Failure) -> TOMLValue {
+        let start = location()
+        guard let c = peek(), c != "\n", c != "#" else {
+            throw Failure(location: start, message: "missing value after '='")
+        }
+        switch c {
+        case "\"", "'":
+            return TOMLValue(kind: .string(try string()), location: start)
+        case "[":
+            return try array()
+        case "{":
+            throw Failure(location: start, message:
+                "inline tables are not supported; use a [table] or [[array of tables]] section")
+        default:
+            let word = bareWord()
+            if word == "true" || word == "false" { return TOMLValue(kind: .bool(word == "true"), location: start) }
+            guard let first = word.unicodeScalars.first, first.properties.numericType != nil || first == "+" || first == "-" else {
+                let shown = word.isEmpty ? String(c) : word
+                throw Failure(location: start, message:
+                    "invalid value '\(shown)'; strings need quotes (\"\(shown)\"), booleans are true or false")
+            }
+            switch IntegerLiteral.parse(word) {
+            case .success(let n): return TOMLValue(kind: .integer(n), location: start)
+            case .failure(let error): throw Failure(location: start, message: error.message)
+            }
+        }
+    }
+
+    private mutating func bareWord() -> String {
+        var text = ""
+        while let c = peek(), c != " ", c != "\t", c != "\n", c != "\r", c != ",", c != "]", c != "#", c != "[" {
+            text.unicodeScalars.append(c)
+            advance()
+        }
+        return text
+    }
+
+    private mutating func string() throws(Failure) -> String {
+        let start = location()
+        let quote = peek()!
+        advance()
+        if peek() == quote, peek(1) == quote {
+            throw Failure(location: start, message: "multi-line strings are not supported; use a one-line string")
+        }
+        var text = ""
+        while true {
+            guard let c = peek(), c != "\n" else {
+                throw Failure(location: start, message: "unterminated string; add a closing \(quote) on the same line")
+            }
+            advance()
+            if c == quote { return text }
+            if c == "\\" && quote == "\"" {
+                text.unicodeScalars.append(try escape(at: SourceLocation(file: file, line: line, column: index - lineStart)))
+            } else if c.value < 0x20 && c != "\t" {
+                throw Failure(location: SourceLocation(file: file, line: line, column: index - lineStart), message:
+                    "control character U+\(String(c.value, radix: 16, uppercase: true)) in string; write it as an escape")
+            } else {
+                text.unicodeScalars.append(c)
+            }
+        }
+    }
+
+    private mutating func escape(at location: SourceLocation) throws(Failure) -> Unicode.Scalar {
+        guard let c = peek(), c != "\n" else {
+            throw Failure(location: location, message: "unterminated string; add a closing \" on the same line")
+        }
+        advance()
+        switch c {
+        case "n": return "\n"
+        case "t": return "\t"
+        case "r": return "\r"
+        case "\"": return "\""
+        case "\\": return "\\"
+        case "u", "U":
+            var hex = ""
+            for _ in 0..<(c == "u" ? 4 : 8) {
+                guard let h = peek(), h.properties.isASCIIHexDigit else { break }
+                hex.unicodeScalars.append(h)
+                advance()
+            }
+            if hex.count == (c == "u" ? 4 : 8), let v = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(v) {
+                return scalar
+            }
+            throw Failure(location: location, message:
+                "invalid Unicode escape '\\\(c)\(hex)'; write \\u followed by 4 or \\U by 8 hex digits of a valid code point")
+        default:
+            throw Failure(location: location, message:
+                "invalid escape sequence '\\\(c)'; valid escapes are \\\" \\\\ \\n \\t \\r \\uXXXX (write \\\\ for a backslash)")
+        }
+    }
+
+    private mutating func array() throws(Failure) -> TOMLValue {
+        let start = location()
+        advance() // [
+        var elements: [TOMLValue] = []
+        while true {
+            skipBlanksNewlinesAndComments()
+            guard let c = peek() else {
+                throw Failure(location: start, message: "unterminated array; add ']' to close it")
+            }
+            if c == "]" {
+                advance()
+                return TOMLValue(kind: .array(elements), location: start)
+            }
+            elements.append(try value())
+            skipBlanksNewlinesAndComments()
+            switch peek() {
+            case ",": advance()
+            case "]": break
+            case nil: throw Failure(location: start, message: "unterminated array; add ']' to close it")
+            case let other?:
+                throw Failure(location: location(), message:
+                    "expected ',' or ']' in the array opened at \(start.line):\(start.column), found '\(other)'")
+            }
+        }
+    }
+
+    // MARK: characters
+
+    private func peek(_ ahead: Int = 0) -> Unicode.Scalar? {
+        var i = index + ahead
+        // A carriage return before a newline is part of the line ending.
+        if i < chars.count, chars[i] == "\r", i + 1 < chars.count, chars[i + 1] == "\n" { i += 1 }
+        return i < chars.count ? chars[i] : nil
+    }
+
+    private mutating func advance() {
+        guard index < chars.count else { return }
+        if chars[index] == "\r", index + 1 < chars.count, chars[index + 1] == "\n" { index += 1 }
+        if chars[index] == "\n" {
+            line += 1
+            lineStart = index + 1
+        }
+        index += 1
+    }
+
+    private func location() -> SourceLocation { SourceLocation(file: file, line: line, column: index - lineStart + 1) }
+
+    private mutating func skipBlanks() {
+        while let c = peek(), c == " " || c == "\t" { advance() }
+    }
+
+    private mutating func skipComment() {
+        while let c = peek(), c != "\n" { advance() }
+    }
+
+    private mutating func skipBlanksNewlinesAndComments() {
+        while let c = peek() {
+            if c == " " || c == "\t" || c == "\n" {
+                advance()
+            } else if c == "#" {
+                skipComment()
+            } else {
+                return
+            }
+        }
+    }
+
+    private mutating func skipRestOfLine() {
+        while let c = peek(), c != "\n" { advance() }
+        advance()
+    }
+
+    static func isBareKeyCharacter(_ c: Unicode.Scalar) -> Bool {
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_" || c == "-"
+    }
+}

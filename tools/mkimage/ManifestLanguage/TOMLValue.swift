@@ -1,0 +1,57 @@
+/// The parsed form of a manifest file before the schema is applied: TOML tables, arrays of tables, strings,
+/// integers, booleans and arrays, each with where it came from.
+struct TOMLValue {
+    enum Kind {
+        case string(String)
+        case integer(UInt64)
+        case bool(Bool)
+        case array([TOMLValue])
+        case table(TOMLTable)
+        case tableArray([TOMLTable])
+    }
+
+    var kind: Kind
+    var location: SourceLocation
+
+    /// How the schema's error messages name the type of this value.
+    var typeName: String {
+        switch kind {
+        case .string: return "a string"
+        case .integer: return "an integer"
+        case .bool: return "a boolean"
+        case .array: return "an array"
+        case .table: return "a table"
+        case .tableArray: return "an array of tables"
+        }
+    }
+}
+
+/// A TOML table. A class because table headers (`[a.b]`, `[[a.b]]`) reopen tables created earlier in the file.
+final class TOMLTable {
+    struct Entry {
+        var key: String
+        var keyLocation: SourceLocation
+        var value: TOMLValue
+    }
+
+    /// Where the table was introduced (its header, or the first header that implied it).
+    let location: SourceLocation
+    /// Set once a `[header]` names this table itself, so a second `[header]` is an error.
+    var definedByHeader: Bool
+    private(set) var entries: [Entry] = []
+
+    init(location: SourceLocation, definedByHeader: Bool) {
+        self.location = location
+        self.definedByHeader = definedByHeader
+    }
+
+    func entry(_ key: String) -> Entry? { entries.first { $0.key == key } }
+
+    func set(_ key: String, at keyLocation: SourceLocation, to value: TOMLValue) {
+        if let i = entries.firstIndex(where: { $0.key == key }) {
+            entries[i].value = value
+        } else {
+            entries.append(Entry(key: key, keyLocation: keyLocation, value: value))
+        }
+    }
+}
