@@ -29,7 +29,8 @@ let package = Package(
                           path: "tools/mkimage/Main"),
         // --- tests mirror the source layout ---
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Sim", "KernelABI"], path: "Tests/KernelTests"),
-        .testTarget(name: "SimTests", dependencies: ["Sim", "Kernel"], path: "Tests/SimTests"),
+        .testTarget(name: "SimTests", dependencies: ["Sim", "Kernel", "KernelABI", "BootFormat", "UserRuntime"],
+                    path: "Tests/SimTests"),
         .testTarget(name: "FormatTests", dependencies: ["ELFFormat", "BootFormat"], path: "Tests/FormatTests"),
         .testTarget(name: "ManifestTests", dependencies: ["ManifestLanguage", "ManifestFormat"], path: "Tests/ManifestTests",
                     resources: [.copy("Corpus")]),
