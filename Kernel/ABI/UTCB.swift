@@ -30,6 +30,9 @@ public enum FaultMessage {
     public static let stackPointer = 4
     public static let flags = 5
     public static let words = 6
+    /// In a reply to an event (at least `words` untyped words set rip, rsp and rflags), a seventh word sets rdi:
+    /// how a creator hands a new EC its start argument through the startup event.
+    public static let resumeArgument = 6
 }
 
 /// Flags for `create_ec`'s last argument: bit 0 global (schedulable with its own SC) vs local (portal handler);

@@ -1,0 +1,81 @@
+import KernelABI
+
+/// An execution context: a thread (global, runs on its own SC) or a portal handler (local, runs on the SC of the
+/// caller it serves). Its UTCB is one pool frame mapped at `utcbAddress` in its home PD.
+///
+/// Invariants:
+/// - `state == .calling` iff `callee != nil`; then `callee.caller === self`.
+/// - A handler serving a call (`caller != nil`) runs on `caller`'s SC: `currentSC === caller.currentSC`.
+/// - `.queued` iff the EC is in exactly one handler's `pendingCallers` (`queuedAt`).
+/// - `.blocked` iff it is in `blockedOn.waiters`.
+/// - A global EC's `currentSC` is its bound SC while not serving; a local EC's is nil while `.waitingForCall`.
+final class ExecutionContext {
+    enum State: Equatable {
+        /// Can run when an SC reaches it.
+        case ready
+        /// A local EC with no call to serve.
+        case waitingForCall
+        /// In a call (hypercall or event), waiting for `callee` to reply.
+        case calling
+        /// Waiting for a busy handler (`queuedAt`) to take its call.
+        case queued
+        /// In `down` on a semaphore.
+        case blocked
+        /// Stopped for good: an unhandled fault, or destroyed.
+        case stopped
+    }
+
+    /// What the call being served was: a `call` hypercall, or an event the kernel raised for the caller.
+    enum CallKind: Equatable { case hypercall, event }
+
+    let id: UInt64
+    let pd: ProtectionDomain
+    let isGlobal: Bool
+    let eventBase: UInt64
+    let utcbAddress: UInt64
+    let utcbFrame: UInt64
+    /// Where a local EC's stack pointer starts for every call.
+    let initialStackPointer: UInt64
+    var context = UserContext()
+    var state: State
+    var isAlive = true
+
+    /// The SC bound at create_sc (global ECs only).
+    var boundSC: SchedulingContext?
+    /// The SC whose time this EC runs on right now.
+    var currentSC: SchedulingContext?
+    var caller: ExecutionContext?
+    var callee: ExecutionContext?
+    var callKind: CallKind = .hypercall
+    var pendingCallers: [ExecutionContext] = []
+    var queuedAt: ExecutionContext?
+    /// The portal a queued caller is waiting to enter, with the kind of call.
+    var queuedPortal: Portal?
+    var queuedKind: CallKind = .hypercall
+    var blockedOn: Semaphore?
+    var recallPending = false
+    /// A global EC takes its startup event (if its PD has that portal) before it first runs.
+    var startupPending = false
+    /// The exception a queued or running event call reports: vector, error code, fault address.
+    var pendingEvent: (vector: UInt64, errorCode: UInt64, address: UInt64) = (0, 0, 0)
+    /// The PD that paid for it (nil for the root EC, paid by the kernel at boot).
+    let chargedTo: ProtectionDomain?
+
+    init(id: UInt64, pd: ProtectionDomain, isGlobal: Bool, eventBase: UInt64, utcbAddress: UInt64, utcbFrame: UInt64,
+         stackPointer: UInt64, entry: UInt64, chargedTo: ProtectionDomain?) {
+        self.id = id
+        self.pd = pd
+        self.isGlobal = isGlobal
+        self.eventBase = eventBase
+        self.utcbAddress = utcbAddress
+        self.utcbFrame = utcbFrame
+        self.initialStackPointer = stackPointer
+        self.chargedTo = chargedTo
+        state = isGlobal ? .ready : .waitingForCall
+        context.rsp = stackPointer
+        context.rip = entry
+        context.addressSpaceRoot = pd.pageTableRoot
+    }
+
+    var name: String { "\(pd.name) ec#\(id)" }
+}

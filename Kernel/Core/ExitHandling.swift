@@ -1,0 +1,20 @@
+import KernelABI
+
+/// What happens after `enterUser` or `idle` returns.
+extension Kernel {
+    func handle(_ exit: Exit, from ec: ExecutionContext?) {
+        statistics.exits += 1
+        switch exit {
+        case .hypercall:
+            if let ec { handleHypercall(ec) }
+        case .exception(let vector, let errorCode, let address):
+            statistics.exceptions += 1
+            if let ec { raiseEvent(vector, errorCode: errorCode, address: address, for: ec, fatal: true) }
+        case .interrupt(let irq):
+            deliverInterrupt(irq)
+        case .timer:
+            statistics.timerExits += 1
+            wakeExpiredTimeouts()
+        }
+    }
+}

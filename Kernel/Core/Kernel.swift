@@ -1,0 +1,112 @@
+import BootFormat
+import KernelABI
+
+/// The kernel: boots from a `BootConfiguration`, then loops `step()`: run the EC the scheduler picks until it exits,
+/// handle the exit. All of the kernel's state lives here (no globals), so several simulated machines can coexist.
+///
+/// The logic is split by concern into extensions: Boot, Scheduling, ExitHandling, Hypercalls, ObjectCreation, IPC,
+/// Delegation, Revocation, Destruction, InvariantChecker.
+public final class Kernel<P: Platform> {
+    let platform: P
+    let configuration: BootConfiguration
+    /// Frames for page tables and UTCBs. Object memory is accounted against quotas in pages as well.
+    var frames = FrameAllocator(ranges: [])
+    var scheduler = Scheduler()
+    /// The kernel's PML4 (slot 0 only) and the PDPT every address space shares as its slot 0.
+    var kernelRoot: UInt64 = 0
+    var kernelPDPT: UInt64 = 0
+    /// Frames of the kernel's own identity map (never freed).
+    var kernelMapFrames: [UInt64] = []
+    var rootPD: ProtectionDomain?
+    var rootEC: ExecutionContext?
+    /// Live objects, for destruction and the invariant checker.
+    var protectionDomains: [ProtectionDomain] = []
+    var executionContexts: [ExecutionContext] = []
+    var interruptSemaphores: [Semaphore] = []
+    /// ECs in a timed `down`, with their deadlines.
+    var timeouts: [(deadline: UInt64, ec: ExecutionContext)] = []
+    var nextObjectID: UInt64 = 1
+    /// The memory the root PD holds in its physical window (reported in RootBootInfo).
+    var rootWindow: [PhysicalRange] = []
+    public internal(set) var statistics = KernelStatistics()
+
+    public init(platform: P, configuration: BootConfiguration) throws(BootError) {
+        self.platform = platform
+        self.configuration = configuration
+        try boot()
+    }
+
+    /// The kernel loop on the image: never returns. When nothing can run it idles waiting for interrupts.
+    public func run() -> Never {
+        while true {
+            if !step() { handle(platform.idle(), from: nil) }
+        }
+    }
+
+    /// One scheduling decision: run the chosen EC until it exits and handle the exit, or idle until an interrupt or
+    /// timeout if nothing is ready. Returns false when nothing is ready and nothing (no timeout, no assigned interrupt
+    /// with a waiter) could ever make anything ready again.
+    public func step() -> Bool {
+        statistics.steps += 1
+        wakeExpiredTimeouts()
+        if let (sc, ec) = pickNext() {
+            runOnce(ec, on: sc)
+            return true
+        }
+        guard canStillWake else { return false }
+        platform.setTimer(deadline: timeouts.map { $0.deadline }.min())
+        handle(platform.idle(), from: nil)
+        return true
+    }
+
+    /// Runs `ec` on `sc` until it exits, bills the time, and handles the exit.
+    func runOnce(_ ec: ExecutionContext, on sc: SchedulingContext) {
+        if ec.startupPending {
+            ec.startupPending = false
+            if raiseEvent(Event.startup, errorCode: 0, address: 0, for: ec, fatal: false) { return }
+        }
+        if ec.recallPending {
+            ec.recallPending = false
+            if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return }
+        }
+        let start = platform.now
+        var deadline = start &+ sc.remaining
+        if let earliest = timeouts.map({ $0.deadline }).min(), earliest < deadline { deadline = earliest }
+        platform.setTimer(deadline: deadline)
+        platform.activateAddressSpace(root: ec.pd.pageTableRoot)
+        ec.context.addressSpaceRoot = ec.pd.pageTableRoot
+        let io = ec.pd.ioBitmap
+        let exit = platform.enterUser(&ec.context, ioPermissions: io.isEmpty ? nil : io)
+        bill(sc, ticks: platform.now &- start)
+        handle(exit, from: ec)
+    }
+
+    /// Something could still become ready: a timeout is pending, or an EC waits on an assigned interrupt.
+    var canStillWake: Bool {
+        if !timeouts.isEmpty { return true }
+        return interruptSemaphores.contains { $0.isAlive && $0.interruptAssigned && !$0.waiters.isEmpty }
+    }
+
+    func makeID() -> UInt64 {
+        defer { nextObjectID += 1 }
+        return nextObjectID
+    }
+
+    /// Writes a line to the kernel console.
+    func log(_ text: String) {
+        for byte in text.utf8 { platform.consoleWrite(byte) }
+        platform.consoleWrite(10)
+    }
+}
+
+/// Counters for tests and benchmarks (how much work the kernel did).
+public struct KernelStatistics: Equatable, Sendable {
+    public var steps: UInt64 = 0
+    public var exits: UInt64 = 0
+    public var hypercalls: UInt64 = 0
+    public var exceptions: UInt64 = 0
+    public var interrupts: UInt64 = 0
+    public var timerExits: UInt64 = 0
+    public var contextSwitches: UInt64 = 0
+    public init() {}
+}

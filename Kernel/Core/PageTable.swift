@@ -1,0 +1,124 @@
+import KernelABI
+
+/// x86-64 4-level page-table entries and the walks the kernel does on them, through the platform's physical memory.
+enum PageTableEntry {
+    static let present: UInt64 = 1 << 0
+    static let writable: UInt64 = 1 << 1
+    static let user: UInt64 = 1 << 2
+    static let largePage: UInt64 = 1 << 7
+    static let noExecute: UInt64 = 1 << 63
+    static let addressMask: UInt64 = 0x000f_ffff_ffff_f000
+
+    /// Flags for a user leaf mapping with memory-capability `permissions` (read is implied on x86).
+    static func leafFlags(_ permissions: UInt64) -> UInt64 {
+        var flags = present | user
+        if permissions & Permissions.write != 0 { flags |= writable }
+        if permissions & Permissions.execute == 0 { flags |= noExecute }
+        return flags
+    }
+
+    /// Intermediate user tables allow everything; the leaf decides.
+    static let userTable: UInt64 = present | writable | user
+    /// The kernel's own tables and 2 MiB identity pages: supervisor only.
+    static let kernelTable: UInt64 = present | writable
+}
+
+/// Page-table operations on one address space. Intermediate tables come from `allocate` (which charges them).
+struct PageTableWalker<P: Platform> {
+    let platform: P
+
+    static func index(_ virtualAddress: UInt64, level: Int) -> UInt64 {
+        (virtualAddress >> (12 + 9 * UInt64(level))) & 0x1ff
+    }
+
+    /// Maps one 4 KiB page. Returns false when a needed table could not be allocated (nothing is half-mapped:
+    /// tables allocated before the failure stay, empty, in the address space).
+    func map(root: UInt64, virtualAddress: UInt64, physical: UInt64, flags: UInt64, allocate: () -> UInt64?) -> Bool {
+        var table = root
+        for level in stride(from: 3, to: 0, by: -1) {
+            let slot = table + Self.index(virtualAddress, level: level) * 8
+            let entry = platform.readPhysical(slot)
+            if entry & PageTableEntry.present != 0 {
+                table = entry & PageTableEntry.addressMask
+            } else {
+                guard let frame = allocate() else { return false }
+                platform.zeroPage(frame)
+                platform.writePhysical(slot, frame | PageTableEntry.userTable)
+                table = frame
+            }
+        }
+        platform.writePhysical(table + Self.index(virtualAddress, level: 0) * 8, physical | flags)
+        return true
+    }
+
+    /// Removes one 4 KiB mapping (if any). Returns whether something was mapped.
+    @discardableResult
+    func unmap(root: UInt64, virtualAddress: UInt64) -> Bool {
+        guard let slot = leafSlot(root: root, virtualAddress: virtualAddress) else { return false }
+        let had = platform.readPhysical(slot) & PageTableEntry.present != 0
+        platform.writePhysical(slot, 0)
+        return had
+    }
+
+    /// The leaf entry for a user page, or nil when a table on the way is missing.
+    func leafEntry(root: UInt64, virtualAddress: UInt64) -> UInt64? {
+        guard let slot = leafSlot(root: root, virtualAddress: virtualAddress) else { return nil }
+        let entry = platform.readPhysical(slot)
+        return entry & PageTableEntry.present != 0 ? entry : nil
+    }
+
+    private func leafSlot(root: UInt64, virtualAddress: UInt64) -> UInt64? {
+        var table = root
+        for level in stride(from: 3, to: 0, by: -1) {
+            let entry = platform.readPhysical(table + Self.index(virtualAddress, level: level) * 8)
+            guard entry & PageTableEntry.present != 0, entry & PageTableEntry.largePage == 0 else { return nil }
+            table = entry & PageTableEntry.addressMask
+        }
+        return table + Self.index(virtualAddress, level: 0) * 8
+    }
+
+    /// Every present 4 KiB leaf in the user half (PML4 slots 1..255): (virtual address, entry). For invariant checks.
+    func userLeaves(root: UInt64) -> [(UInt64, UInt64)] {
+        var leaves: [(UInt64, UInt64)] = []
+        for i4 in UInt64(1)..<256 {
+            let e4 = platform.readPhysical(root + i4 * 8)
+            guard e4 & PageTableEntry.present != 0 else { continue }
+            for i3 in UInt64(0)..<512 {
+                let e3 = platform.readPhysical((e4 & PageTableEntry.addressMask) + i3 * 8)
+                guard e3 & PageTableEntry.present != 0 else { continue }
+                for i2 in UInt64(0)..<512 {
+                    let e2 = platform.readPhysical((e3 & PageTableEntry.addressMask) + i2 * 8)
+                    guard e2 & PageTableEntry.present != 0 else { continue }
+                    for i1 in UInt64(0)..<512 {
+                        let e1 = platform.readPhysical((e2 & PageTableEntry.addressMask) + i1 * 8)
+                        guard e1 & PageTableEntry.present != 0 else { continue }
+                        leaves.append((i4 << 39 | i3 << 30 | i2 << 21 | i1 << 12, e1))
+                    }
+                }
+            }
+        }
+        return leaves
+    }
+
+    /// The frames of the intermediate tables under the user half (for freeing a PD's address space).
+    func userTableFrames(root: UInt64) -> [UInt64] {
+        var frames: [UInt64] = []
+        for i4 in UInt64(1)..<512 {
+            let e4 = platform.readPhysical(root + i4 * 8)
+            guard e4 & PageTableEntry.present != 0 else { continue }
+            let pdpt = e4 & PageTableEntry.addressMask
+            frames.append(pdpt)
+            for i3 in UInt64(0)..<512 {
+                let e3 = platform.readPhysical(pdpt + i3 * 8)
+                guard e3 & PageTableEntry.present != 0 else { continue }
+                let pd = e3 & PageTableEntry.addressMask
+                frames.append(pd)
+                for i2 in UInt64(0)..<512 {
+                    let e2 = platform.readPhysical(pd + i2 * 8)
+                    if e2 & PageTableEntry.present != 0 { frames.append(e2 & PageTableEntry.addressMask) }
+                }
+            }
+        }
+        return frames
+    }
+}

@@ -1,0 +1,51 @@
+import KernelABI
+
+/// A protection domain: a capability space plus an address space (a PML4 whose slot 0 is the kernel's map).
+///
+/// Invariants:
+/// - `quotaUsed <= quotaLimit` (quota never goes negative); everything charged to this PD is in `quotaUsed`.
+/// - `tableFrames` are the pool frames of this PD's page tables (the PML4 first); they are charged to it.
+/// - The page tables map exactly the memory capabilities in `space.memory` (with their permissions) plus the
+///   UTCBs of live ECs whose home is this PD; nothing else in the user half.
+/// - `ioBitmap` allows exactly the ports in `space.io`.
+/// - Once `isAlive` is false its spaces are empty and its frames are back in the pool.
+final class ProtectionDomain {
+    let id: UInt64
+    var space = CapabilitySpace()
+    /// Physical address of the PML4.
+    let pageTableRoot: UInt64
+    var tableFrames: [UInt64]
+    var ioBitmap = IOPermissionBitmap()
+    var quotaLimit: UInt64
+    var quotaUsed: UInt64 = 0
+    /// The PD that paid `quotaLimit` for this one (nil for the root PD).
+    let creator: ProtectionDomain?
+    /// Own rights (`Permissions.pdCreate`, `Permissions.pdConsole`), fixed at creation.
+    let rights: UInt64
+    /// UTCB virtual page numbers of live ECs living here.
+    var utcbPages: [UInt64: ExecutionContext] = [:]
+    var isAlive = true
+
+    init(id: UInt64, pageTableRoot: UInt64, quotaLimit: UInt64, creator: ProtectionDomain?, rights: UInt64) {
+        self.id = id
+        self.pageTableRoot = pageTableRoot
+        self.tableFrames = [pageTableRoot]
+        self.quotaLimit = quotaLimit
+        self.creator = creator
+        self.rights = rights
+    }
+
+    /// Charges `pages` of kernel memory; false (nothing charged) when the quota cannot pay.
+    func charge(_ pages: UInt64) -> Bool {
+        guard pages <= quotaLimit - quotaUsed else { return false }
+        quotaUsed += pages
+        return true
+    }
+
+    func refund(_ pages: UInt64) {
+        precondition(pages <= quotaUsed, "kernel bug: refund exceeds the charged quota")
+        quotaUsed -= pages
+    }
+
+    var name: String { "pd#\(id)" }
+}
