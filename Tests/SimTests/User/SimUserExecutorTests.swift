@@ -188,3 +188,24 @@ final class SimUserExecutorTests: XCTestCase {
         XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "hello")
     }
 }
+
+final class SimUserInterruptTests: XCTestCase {
+    func testDeviceInterruptPreemptsUserCodeAtItsTime() throws {
+        var done = false
+        let program = SimProgram(name: "busy") { p, _ in
+            p.compute(ticks: 500)
+            done = true
+            _ = p.hypercall(0, 0, 0, 0, 0, 0, 0)
+        }
+        let h = try SimUserTestHarness([program])
+        h.platform.unmaskInterrupt(7)
+        h.machine.schedule(after: 50, "nic") { $0.raiseInterrupt(7) }
+        var context = try h.load(program)
+        XCTAssertEqual(h.enter(&context), .interrupt(irq: 7))
+        XCTAssertEqual(h.machine.now, 50)
+        XCTAssertFalse(done)
+        h.platform.endOfInterrupt(7)
+        XCTAssertEqual(h.enter(&context), .hypercall)
+        XCTAssertTrue(done)
+    }
+}
