@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "RootTask", dependencies: ["UserRuntime", "ManifestFormat", "ELFFormat", "BootFormat"],
                 path: "UserServices/RootTask"),
         .target(name: "SerialDriver", dependencies: ["UserRuntime"], path: "Drivers/Serial"),
+        .target(name: "HelloComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Hello"),
+        .target(name: "IntruderComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Intruder"),
         // --- host only ---
         .target(name: "Sim", dependencies: ["Kernel", "UserRuntime", "ELFFormat", "BootFormat"], path: "Sim"),
         .target(name: "ManifestLanguage", dependencies: ["ManifestFormat"], path: "tools/mkimage/ManifestLanguage"),
@@ -34,7 +36,8 @@ let package = Package(
         .testTarget(name: "FormatTests", dependencies: ["ELFFormat", "BootFormat"], path: "Tests/FormatTests"),
         .testTarget(name: "ManifestTests", dependencies: ["ManifestLanguage", "ManifestFormat"], path: "Tests/ManifestTests",
                     resources: [.copy("Corpus")]),
-        .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "ManifestLanguage", "SerialDriver"],
+        .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "ManifestLanguage", "SerialDriver",
+                                                                "HelloComponent", "IntruderComponent"],
                     path: "Tests/UserServicesTests"),
         .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
     ],

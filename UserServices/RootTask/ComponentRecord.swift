@@ -1,0 +1,20 @@
+/// What the root task keeps about one component between its start and its teardown.
+struct ComponentRecord {
+    enum State: Equatable { case notStarted, running, stopped, failed }
+
+    var state: State = .notStarted
+    var restarts = 0
+    /// Root selectors of the component's PD, EC and SC while it runs.
+    var pd: UInt64 = 0
+    var ec: UInt64 = 0
+    var sc: UInt64 = 0
+    /// Physical pages given to it (image, stack, heap, start info), freed at teardown.
+    var pages: [UInt64] = []
+    /// Root selectors of the 32 event portals (an aligned block) and of the registration portal, created once.
+    var eventPortals: UInt64?
+    var registrationPortal: UInt64?
+    /// Per provided service: where the root holds the registered portal (nil until registered).
+    var servicePortals: [UInt64?] = []
+
+    var allServicesRegistered: Bool { !servicePortals.contains { $0 == nil } }
+}

@@ -1,0 +1,198 @@
+import KernelABI
+
+/// The page the root task maps read-only at `ComponentLayout.startInfo` in every component; the component's main EC
+/// starts with `rdi` = its address (or 0 where the kernel does not set it: the address is fixed). It names everything the component was given. All fields are 64-bit words:
+///   0 magic `ComponentStartInfo.magic`, 1 version, 2 the binary's ELF entry (entry table base, see `EntryTable`),
+///   3 heap base, 4 heap size in bytes, 5 timer ticks per millisecond,
+///   6 used-service count U, 7 provided-service count V, 8 port-range count, 9 MMIO count, 10 interrupt count,
+///   11..14 the component's name (`nameWords` words of NUL-padded bytes),
+///   then U used services (name, portal selector), V provided services (name), port ranges (first, count),
+///   MMIO ranges (physical base, size, virtual address), interrupts (irq, semaphore selector).
+public struct ComponentStartInfo: Equatable, Sendable {
+    public static let magic: UInt64 = 0x4954_5241_5453_5648 // "HVSTARTI"
+    public static let version: UInt64 = 1
+    /// Names are stored in this many words (so at most `nameWords * 8` bytes).
+    public static let nameWords = 4
+    public static let maxNameBytes = nameWords * 8
+    static let headerWords = 11 + nameWords
+
+    public struct UsedService: Equatable, Sendable {
+        public var name: [UInt8]
+        public var portal: UInt64
+        public init(name: [UInt8], portal: UInt64) {
+            self.name = name
+            self.portal = portal
+        }
+    }
+
+    public struct PortGrant: Equatable, Sendable {
+        public var first: UInt64
+        public var count: UInt64
+        public init(first: UInt64, count: UInt64) {
+            self.first = first
+            self.count = count
+        }
+    }
+
+    public struct MMIOGrant: Equatable, Sendable {
+        public var physicalBase: UInt64
+        public var size: UInt64
+        public var virtualAddress: UInt64
+        public init(physicalBase: UInt64, size: UInt64, virtualAddress: UInt64) {
+            self.physicalBase = physicalBase
+            self.size = size
+            self.virtualAddress = virtualAddress
+        }
+    }
+
+    public struct InterruptGrant: Equatable, Sendable {
+        public var irq: UInt64
+        public var semaphore: UInt64
+        public init(irq: UInt64, semaphore: UInt64) {
+            self.irq = irq
+            self.semaphore = semaphore
+        }
+    }
+
+    public var name: [UInt8]
+    public var entry: UInt64
+    public var heapBase: UInt64
+    public var heapSize: UInt64
+    public var ticksPerMillisecond: UInt64
+    public var uses: [UsedService]
+    /// Names of the services the component must register (in the manifest's order; the index is the service id).
+    public var provides: [[UInt8]]
+    public var ports: [PortGrant]
+    public var mmio: [MMIOGrant]
+    public var interrupts: [InterruptGrant]
+
+    public init(name: [UInt8], entry: UInt64, heapBase: UInt64, heapSize: UInt64, ticksPerMillisecond: UInt64,
+                uses: [UsedService] = [], provides: [[UInt8]] = [], ports: [PortGrant] = [], mmio: [MMIOGrant] = [],
+                interrupts: [InterruptGrant] = []) {
+        self.name = name
+        self.entry = entry
+        self.heapBase = heapBase
+        self.heapSize = heapSize
+        self.ticksPerMillisecond = ticksPerMillisecond
+        self.uses = uses
+        self.provides = provides
+        self.ports = ports
+        self.mmio = mmio
+        self.interrupts = interrupts
+    }
+
+    /// How many words `words` will hold; the page has room for `UTCBLayout.totalWords` (512).
+    public var wordCount: Int {
+        Self.headerWords + uses.count * (Self.nameWords + 1) + provides.count * Self.nameWords + ports.count * 2
+            + mmio.count * 3 + interrupts.count * 2
+    }
+    public static let maxWords = 512
+
+    public enum EncodeError: Error, Equatable, Sendable {
+        case nameTooLong([UInt8])
+        case tooManyEntries(words: Int)
+    }
+
+    /// The page contents. Fails when a name does not fit its field or the lists do not fit in one page.
+    public func words() throws(EncodeError) -> [UInt64] {
+        guard wordCount <= Self.maxWords else { throw .tooManyEntries(words: wordCount) }
+        var w: [UInt64] = [Self.magic, Self.version, entry, heapBase, heapSize, ticksPerMillisecond,
+                           UInt64(uses.count), UInt64(provides.count), UInt64(ports.count), UInt64(mmio.count),
+                           UInt64(interrupts.count)]
+        try Self.appendName(name, to: &w)
+        for u in uses {
+            try Self.appendName(u.name, to: &w)
+            w.append(u.portal)
+        }
+        for p in provides { try Self.appendName(p, to: &w) }
+        for p in ports { w.append(p.first); w.append(p.count) }
+        for m in mmio { w.append(m.physicalBase); w.append(m.size); w.append(m.virtualAddress) }
+        for i in interrupts { w.append(i.irq); w.append(i.semaphore) }
+        return w
+    }
+
+    static func appendName(_ name: [UInt8], to words: inout [UInt64]) throws(EncodeError) {
+        guard name.count <= maxNameBytes else { throw .nameTooLong(name) }
+        for i in 0..<nameWords {
+            var word: UInt64 = 0
+            for b in 0..<8 where i * 8 + b < name.count { word |= UInt64(name[i * 8 + b]) << UInt64(8 * b) }
+            words.append(word)
+        }
+    }
+
+    public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
+        case badMagic(UInt64)
+        case badVersion(UInt64)
+        case tooManyEntries(words: Int)
+
+        public var description: String {
+            switch self {
+            case .badMagic: return "start-info page has a bad magic word"
+            case .badVersion(let v): return "start-info page version \(v) is not supported (expected 1)"
+            case .tooManyEntries(let n): return "start-info page lists \(n) words, more than one page holds"
+            }
+        }
+    }
+
+    /// Decodes the page from a word reader (`word(i)` is only called for i < `maxWords`).
+    public static func decode(_ word: (Int) -> UInt64) throws(DecodeError) -> ComponentStartInfo {
+        guard word(0) == magic else { throw .badMagic(word(0)) }
+        guard word(1) == version else { throw .badVersion(word(1)) }
+        let counts = (6...10).map { word($0) }
+        // Bound each count before multiplying, so a hostile page cannot overflow the size computation.
+        guard counts.allSatisfy({ $0 <= UInt64(maxWords) }) else { throw .tooManyEntries(words: Int.max) }
+        let u = Int(counts[0]), v = Int(counts[1]), p = Int(counts[2]), m = Int(counts[3]), n = Int(counts[4])
+        let total = headerWords + u * (nameWords + 1) + v * nameWords + p * 2 + m * 3 + n * 2
+        guard total <= maxWords else { throw .tooManyEntries(words: total) }
+
+        var at = 11
+        func name() -> [UInt8] {
+            var bytes: [UInt8] = []
+            for i in 0..<nameWords {
+                let w = word(at + i)
+                for b in 0..<8 {
+                    let byte = UInt8(truncatingIfNeeded: w >> UInt64(8 * b))
+                    if byte != 0 { bytes.append(byte) }
+                }
+            }
+            at += nameWords
+            return bytes
+        }
+        func next() -> UInt64 {
+            at += 1
+            return word(at - 1)
+        }
+        var info = ComponentStartInfo(name: name(), entry: word(2), heapBase: word(3), heapSize: word(4),
+                                      ticksPerMillisecond: word(5))
+        for _ in 0..<u { info.uses.append(UsedService(name: name(), portal: next())) }
+        for _ in 0..<v { info.provides.append(name()) }
+        for _ in 0..<p { info.ports.append(PortGrant(first: next(), count: next())) }
+        for _ in 0..<m { info.mmio.append(MMIOGrant(physicalBase: next(), size: next(), virtualAddress: next())) }
+        for _ in 0..<n { info.interrupts.append(InterruptGrant(irq: next(), semaphore: next())) }
+        return info
+    }
+
+    /// Where a component's main entry finds its page: `rdi` when the kernel passed it, else the fixed address (the
+    /// page is always mapped at `ComponentLayout.startInfo`).
+    public static func address(entryArgument: UInt64) -> UInt64 {
+        entryArgument != 0 ? entryArgument : ComponentLayout.startInfo
+    }
+
+    /// Reads the page at `address` in the running PD.
+    public static func read<P: UserPlatform>(_ platform: P, at address: UInt64) throws(DecodeError) -> ComponentStartInfo {
+        try decode { platform.load64(address + UInt64($0) * 8) }
+    }
+
+    /// The portal selector of the used service called `name`.
+    public func portal(forService name: StaticString) -> UInt64? {
+        let bytes = name.withUTF8Buffer { Array($0) }
+        return uses.first { $0.name == bytes }?.portal
+    }
+
+    /// The id of the provided service called `name` (its index), to pass when registering it.
+    public func serviceID(of name: StaticString) -> UInt64? {
+        let bytes = name.withUTF8Buffer { Array($0) }
+        guard let index = provides.firstIndex(of: bytes) else { return nil }
+        return UInt64(index)
+    }
+}
