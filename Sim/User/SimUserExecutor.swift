@@ -37,6 +37,16 @@ public final class SimUserExecutor {
             case .failure(let exit): return exit
             case .success(let started): thread = started
             }
+            // A fresh start on the stack of a stopped thread in the same address space is the same EC restarted
+            // (a portal handler entered again after its reply): that thread can never be resumed, so end it.
+            // Two live ECs cannot share a stack on hardware either. A zero stack pointer identifies nothing.
+            if context.rsp != 0 {
+                for stale in threads.values.sorted(by: { $0.token < $1.token })
+                where stale.token != thread.token && stale.context.rsp == context.rsp
+                    && root(of: stale.context) == root(of: context) {
+                    cancel(stale)
+                }
+            }
         }
         thread.context = context
         baton.handOff(from: SimBaton.kernel, to: thread.token)

@@ -209,3 +209,32 @@ final class SimUserInterruptTests: XCTestCase {
         XCTAssertTrue(done)
     }
 }
+
+final class SimPortalHandlerRestartTests: XCTestCase {
+    /// A handler entry loops `handle; reply`; the kernel enters it afresh at the entry for every call. Each call
+    /// runs on a new thread and the one stopped in the previous reply is ended, so threads do not pile up.
+    func testRestartedHandlerEndsTheStoppedThread() throws {
+        var calls = 0
+        let program = SimProgram(name: "server", entries: [
+            { _, _ in },
+            { p, _ in while true { calls += 1; _ = p.hypercall(1, 0, 0, 0, 0, 0, 0) } },
+        ])
+        let h = try SimUserTestHarness([program])
+        _ = try h.load(program)
+        for round in 1...20 {
+            var context = UserContext()
+            context.addressSpaceRoot = h.tables.root
+            context.rip = SimProgramImage.entryAddress(index: 1)
+            context.rsp = 0x7000_0010_0000
+            XCTAssertEqual(h.enter(&context), .hypercall)
+            XCTAssertEqual(calls, round)
+            XCTAssertEqual(h.platform.executor.threadCount, 1)
+        }
+        var other = UserContext()
+        other.addressSpaceRoot = h.tables.root
+        other.rip = SimProgramImage.entryAddress(index: 1)
+        other.rsp = 0x7000_0020_0000
+        XCTAssertEqual(h.enter(&other), .hypercall)
+        XCTAssertEqual(h.platform.executor.threadCount, 2, "another stack is another EC")
+    }
+}
