@@ -2,6 +2,9 @@
 /// values of the wrong type and missing required keys, and produces `ManifestDeclarations`.
 struct DeclarationReader {
     private(set) var diagnostics: [Diagnostic] = []
+    /// Set when an error may have hidden a name, route, dependency or section: cross-references cannot be checked
+    /// reliably then (they would report components or services as missing that are only misspelt).
+    private(set) var lostReferences = false
 
     mutating func read(_ root: TOMLTable) -> ManifestDeclarations {
         var result = ManifestDeclarations()
@@ -94,6 +97,8 @@ struct DeclarationReader {
                 message = "unknown key '\(entry.key)' in \(section(path))" +
                     (suggestion.map { "; did you mean '\($0)'?" } ?? "; valid keys are " + list(valid))
             }
+            if case .table = entry.value.kind { lostReferences = true }
+            if case .tableArray = entry.value.kind { lostReferences = true }
             report(entry.keyLocation, message)
         }
     }
@@ -117,6 +122,7 @@ struct DeclarationReader {
             matches = false
         }
         guard matches else {
+            if [.string, .stringArray, .table, .tableArray].contains(spec.type) { lostReferences = true }
             let example = spec.type == .table || spec.type == .tableArray ? spec.example : "\(key) = \(spec.example)"
             report(entry.value.location, "'\(key)' in \(section(path)) must be \(spec.type.description) " +
                    "(e.g. \(example)), not \(entry.value.typeName)")
@@ -148,6 +154,7 @@ struct DeclarationReader {
     private mutating func strings(_ t: TOMLTable, _ key: String, _ s: [ManifestSchema.Key], path: String?) -> [Located<String>] {
         elements(t, key, s, path: path).compactMap { e in
             guard case .string(let text) = e.kind else {
+                lostReferences = true
                 report(e.location, "each element of '\(key)' must be a string in quotes, not \(e.typeName)")
                 return nil
             }
@@ -167,7 +174,13 @@ struct DeclarationReader {
 
     private mutating func ranges(_ t: TOMLTable, _ key: String, _ s: [ManifestSchema.Key], path: String?) -> [Located<RangeLiteral>] {
         let example = s.first { $0.name == key }?.example ?? ""
-        return elements(t, key, s, path: path).compactMap { e in
+        let all = elements(t, key, s, path: path)
+        if let first = all.first, !all.contains(where: { if case .array = $0.kind { return true }; return false }) {
+            report(t.entry(key)?.value.location ?? first.location, "'\(key)' must be an array of [start, size] pairs, " +
+                   "e.g. \(key) = \(example) (note the double brackets)")
+            return []
+        }
+        return all.compactMap { e in
             guard case .array(let pair) = e.kind, pair.count == 2,
                   case .integer(let start) = pair[0].kind, case .integer(let size) = pair[1].kind else {
                 report(e.location, "each element of '\(key)' must be a [start, size] pair of integers " +
@@ -186,8 +199,9 @@ struct DeclarationReader {
     private mutating func required<T>(_ value: Located<T>?, _ key: String, _ schema: [ManifestSchema.Key],
                                       in t: TOMLTable, path: String) -> Located<T>? {
         // Present but of the wrong type was reported already.
-        if value == nil, t.entry(key) == nil {
+        if value == nil, t.entry(key) == nil, !t.keysWithInvalidValues.contains(key) {
             let example = schema.first { $0.name == key }?.example ?? ""
+            lostReferences = true
             report(t.location, "\(section(path)) is missing the required key '\(key)' (e.g. \(key) = \(example))")
         }
         return value

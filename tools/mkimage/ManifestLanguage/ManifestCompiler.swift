@@ -26,7 +26,8 @@ public enum ManifestCompiler {
         }
         let resolution = withoutActuallyEscaping(binaryExists) { exists -> ManifestValidator.Resolution in
             var validator = ManifestValidator(machineMemory: machineMemory, binaryExists: exists)
-            let resolution = validator.validate(declarations)
+            let complete = parser.diagnostics.isEmpty && !reader.lostReferences
+            let resolution = validator.validate(declarations, checkReferences: complete)
             diagnostics += validator.diagnostics
             return resolution
         }

@@ -30,27 +30,31 @@ struct ManifestValidator {
         self.binaryExists = binaryExists
     }
 
-    mutating func validate(_ d: ManifestDeclarations) -> Resolution {
+    /// With `checkReferences` false (the declarations are known to be incomplete), routes, dependencies, VMMs and
+    /// the start order are not checked: they would report misspelt things as missing.
+    mutating func validate(_ d: ManifestDeclarations, checkReferences: Bool) -> Resolution {
         var r = Resolution(machineMemory: machine(d.machine),
                            interruptCount: d.machine.interrupts.map { $0.value } ?? ManifestSchema.defaultInterruptCount)
         if let n = d.machine.interrupts, !(1...SystemDescription.maxInterruptCount).contains(n.value) {
             report(n.location, "[machine] interrupts must be between 1 and \(SystemDescription.maxInterruptCount), not \(n.value)")
+            r.interruptCount = ManifestSchema.defaultInterruptCount
         }
         checkUnique(d.components.map { $0.name }, what: "component name")
         checkUnique(d.vms.map { $0.name }, what: "VM name")
         for c in d.components { component(c, interruptCount: r.interruptCount) }
 
+        diagnostics += ResourceConflicts.check(d.components)
+        memory(d, limit: r.machineMemory)
+        for vm in d.vms { self.vm(vm) }
+        guard checkReferences else { return r }
+
         var resolver = RouteResolver(components: d.components)
         r.componentRoutes = d.components.map { c in c.uses.map { resolver.resolve($0, user: "component '\(c.name.value)'") } }
         for vm in d.vms {
             r.vmms.append(vmm(of: vm, in: d.components))
-            self.vm(vm)
             r.vmRoutes.append(vm.services.map { resolver.resolve($0, user: "VM '\(vm.name.value)'") })
         }
         diagnostics += resolver.diagnostics
-
-        diagnostics += ResourceConflicts.check(d.components)
-        memory(d, limit: r.machineMemory)
 
         var order = StartOrder(components: d.components, routes: r.componentRoutes, vms: d.vms, vmms: r.vmms,
                                vmRoutes: r.vmRoutes)
@@ -80,7 +84,7 @@ struct ManifestValidator {
     private mutating func component(_ c: ComponentDeclaration, interruptCount: UInt64) {
         let who = "component '\(c.name.value)'"
         name(c.name, what: "component name")
-        if let binary = c.binary { self.binary(binary, what: "binary of \(who)") }
+        if let binary = c.binary { self.binary(binary, "binary", of: who) }
         if let memory = c.memory { quota(memory, what: "memory quota of \(who)") }
         if let p = c.priority, !SystemDescription.priorities.contains(p.value) {
             report(p.location, "priority \(p.value) of \(who) is out of range; use 1 (lowest) to 255 (highest)")
@@ -151,9 +155,9 @@ struct ManifestValidator {
         case (.some, nil):
             break
         }
-        if let kernel = vm.kernel { binary(kernel, what: "guest kernel of \(who)") }
-        if let initrd = vm.initrd { binary(initrd, what: "initrd of \(who)") }
-        if let test = vm.testImage { binary(test, what: "test image of \(who)") }
+        if let kernel = vm.kernel { binary(kernel, "guest kernel", of: who) }
+        if let initrd = vm.initrd { binary(initrd, "initrd", of: who) }
+        if let test = vm.testImage { binary(test, "test image", of: who) }
         if let line = vm.commandLine, !NameRules.isPrintableASCII(line.value) || line.value.utf8.count > 4096 {
             report(line.location, "cmdline of \(who) must be printable ASCII of at most 4096 characters")
         }
@@ -199,11 +203,12 @@ struct ManifestValidator {
         }
     }
 
-    private mutating func binary(_ b: Located<String>, what: String) {
+    /// `what` is "binary", "guest kernel", ...; `owner` is "component 'serial'" or "VM 'guest'".
+    private mutating func binary(_ b: Located<String>, _ what: String, of owner: String) {
         if !NameRules.isValidBinaryName(b.value) {
-            report(b.location, "invalid \(what) '\(b.value)': \(NameRules.binaryRule)")
+            report(b.location, "invalid \(what) name '\(b.value)' for \(owner): \(NameRules.binaryRule)")
         } else if !binaryExists(b.value) {
-            report(b.location, "\(what) '\(b.value)' does not exist; build it or correct the name")
+            report(b.location, "\(what) '\(b.value)' of \(owner) does not exist; build it or correct the name")
         }
     }
 

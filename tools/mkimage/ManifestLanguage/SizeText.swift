@@ -1,10 +1,13 @@
 /// How messages and DOT labels show byte counts and address ranges: "64M", "4K", "0x3f8-0x3ff".
 enum SizeText {
     static func bytes(_ value: UInt64) -> String {
-        for (shift, suffix) in [(UInt64(40), "T"), (30, "G"), (20, "M"), (10, "K")] where value != 0 {
+        for (shift, suffix) in [(UInt64(40), "T"), (30, "G"), (20, "M")] where value != 0 {
             if value % (1 << shift) == 0 { return "\(value >> shift)\(suffix)" }
         }
-        return "\(value) bytes"
+        if value < 1 << 20 { return value != 0 && value % 1024 == 0 ? "\(value >> 10)K" : "\(value) bytes" }
+        // A large amount that is not whole megabytes: megabytes with two decimals, and the exact count.
+        let hundredths = (value % (1 << 20)) * 100 / (1 << 20)
+        return "\(value >> 20).\(hundredths < 10 ? "0" : "")\(hundredths)M (\(value) bytes)"
     }
 
     static func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

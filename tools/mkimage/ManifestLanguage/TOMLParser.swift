@@ -40,7 +40,13 @@ struct TOMLParser {
                 if c == "#" {
                     skipComment()
                 } else if c == "[" {
-                    try tableHeader()
+                    do throws(Failure) {
+                        try tableHeader()
+                    } catch {
+                        // Keys under a broken header belong to no table we know: collect them where nobody looks.
+                        current = TOMLTable(location: error.location, definedByHeader: true)
+                        throw error
+                    }
                 } else {
                     try keyValue()
                 }
@@ -138,7 +144,7 @@ struct TOMLParser {
         skipBlanks()
         if peek() == "." {
             throw Failure(location: location(), message:
-                "dotted keys are not supported; put '\(name)' in its own [\(name)] section")
+                "dotted keys are not supported; set the key inside its own [section] instead")
         }
         guard peek() == "=" else {
             let found = peek().map { $0 == "\n" ? "end of line" : "'\($0)'" } ?? "end of file"
@@ -146,7 +152,13 @@ struct TOMLParser {
         }
         advance()
         skipBlanks()
-        let value = try self.value()
+        let value: TOMLValue
+        do throws(Failure) {
+            value = try self.value()
+        } catch {
+            current.keysWithInvalidValues.insert(name)
+            throw error
+        }
         if let previous = current.entry(name) {
             throw Failure(location: keyLocation, message:
                 "duplicate key '\(name)' (first set at \(previous.keyLocation.line):\(previous.keyLocation.column)); remove one of them")
@@ -288,8 +300,9 @@ struct TOMLParser {
             case "]": break
             case nil: throw Failure(location: start, message: "unterminated array; add ']' to close it")
             case let other?:
+                let hint = line == start.line ? "is a ',' missing?" : "is a ']' missing?"
                 throw Failure(location: location(), message:
-                    "expected ',' or ']' in the array opened at \(start.line):\(start.column), found '\(other)'")
+                    "expected ',' or ']' in the array opened at \(start.line):\(start.column) (\(hint)), found '\(other)'")
             }
         }
     }

@@ -39,6 +39,8 @@ final class TOMLTable {
     /// Set once a `[header]` names this table itself, so a second `[header]` is an error.
     var definedByHeader: Bool
     private(set) var entries: [Entry] = []
+    /// Keys written in this table whose value had a syntax error (already reported): not "missing".
+    var keysWithInvalidValues: Set<String> = []
 
     init(location: SourceLocation, definedByHeader: Bool) {
         self.location = location
