@@ -107,8 +107,14 @@ final class KernelHarness {
                       line: line)
     }
 
-    /// Root's window virtual page number of a physical page it holds.
+    /// Root's window virtual page number of a page it holds: `index` pages after the first 16-page aligned one.
     func windowPage(_ index: UInt64) -> UInt64 {
-        (AddressLayout.physicalWindow + kernel.rootWindow[0].base) / AddressLayout.pageSize + index
+        let first = (AddressLayout.physicalWindow + kernel.rootWindow[0].base) / AddressLayout.pageSize
+        return (first + 15) & ~15 + index
+    }
+
+    /// The physical address behind `windowPage(index)`.
+    func windowPhysical(_ index: UInt64) -> UInt64 {
+        windowPage(index) * AddressLayout.pageSize - AddressLayout.physicalWindow
     }
 }
