@@ -22,7 +22,7 @@ public func serialDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) 
     guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)),
           let ports = info.ports.first, ports.count >= UART16550<P>.portCount, ports.first + 8 <= 0x1_0000,
           info.heapSize >= SerialLayout.handlerStackPages * AddressLayout.pageSize,
-          let serviceID = info.serviceID(of: "log")
+          let service = info.providedService(named: "log")
     else { return idle(sys) }
     UART16550(platform: platform, base: UInt16(ports.first)).initialize()
 
@@ -30,10 +30,10 @@ public func serialDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) 
     guard sys.createEC(SerialLayout.handlerEC, pd: ComponentSelectors.ownPD, utcb: SerialLayout.handlerUTCB,
                        stackPointer: info.heapBase + info.heapSize, entry: handler, global: false,
                        eventBase: ComponentSelectors.eventBase) == .success,
-          sys.createPT(SerialLayout.logPortal, ec: SerialLayout.handlerEC, entry: handler, portalID: serviceID) == .success
+          sys.createPT(SerialLayout.logPortal, ec: SerialLayout.handlerEC, entry: handler, portalID: service.id) == .success
     else { return idle(sys) }
-    _ = ServiceRegistration.register(UTCB(platform: platform, base: ComponentLayout.utcb), serviceID: serviceID,
-                                     portal: SerialLayout.logPortal)
+    _ = ServiceRegistration.register(UTCB(platform: platform, base: ComponentLayout.utcb), serviceID: service.id,
+                                     landing: service.landing, portal: SerialLayout.logPortal)
     idle(sys)
 }
 

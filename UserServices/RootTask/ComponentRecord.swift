@@ -15,6 +15,8 @@ struct ComponentRecord {
     var registrationPortal: UInt64?
     /// Per provided service: where the root holds the registered portal (nil until registered).
     var servicePortals: [UInt64?] = []
+    /// Per provided service: the landing selector this incarnation must register it at.
+    var landings: [UInt64] = []
 
     var allServicesRegistered: Bool { !servicePortals.contains { $0 == nil } }
 }

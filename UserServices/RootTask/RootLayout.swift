@@ -24,6 +24,9 @@ enum RootLayout {
     static let kernelQuotaPages: UInt64 = 64
     /// How often a component that faults is restarted before the root task gives up on it.
     static let maxRestarts = 3
+    /// Registered portals land in one aligned block of `1 << landingOrder` selectors (the handler's receive window);
+    /// each provided service of each incarnation gets its own landing selector.
+    static let landingOrder: UInt64 = 10
     /// Handler entry slot of the root task binary (`EntryTable`).
     static let handlerSlot = 1
 }

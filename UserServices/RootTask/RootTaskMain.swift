@@ -38,8 +38,8 @@ public func rootTaskPortal<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     }
 }
 
-func receiveWindow(_ selector: UInt64) -> CapabilityRange {
-    CapabilityRange(kind: .object, base: selector, order: 0, permissions: Permissions.all)
+func receiveWindow(_ landingBlock: UInt64) -> CapabilityRange {
+    CapabilityRange(kind: .object, base: landingBlock, order: RootLayout.landingOrder, permissions: Permissions.all)
 }
 
 /// Stops the root task for good without faulting: waits on a semaphore nobody ups.
@@ -107,10 +107,11 @@ func prepare<P: UserPlatform>(_ platform: P, bootInfoAddress: UInt64) throws(Roo
                                       stackPointer: RootLayout.handlerStackTop, entry: supervisor.handlerEntry,
                                       global: false, eventBase: RootSelectors.rootEventBase),
                          "creating the root's handler EC")
-    // The first registration lands here; the handler sets its window from the mailbox after each call.
-    let firstWindow = try supervisor.newSelector()
-    supervisor.mailbox.receiveSelector = firstWindow
-    UTCB(platform: platform, base: RootLayout.handlerUTCB).setReceiveWindows(objects: receiveWindow(firstWindow),
+    // Registered portals land in this block; the handler restores its window from the mailbox after each call.
+    let landingBlock = try supervisor.newSelector(order: RootLayout.landingOrder)
+    supervisor.landings = SelectorAllocator(first: landingBlock, limit: landingBlock + (1 << RootLayout.landingOrder))
+    supervisor.mailbox.receiveSelector = landingBlock
+    UTCB(platform: platform, base: RootLayout.handlerUTCB).setReceiveWindows(objects: receiveWindow(landingBlock),
                                                                              memory: .null)
     return supervisor
 }

@@ -19,6 +19,8 @@ final class Supervisor<P: UserPlatform> {
     let handlerEntry: UInt64
     var pages: PageAllocator
     var selectors = SelectorAllocator(first: RootLayout.firstDynamicSelector)
+    /// Landing selectors for registered portals, inside the handler's receive window (set up by `prepare`).
+    var landings = SelectorAllocator(first: 0, limit: 0)
     var records: [ComponentRecord]
 
     init(platform: P, system: SystemDescription, bundle: BootBundle, bundleBase: UInt64, ticksPerMillisecond: UInt64,
@@ -122,6 +124,11 @@ final class Supervisor<P: UserPlatform> {
         record.ec = try newSelector()
         record.sc = try newSelector()
         record.pages = []
+        record.landings = []
+        for _ in component.provides {
+            guard let landing = landings.allocate() else { throw .outOfSelectors }
+            record.landings.append(landing)
+        }
         records[index] = record
         do throws(RootError) {
             try check(sys.createPD(record.pd, quotaPages: RootLayout.kernelQuotaPages), "creating the PD of \(label)")
@@ -221,7 +228,9 @@ final class Supervisor<P: UserPlatform> {
         for (k, route) in component.uses.enumerated() {
             info.uses.append(.init(name: route.name.bytes, portal: ComponentSelectors.firstService + UInt64(k)))
         }
-        info.provides = component.provides.map { $0.name.bytes }
+        for (s, service) in component.provides.enumerated() {
+            info.provides.append(.init(name: service.name.bytes, landing: records[index].landings[s]))
+        }
         info.ports = component.ioPorts.map { .init(first: $0.first, count: $0.count) }
         info.mmio = component.mmio.map {
             .init(physicalBase: $0.base, size: $0.size, virtualAddress: CapabilityGrants.mmioWindow + $0.base)
@@ -288,15 +297,24 @@ final class Supervisor<P: UserPlatform> {
     // MARK: registration
 
     func register(_ provider: Int) -> Status {
-        let received = mailbox.receiveSelector
         let serviceID = mailbox.data(0)
         let services = system.components[provider].provides
-        guard mailbox.untypedCount >= 1, serviceID < UInt64(services.count) else {
+        let landed = mailbox.firstTypedItem
+        guard mailbox.untypedCount >= 1, serviceID < UInt64(records[provider].landings.count) else {
+            if let landed { _ = sys.revoke(landed, includeSelf: true) }
             console.line("root: \(name(provider)) tried to register unknown service id \(serviceID)")
             return .badRange
         }
         let service = Int(serviceID)
+        let received = records[provider].landings[service]
+        if let landed, landed.base != received || landed.kind != .object || landed.order != 0 {
+            // It landed somewhere else in the window (perhaps another provider's slot): take it back.
+            _ = sys.revoke(landed, includeSelf: true)
+            console.line("root: \(name(provider)) registered service \(services[service].name) at the wrong selector")
+            return .badRange
+        }
         guard records[provider].servicePortals[service] == nil else {
+            // (A second portal cannot have landed: the kernel refuses an occupied landing selector.)
             console.line("root: \(name(provider)) registered service \(services[service].name) twice")
             return .badState
         }
@@ -306,8 +324,6 @@ final class Supervisor<P: UserPlatform> {
             return .badSelector
         }
         records[provider].servicePortals[service] = received
-        // The next registration lands in a fresh slot.
-        if let next = selectors.allocate() { mailbox.receiveSelector = next }
         console.line("root: \(name(provider)) registered service \(services[service].name)")
         return .success
     }

@@ -6,7 +6,8 @@ import KernelABI
 ///   3 heap base, 4 heap size in bytes, 5 timer ticks per millisecond,
 ///   6 used-service count U, 7 provided-service count V, 8 port-range count, 9 MMIO count, 10 interrupt count,
 ///   11..14 the component's name (`nameWords` words of NUL-padded bytes),
-///   then U used services (name, portal selector), V provided services (name), port ranges (first, count),
+///   then U used services (name, portal selector), V provided services (name, landing selector: where the root
+///   task wants the service's portal delegated when it is registered), port ranges (first, count),
 ///   MMIO ranges (physical base, size, virtual address), interrupts (irq, semaphore selector).
 public struct ComponentStartInfo: Equatable, Sendable {
     public static let magic: UInt64 = 0x4954_5241_5453_5648 // "HVSTARTI"
@@ -22,6 +23,16 @@ public struct ComponentStartInfo: Equatable, Sendable {
         public init(name: [UInt8], portal: UInt64) {
             self.name = name
             self.portal = portal
+        }
+    }
+
+    public struct ProvidedService: Equatable, Sendable {
+        public var name: [UInt8]
+        /// The selector in the root task's space that the registration's typed item must name as its destination.
+        public var landing: UInt64
+        public init(name: [UInt8], landing: UInt64) {
+            self.name = name
+            self.landing = landing
         }
     }
 
@@ -60,14 +71,14 @@ public struct ComponentStartInfo: Equatable, Sendable {
     public var heapSize: UInt64
     public var ticksPerMillisecond: UInt64
     public var uses: [UsedService]
-    /// Names of the services the component must register (in the manifest's order; the index is the service id).
-    public var provides: [[UInt8]]
+    /// The services the component must register (in the manifest's order; the index is the service id).
+    public var provides: [ProvidedService]
     public var ports: [PortGrant]
     public var mmio: [MMIOGrant]
     public var interrupts: [InterruptGrant]
 
     public init(name: [UInt8], entry: UInt64, heapBase: UInt64, heapSize: UInt64, ticksPerMillisecond: UInt64,
-                uses: [UsedService] = [], provides: [[UInt8]] = [], ports: [PortGrant] = [], mmio: [MMIOGrant] = [],
+                uses: [UsedService] = [], provides: [ProvidedService] = [], ports: [PortGrant] = [], mmio: [MMIOGrant] = [],
                 interrupts: [InterruptGrant] = []) {
         self.name = name
         self.entry = entry
@@ -83,7 +94,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
 
     /// How many words `words` will hold; the page has room for `UTCBLayout.totalWords` (512).
     public var wordCount: Int {
-        Self.headerWords + uses.count * (Self.nameWords + 1) + provides.count * Self.nameWords + ports.count * 2
+        Self.headerWords + (uses.count + provides.count) * (Self.nameWords + 1) + ports.count * 2
             + mmio.count * 3 + interrupts.count * 2
     }
     public static let maxWords = 512
@@ -104,7 +115,10 @@ public struct ComponentStartInfo: Equatable, Sendable {
             try Self.appendName(u.name, to: &w)
             w.append(u.portal)
         }
-        for p in provides { try Self.appendName(p, to: &w) }
+        for p in provides {
+            try Self.appendName(p.name, to: &w)
+            w.append(p.landing)
+        }
         for p in ports { w.append(p.first); w.append(p.count) }
         for m in mmio { w.append(m.physicalBase); w.append(m.size); w.append(m.virtualAddress) }
         for i in interrupts { w.append(i.irq); w.append(i.semaphore) }
@@ -142,7 +156,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
         // Bound each count before multiplying, so a hostile page cannot overflow the size computation.
         guard counts.allSatisfy({ $0 <= UInt64(maxWords) }) else { throw .tooManyEntries(words: Int.max) }
         let u = Int(counts[0]), v = Int(counts[1]), p = Int(counts[2]), m = Int(counts[3]), n = Int(counts[4])
-        let total = headerWords + u * (nameWords + 1) + v * nameWords + p * 2 + m * 3 + n * 2
+        let total = headerWords + (u + v) * (nameWords + 1) + p * 2 + m * 3 + n * 2
         guard total <= maxWords else { throw .tooManyEntries(words: total) }
 
         var at = 11
@@ -165,7 +179,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
         var info = ComponentStartInfo(name: name(), entry: word(2), heapBase: word(3), heapSize: word(4),
                                       ticksPerMillisecond: word(5))
         for _ in 0..<u { info.uses.append(UsedService(name: name(), portal: next())) }
-        for _ in 0..<v { info.provides.append(name()) }
+        for _ in 0..<v { info.provides.append(ProvidedService(name: name(), landing: next())) }
         for _ in 0..<p { info.ports.append(PortGrant(first: next(), count: next())) }
         for _ in 0..<m { info.mmio.append(MMIOGrant(physicalBase: next(), size: next(), virtualAddress: next())) }
         for _ in 0..<n { info.interrupts.append(InterruptGrant(irq: next(), semaphore: next())) }
@@ -189,10 +203,10 @@ public struct ComponentStartInfo: Equatable, Sendable {
         return uses.first { $0.name == bytes }?.portal
     }
 
-    /// The id of the provided service called `name` (its index), to pass when registering it.
-    public func serviceID(of name: StaticString) -> UInt64? {
+    /// The id (its index) and landing selector of the provided service called `name`, to pass when registering it.
+    public func providedService(named name: StaticString) -> (id: UInt64, landing: UInt64)? {
         let bytes = name.withUTF8Buffer { Array($0) }
-        guard let index = provides.firstIndex(of: bytes) else { return nil }
-        return UInt64(index)
+        guard let index = provides.firstIndex(where: { $0.name == bytes }) else { return nil }
+        return (UInt64(index), provides[index].landing)
     }
 }

@@ -20,7 +20,7 @@ public func pongMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     let utcb = UTCB(platform: platform, base: ComponentLayout.utcb)
     guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)),
           info.heapSize >= (PongLayout.stackPages + 1) * AddressLayout.pageSize,
-          let serviceID = info.serviceID(of: "pong")
+          let service = info.providedService(named: "pong")
     else {
         // Misconfigured: fault so that the root task names this component on the console.
         _ = platform.load64(0)
@@ -32,9 +32,10 @@ public func pongMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
                                stackPointer: info.heapBase + info.heapSize, entry: handler, global: false,
                                eventBase: ComponentSelectors.eventBase)
     let bound = created == .success
-        ? sys.createPT(PongLayout.portal, ec: PongLayout.handlerEC, entry: handler, portalID: serviceID) : created
+        ? sys.createPT(PongLayout.portal, ec: PongLayout.handlerEC, entry: handler, portalID: service.id) : created
     let registered = bound == .success
-        ? ServiceRegistration.register(utcb, serviceID: serviceID, portal: PongLayout.portal) : bound
+        ? ServiceRegistration.register(utcb, serviceID: service.id, landing: service.landing,
+                                      portal: PongLayout.portal) : bound
     if registered != .success {
         // The root task reports a provider that never registers; a fault here makes the reason visible too.
         _ = platform.load64(0)

@@ -1,0 +1,56 @@
+import Foundation
+import HelloComponent
+import IntruderComponent
+import KernelABI
+import ManifestLanguage
+import RootTask
+import SerialDriver
+import Sim
+import UserRuntime
+
+/// Boots manifests on the simulator with the real kernel, the real root task and the real components.
+enum SimBoot {
+    static let root = SimProgram(name: "roottask", entries: [
+        { p, rdi in rootTaskMain(p, startInfo: rdi) },
+        { p, rdi in rootTaskPortal(p, startInfo: rdi) },
+    ])
+    static let serial = SimProgram(name: "serial", entries: [
+        { p, rdi in serialDriverMain(p, startInfo: rdi) },
+        { p, rdi in serialLogPortal(p, startInfo: rdi) },
+    ])
+    static let hello = SimProgram(name: "hello", main: { p, rdi in helloMain(p, startInfo: rdi) })
+    static let intruder = SimProgram(name: "intruder", main: { p, rdi in intruderMain(p, startInfo: rdi) })
+    static let components = [serial, hello, intruder]
+
+    static func repositoryRoot(file: String = #filePath) -> URL {
+        var url = URL(fileURLWithPath: file)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        }
+        fatalError("no Package.swift above \(file)")
+    }
+
+    static func example(_ name: String) throws -> String {
+        try String(contentsOf: repositoryRoot().appendingPathComponent("examples/\(name)"), encoding: .utf8)
+    }
+
+    struct CompileFailure: Error, CustomStringConvertible { var description: String }
+
+    static func compile(_ source: String, file: String = "test.toml") throws -> [UInt8] {
+        let names = Set((components + extraPrograms).map(\.name))
+        switch ManifestCompiler.compile(source: source, file: file, machineMemory: 64 << 20,
+                                        binaryExists: { names.contains($0) }) {
+        case .success(let compiled): return compiled.blob
+        case .failure(let errors): throw CompileFailure(description: errors.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+    }
+
+    /// Test-only programs some tests add to the bundle.
+    static var extraPrograms: [SimProgram] { [] }
+
+    /// A system whose bundle holds the root task, the given programs and `manifest` as the "manifest" module.
+    static func system(manifest: [UInt8], programs: [SimProgram] = components) throws -> SimSystem {
+        try SimSystem(root: root, programs: programs, extraModules: [("manifest", manifest)])
+    }
+}
