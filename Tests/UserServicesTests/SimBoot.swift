@@ -37,17 +37,15 @@ enum SimBoot {
 
     struct CompileFailure: Error, CustomStringConvertible { var description: String }
 
-    static func compile(_ source: String, file: String = "test.toml") throws -> [UInt8] {
-        let names = Set((components + extraPrograms).map(\.name))
+    static func compile(_ source: String, file: String = "test.toml",
+                        knownBinaries: Set<String> = Set(components.map(\.name))) throws -> [UInt8] {
+        let names = knownBinaries
         switch ManifestCompiler.compile(source: source, file: file, machineMemory: 64 << 20,
                                         binaryExists: { names.contains($0) }) {
         case .success(let compiled): return compiled.blob
         case .failure(let errors): throw CompileFailure(description: errors.diagnostics.map(\.description).joined(separator: "\n"))
         }
     }
-
-    /// Test-only programs some tests add to the bundle.
-    static var extraPrograms: [SimProgram] { [] }
 
     /// A system whose bundle holds the root task, the given programs and `manifest` as the "manifest" module.
     static func system(manifest: [UInt8], programs: [SimProgram] = components) throws -> SimSystem {

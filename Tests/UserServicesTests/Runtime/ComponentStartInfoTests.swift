@@ -1,0 +1,57 @@
+import KernelABI
+import UserRuntime
+import XCTest
+
+final class ComponentStartInfoTests: XCTestCase {
+    let sample = ComponentStartInfo(
+        name: Array("serial".utf8), entry: 0x80_0000_0000, heapBase: ComponentLayout.heapBase, heapSize: 0x4000,
+        ticksPerMillisecond: 1000,
+        uses: [.init(name: Array("log".utf8), portal: ComponentSelectors.firstService)],
+        provides: [.init(name: Array("log".utf8), landing: 1234), .init(name: Array("x".utf8), landing: 1235)],
+        ports: [.init(first: 0x3f8, count: 8)], mmio: [.init(physicalBase: 0xfee0_0000, size: 0x1000, virtualAddress: 7)],
+        interrupts: [.init(irq: 4, semaphore: ComponentSelectors.firstInterrupt)])
+
+    func testRoundTripsThroughItsWords() throws {
+        let words = try sample.words()
+        XCTAssertEqual(words.count, sample.wordCount)
+        let decoded = try ComponentStartInfo.decode { $0 < words.count ? words[$0] : 0 }
+        XCTAssertEqual(decoded, sample)
+        XCTAssertEqual(decoded.portal(forService: "log"), ComponentSelectors.firstService)
+        XCTAssertNil(decoded.portal(forService: "disk"))
+        XCTAssertEqual(decoded.providedService(named: "x")?.id, 1)
+        XCTAssertEqual(decoded.providedService(named: "x")?.landing, 1235)
+    }
+
+    func testNamesLongerThanTheFieldAreRejected() {
+        var info = sample
+        info.uses[0].name = Array(repeating: 0x61, count: ComponentStartInfo.maxNameBytes + 1)
+        XCTAssertThrowsError(try info.words()) { error in
+            XCTAssertEqual(error as? ComponentStartInfo.EncodeError, .nameTooLong(info.uses[0].name))
+        }
+    }
+
+    func testTooManyEntriesForOnePageAreRejected() {
+        var info = sample
+        info.ports = Array(repeating: .init(first: 1, count: 1), count: 300)
+        XCTAssertThrowsError(try info.words())
+    }
+
+    func testCorruptPagesAreRejectedWithoutReadingPastThePage() {
+        XCTAssertThrowsError(try ComponentStartInfo.decode { _ in 0 }) { error in
+            XCTAssertEqual(error as? ComponentStartInfo.DecodeError, .badMagic(0))
+        }
+        var words = (try? sample.words()) ?? []
+        words[1] = 9
+        XCTAssertThrowsError(try ComponentStartInfo.decode { words[$0] }) { error in
+            XCTAssertEqual(error as? ComponentStartInfo.DecodeError, .badVersion(9))
+        }
+        words[1] = 1
+        words[8] = UInt64.max // port count
+        XCTAssertThrowsError(try ComponentStartInfo.decode { precondition($0 < 512); return $0 < words.count ? words[$0] : 0 })
+    }
+
+    func testTheEntryArgumentFallsBackToTheFixedAddress() {
+        XCTAssertEqual(ComponentStartInfo.address(entryArgument: 0), ComponentLayout.startInfo)
+        XCTAssertEqual(ComponentStartInfo.address(entryArgument: 0x1234000), 0x1234000)
+    }
+}
