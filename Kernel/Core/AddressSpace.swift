@@ -19,7 +19,8 @@ extension Kernel {
     }
 
     func mapPage(in pd: ProtectionDomain, virtualPage: UInt64, physical: UInt64, flags: UInt64) -> Bool {
-        walker.map(root: pd.pageTableRoot, virtualAddress: virtualPage << AddressLayout.pageShift, physical: physical,
+        pd.version += 1
+        return walker.map(root: pd.pageTableRoot, virtualAddress: virtualPage << AddressLayout.pageShift, physical: physical,
                    flags: flags) { () -> UInt64? in
             guard pd.charge(1) else { return nil }
             guard let frame = frames.allocate() else {
@@ -33,6 +34,7 @@ extension Kernel {
 
     /// Removes a page from a PD's address space and drops stale translations of it.
     func unmapPage(in pd: ProtectionDomain, virtualPage: UInt64) {
+        pd.version += 1
         let address = virtualPage << AddressLayout.pageShift
         if walker.unmap(root: pd.pageTableRoot, virtualAddress: address) {
             platform.flushTranslations(root: pd.pageTableRoot, page: address)

@@ -212,9 +212,7 @@ extension Kernel {
         }
         ec.context.rdi = AddressLayout.rootBootInfo
         rootEC = ec
-        root.space.objects[RootSelectors.ownEC] = Capability(
-            kind: .object, holder: root, key: RootSelectors.ownEC, resource: 0, object: .ec(ec),
-            permissions: Permissions.all, parent: nil)
+        insertOriginal(.ec(ec), in: root, at: RootSelectors.ownEC, permissions: Permissions.all)
         let sc = SchedulingContext(id: makeID(), ec: ec, priority: Self.rootPriority,
                                    budget: Self.rootBudgetMilliseconds * configuration.ticksPerMillisecond,
                                    chargedTo: nil)

@@ -41,6 +41,8 @@ extension Kernel {
             }
             if kind == .io { target.ioBitmap.set(child.key, allowed: true) }
             target.space[kind, child.key] = child
+            target.version += 1
+            source.version += 1
             cap.children.append(child)
             made.append(child)
         }

@@ -19,7 +19,10 @@ extension Kernel {
         guard pd.isAlive else { return }
         pd.isAlive = false
         for cap in pd.space.all { remove(cap) }
-        for ec in executionContexts where ec.pd === pd { destroy(ec) }
+        for ec in executionContexts where ec.pd === pd {
+            // Removing the original takes every capability to the EC with it, then destroys it.
+            if let original = ec.original, original.isLive { remove(original) } else { destroy(ec) }
+        }
         releaseAddressSpace(pd)
         protectionDomains.removeAll { $0 === pd }
         if let creator = pd.creator { creator.refund(pd.quotaLimit) }
@@ -29,6 +32,7 @@ extension Kernel {
     func destroy(_ ec: ExecutionContext) {
         guard ec.isAlive else { return }
         ec.isAlive = false
+        ec.original = nil
         executionContexts.removeAll { $0 === ec }
         if let sm = ec.blockedOn {
             sm.waiters.removeAll { $0 === ec }
@@ -55,6 +59,7 @@ extension Kernel {
         let page = ec.utcbAddress >> AddressLayout.pageShift
         if ec.pd.isAlive { unmapPage(in: ec.pd, virtualPage: page) }
         ec.pd.utcbPages[page] = nil
+        ec.pd.version += 1
         frames.free(ec.utcbFrame)
         ec.chargedTo?.refund(1)
     }

@@ -54,6 +54,8 @@ final class ExecutionContext {
     var queuedKind: CallKind = .hypercall
     var blockedOn: Semaphore?
     var recallPending = false
+    /// Its creator's capability; when the home PD dies the kernel removes it, which destroys the EC everywhere.
+    var original: Capability?
     /// A global EC takes its startup event (if its PD has that portal) before it first runs.
     var startupPending = false
     /// The exception a queued or running event call reports: vector, error code, fault address.

@@ -25,6 +25,9 @@ final class ProtectionDomain {
     /// UTCB virtual page numbers of live ECs living here.
     var utcbPages: [UInt64: ExecutionContext] = [:]
     var isAlive = true
+    /// Bumped on every change to its spaces or page tables; lets the invariant checker skip unchanged PDs.
+    var version: UInt64 = 1
+    var checkedVersion: UInt64 = 0
 
     init(id: UInt64, pageTableRoot: UInt64, quotaLimit: UInt64, creator: ProtectionDomain?, rights: UInt64) {
         self.id = id

@@ -37,7 +37,9 @@ extension Kernel {
         cap.isLive = false
         let pd = cap.holder
         pd.space[cap.kind, cap.key] = nil
+        pd.version += 1
         if let parent = cap.parent {
+            parent.holder.version += 1
             parent.children.removeAll { $0 === cap }
             cap.parent = nil
         }

@@ -1,0 +1,162 @@
+import KernelABI
+import Sim
+import XCTest
+@testable import Kernel
+
+/// Thousands of seeded random hypercall sequences from several hostile PDs. Each sequence: root creates a landlord
+/// PD that builds three hostile PDs (threads, handlers, portals, semaphores, memory, ports, capabilities to each
+/// other); then random hypercalls (plausible and garbage arguments), faults and interrupts hit them, with the kernel
+/// invariants checked after every step; finally root revokes the landlord and everything must be gone.
+final class RandomizedHypercallTests: XCTestCase {
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: UInt64) -> UInt64 { next() % n }
+        mutating func pick<T>(_ items: [T]) -> T { items[Int(below(UInt64(items.count)))] }
+    }
+
+    func testRandomHypercallSequencesKeepTheInvariants() throws {
+        let batches: [UInt64] = [1, 2, 3]
+        var sequences = 0
+        for batch in batches {
+            let h = try KernelHarness(memorySize: 4 << 20)
+            let baselineQuota = h.rootPD.quotaUsed
+            let baselineFrames = h.kernel.frames.allocatedCount
+            XCTAssertEqual(h.kernel.invariantViolations(), [])
+            for sequence in 0..<UInt64(20) {
+                let seed = batch << 32 | sequence
+                guard runSequence(h, seed: seed) else { return }
+                sequences += 1
+                XCTAssertEqual(h.rootPD.quotaUsed, baselineQuota, "seed \(seed): quota not returned")
+                XCTAssertEqual(h.kernel.frames.allocatedCount, baselineFrames, "seed \(seed): frames leaked")
+                XCTAssertEqual(h.kernel.protectionDomains.count, 1, "seed \(seed): PDs left behind")
+                XCTAssertEqual(h.kernel.executionContexts.count, 1, "seed \(seed): ECs left behind")
+                if h.rootPD.quotaUsed != baselineQuota { return }
+            }
+        }
+        XCTAssertEqual(sequences, 60)
+    }
+
+    /// Returns false (after failing the test, with the seed) when an invariant broke.
+    private func runSequence(_ h: KernelHarness, seed: UInt64) -> Bool {
+        var rng = SplitMix(state: seed)
+        let root = h.rootEC
+        let landlordSel: UInt64 = 500
+        // The landlord: a PD with 16 window pages, 16 ports, and capabilities it builds the hostile PDs with.
+        guard h.status(root, .createPD, landlordSel, 150, Permissions.all) == .success,
+              h.status(root, .createEC, landlordSel + 1, landlordSel, 0x90_0000_0000, 0, 0, ECFlags.global) == .success,
+              h.status(root, .createSC, landlordSel + 2, landlordSel + 1, 50, 20) == .success else {
+            XCTFail("seed \(seed): setup failed")
+            return false
+        }
+        let landlord = h.ec(h.rootPD, landlordSel + 1)
+        let landlordPD = h.pd(h.rootPD, landlordSel)
+        h.status(root, .delegate, landlordSel, CapabilityRange(kind: .object, base: landlordSel, permissions: Permissions.all).word, 1)
+        h.status(root, .delegate, landlordSel, CapabilityRange(kind: .memory, base: h.windowPage(0), order: 4, permissions: 7).word, 0xa0_0000_0)
+        h.status(root, .delegate, landlordSel, CapabilityRange(kind: .io, base: 0x3f0, order: 4, permissions: 1).word, 0x3f0)
+        var actors: [ExecutionContext] = [landlord]
+        // Three hostile PDs at landlord selectors 10, 20, 30: PD, global EC, SC, local EC, portal, semaphore.
+        for i in UInt64(1)...3 {
+            let s = i * 10
+            h.status(landlord, .createPD, s, 30, Permissions.all)
+            h.status(landlord, .createEC, s + 1, s, 0x90_0000_0000, 0, 0, ECFlags.make(global: true, eventBase: 64))
+            h.status(landlord, .createSC, s + 2, s + 1, 10 + i, 5)
+            h.status(landlord, .createEC, s + 3, s, 0x90_0001_0000, 0x90_2000_0000, 0, 0)
+            h.status(landlord, .createPT, s + 4, s + 3, 0x80_0000_0000, i)
+            h.status(landlord, .createSM, s + 5, rng.below(3))
+            // Each hostile PD gets: itself, everything the landlord made at 10..35, some memory and ports.
+            h.status(landlord, .delegate, s, CapabilityRange(kind: .object, base: 0, order: 6, permissions: rng.below(32)).word, 0)
+            h.status(landlord, .delegate, s, CapabilityRange(kind: .memory, base: 0xa0_0000_0 + (i - 1) * 4, order: 2, permissions: 7).word, 0xa0_0000_0)
+            h.status(landlord, .delegate, s, CapabilityRange(kind: .io, base: 0x3f0 + (i - 1) * 4, order: 2, permissions: 1).word, 0x3f0 + (i - 1) * 4)
+            actors.append(h.ec(landlordPD, s + 1))
+            actors.append(h.ec(landlordPD, s + 3))
+        }
+        if let problem = h.kernel.invariantViolations(incremental: true).first {
+            XCTFail("seed \(seed) after setup: \(problem)")
+            return false
+        }
+        for step in 0..<30 {
+            let ready = actors.filter { $0.isAlive && $0.state == .ready }
+            guard let ec = ready.isEmpty ? nil : rng.pick(ready) else { break }
+            let what = randomAction(h, ec, &rng)
+            if let problem = h.kernel.invariantViolations(incremental: true).first {
+                XCTFail("seed \(seed) step \(step) (\(what) by \(ec.name)): \(problem)")
+                return false
+            }
+        }
+        h.status(root, .revoke, CapabilityRange(kind: .object, base: landlordSel, permissions: 0).word, RevokeFlags.includeSelf)
+        h.status(root, .revoke, CapabilityRange(kind: .object, base: landlordSel + 1, permissions: 0).word, RevokeFlags.includeSelf)
+        h.status(root, .revoke, CapabilityRange(kind: .object, base: landlordSel + 2, permissions: 0).word, RevokeFlags.includeSelf)
+        if let problem = h.kernel.invariantViolations(incremental: true).first {
+            XCTFail("seed \(seed) after revoking everything: \(problem)")
+            return false
+        }
+        return true
+    }
+
+    private func randomCRD(_ rng: inout SplitMix) -> UInt64 {
+        if rng.below(8) == 0 { return rng.next() }
+        let kind = rng.pick([CapabilityRange.Kind.object, .memory, .io, .null])
+        let order = rng.below(4)
+        let base: UInt64
+        switch kind {
+        case .object: base = rng.below(48) & ~((1 << order) - 1)
+        case .memory: base = (0xa0_0000_0 + rng.below(16)) & ~((1 << order) - 1)
+        case .io: base = (0x3f0 + rng.below(16)) & ~((1 << order) - 1)
+        case .null: base = 0
+        }
+        return CapabilityRange(kind: kind, base: base, order: order, permissions: rng.below(32)).word
+    }
+
+    private func randomSelector(_ rng: inout SplitMix) -> UInt64 {
+        rng.below(10) == 0 ? rng.next() : rng.below(48)
+    }
+
+    /// One random hypercall (or fault / interrupt / time passing) by `ec`; returns a description for failures.
+    private func randomAction(_ h: KernelHarness, _ ec: ExecutionContext, _ rng: inout SplitMix) -> String {
+        switch rng.below(20) {
+        case 0:
+            let vector = rng.below(32)
+            h.kernel.handle(.exception(vector: vector, errorCode: rng.below(16), faultAddress: rng.next()), from: ec)
+            return "exception \(vector)"
+        case 1:
+            h.kernel.handle(.interrupt(irq: rng.below(26)), from: nil)
+            return "interrupt"
+        case 2:
+            h.machine.advance(by: rng.below(20))
+            h.kernel.wakeExpiredTimeouts()
+            return "time"
+        default: break
+        }
+        // A random message with random typed items and windows, for call and reply.
+        let untyped = Int(rng.below(4))
+        var typed: [(CapabilityRange, UInt64)] = []
+        for _ in 0..<rng.below(3) {
+            let crd = CapabilityRange(word: randomCRD(&rng)) ?? .null
+            typed.append((crd, crd.kind == .memory ? 0xa0_0000_0 + rng.below(16) : crd.kind == .io ? crd.base : rng.below(48)))
+        }
+        h.setMessage(ec, untyped: (0..<untyped).map { _ in rng.next() }, typed: typed)
+        h.kernel.setUTCBWord(ec, UTCBLayout.objectWindowWord, randomCRD(&rng))
+        h.kernel.setUTCBWord(ec, UTCBLayout.memoryWindowWord, randomCRD(&rng))
+        let number = rng.below(17)
+        var args: [UInt64] = []
+        switch Hypercall(rawValue: number) {
+        case .delegate?: args = [randomSelector(&rng), randomCRD(&rng), rng.pick([rng.below(48), 0xa0_0000_0 + rng.below(16), 0x3f0 + rng.below(16), rng.next()])]
+        case .revoke?: args = [randomCRD(&rng), rng.below(3)]
+        case .lookup?: args = [randomCRD(&rng)]
+        case .createEC?: args = [randomSelector(&rng), randomSelector(&rng), rng.pick([0x90_0000_0000, 0x90_0002_0000, 0xa0_0000_0000, rng.next()]), 0, 0, rng.below(4) | rng.below(80) << 8]
+        case .createPD?: args = [randomSelector(&rng), rng.below(8), rng.below(40)]
+        case .ctrlSM?: args = [randomSelector(&rng), rng.below(4), h.machine.now + rng.below(30)]
+        case .consoleWrite?: args = [rng.below(8)]
+        default: args = (0..<4).map { _ in rng.below(3) == 0 ? rng.next() : randomSelector(&rng) }
+        }
+        h.raw(ec, number, args)
+        return "hypercall \(number) \(args.map { hex($0) })"
+    }
+}
