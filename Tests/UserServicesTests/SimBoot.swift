@@ -5,6 +5,7 @@ import KernelABI
 import ManifestLanguage
 import RootTask
 import SerialDriver
+import VMMPlaceholderComponent
 import Sim
 import UserRuntime
 
@@ -20,6 +21,7 @@ enum SimBoot {
     ])
     static let hello = SimProgram(name: "hello", main: { p, rdi in helloMain(p, startInfo: rdi) })
     static let intruder = SimProgram(name: "intruder", main: { p, rdi in intruderMain(p, startInfo: rdi) })
+    static let vmm = SimProgram(name: "vmm", main: { p, rdi in vmmPlaceholderMain(p, startInfo: rdi) })
     static let components = [serial, hello, intruder]
 
     static func repositoryRoot(file: String = #filePath) -> URL {
@@ -37,10 +39,10 @@ enum SimBoot {
 
     struct CompileFailure: Error, CustomStringConvertible { var description: String }
 
-    static func compile(_ source: String, file: String = "test.toml",
+    static func compile(_ source: String, file: String = "test.toml", machineMemory: UInt64 = 64 << 20,
                         knownBinaries: Set<String> = Set(components.map(\.name))) throws -> [UInt8] {
         let names = knownBinaries
-        switch ManifestCompiler.compile(source: source, file: file, machineMemory: 64 << 20,
+        switch ManifestCompiler.compile(source: source, file: file, machineMemory: machineMemory,
                                         binaryExists: { names.contains($0) }) {
         case .success(let compiled): return compiled.blob
         case .failure(let errors): throw CompileFailure(description: errors.diagnostics.map(\.description).joined(separator: "\n"))
@@ -48,7 +50,10 @@ enum SimBoot {
     }
 
     /// A system whose bundle holds the root task, the given programs and `manifest` as the "manifest" module.
-    static func system(manifest: [UInt8], programs: [SimProgram] = components) throws -> SimSystem {
-        try SimSystem(root: root, programs: programs, extraModules: [("manifest", manifest)])
+    static func system(manifest: [UInt8], programs: [SimProgram] = components,
+                       memorySize: UInt64 = 64 << 20) throws -> SimSystem {
+        var options = SimSystem.Options()
+        options.memorySize = memorySize
+        return try SimSystem(root: root, programs: programs, extraModules: [("manifest", manifest)], options: options)
     }
 }

@@ -22,6 +22,9 @@ enum RootLayout {
 
     /// Pages the kernel needs for one component's objects and page tables (charged to the component's PD).
     static let kernelQuotaPages: UInt64 = 64
+    /// The manifest's memory is a quota: the root maps the image, stack and start-info page, and a heap of what is
+    /// left but at most this many pages (memory is not handed out before anything needs it).
+    static let maxHeapPages: UInt64 = 32
     /// How often a component that faults is restarted before the root task gives up on it.
     static let maxRestarts = 3
     /// Registered portals land in one aligned block of `1 << landingOrder` selectors (the handler's receive window);

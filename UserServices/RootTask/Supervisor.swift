@@ -136,7 +136,7 @@ final class Supervisor<P: UserPlatform> {
             try load(image, moduleBase: moduleBase, into: index)
             try mapZeroed(index, at: ComponentLayout.stackTop - ComponentLayout.stackPages * AddressLayout.pageSize,
                           count: ComponentLayout.stackPages, permissions: Permissions.read | Permissions.write)
-            let heapPages = quota - needed
+            let heapPages = min(quota - needed, RootLayout.maxHeapPages)
             try mapZeroed(index, at: ComponentLayout.heapBase, count: heapPages,
                           permissions: Permissions.read | Permissions.write)
             try mapStartInfo(index, entry: image.entry, heapPages: heapPages)
@@ -237,6 +237,15 @@ final class Supervisor<P: UserPlatform> {
         }
         for (k, irq) in component.interrupts.enumerated() {
             info.interrupts.append(.init(irq: irq, semaphore: ComponentSelectors.firstInterrupt + UInt64(k)))
+        }
+        for vm in system.vms(runBy: index) {
+            let image: ManifestString
+            switch vm.image {
+            case .kernel(let kernel, _, _): image = kernel
+            case .testImage(let test): image = test
+            }
+            info.vms.append(.init(name: vm.name.bytes, image: image.bytes, memory: vm.memory, vcpus: vm.vcpus,
+                                  nested: vm.nested))
         }
         return info
     }

@@ -5,17 +5,19 @@ import KernelABI
 ///   0 magic `ComponentStartInfo.magic`, 1 version, 2 the binary's ELF entry (entry table base, see `EntryTable`),
 ///   3 heap base, 4 heap size in bytes, 5 timer ticks per millisecond,
 ///   6 used-service count U, 7 provided-service count V, 8 port-range count, 9 MMIO count, 10 interrupt count,
-///   11..14 the component's name (`nameWords` words of NUL-padded bytes),
+///   11 VM count (VMMs only), 12..15 the component's name (`nameWords` words of NUL-padded bytes),
 ///   then U used services (name, portal selector), V provided services (name, landing selector: where the root
 ///   task wants the service's portal delegated when it is registered), port ranges (first, count),
-///   MMIO ranges (physical base, size, virtual address), interrupts (irq, semaphore selector).
+///   MMIO ranges (physical base, size, virtual address), interrupts (irq, semaphore selector),
+///   VMs the component runs (name, image module name, memory bytes, vCPU count, flags: bit 0 nested).
 public struct ComponentStartInfo: Equatable, Sendable {
     public static let magic: UInt64 = 0x4954_5241_5453_5648 // "HVSTARTI"
     public static let version: UInt64 = 1
     /// Names are stored in this many words (so at most `nameWords * 8` bytes).
     public static let nameWords = 4
     public static let maxNameBytes = nameWords * 8
-    static let headerWords = 11 + nameWords
+    static let headerWords = 12 + nameWords
+    static let vmWords = 2 * nameWords + 3
 
     public struct UsedService: Equatable, Sendable {
         public var name: [UInt8]
@@ -56,6 +58,23 @@ public struct ComponentStartInfo: Equatable, Sendable {
         }
     }
 
+    /// A VM a VMM component runs, as the manifest describes it.
+    public struct VirtualMachine: Equatable, Sendable {
+        public var name: [UInt8]
+        /// The boot bundle module of the guest's kernel or test image.
+        public var image: [UInt8]
+        public var memory: UInt64
+        public var vcpus: UInt64
+        public var nested: Bool
+        public init(name: [UInt8], image: [UInt8], memory: UInt64, vcpus: UInt64, nested: Bool) {
+            self.name = name
+            self.image = image
+            self.memory = memory
+            self.vcpus = vcpus
+            self.nested = nested
+        }
+    }
+
     public struct InterruptGrant: Equatable, Sendable {
         public var irq: UInt64
         public var semaphore: UInt64
@@ -76,10 +95,11 @@ public struct ComponentStartInfo: Equatable, Sendable {
     public var ports: [PortGrant]
     public var mmio: [MMIOGrant]
     public var interrupts: [InterruptGrant]
+    public var vms: [VirtualMachine]
 
     public init(name: [UInt8], entry: UInt64, heapBase: UInt64, heapSize: UInt64, ticksPerMillisecond: UInt64,
                 uses: [UsedService] = [], provides: [ProvidedService] = [], ports: [PortGrant] = [], mmio: [MMIOGrant] = [],
-                interrupts: [InterruptGrant] = []) {
+                interrupts: [InterruptGrant] = [], vms: [VirtualMachine] = []) {
         self.name = name
         self.entry = entry
         self.heapBase = heapBase
@@ -90,12 +110,13 @@ public struct ComponentStartInfo: Equatable, Sendable {
         self.ports = ports
         self.mmio = mmio
         self.interrupts = interrupts
+        self.vms = vms
     }
 
     /// How many words `words` will hold; the page has room for `UTCBLayout.totalWords` (512).
     public var wordCount: Int {
         Self.headerWords + (uses.count + provides.count) * (Self.nameWords + 1) + ports.count * 2
-            + mmio.count * 3 + interrupts.count * 2
+            + mmio.count * 3 + interrupts.count * 2 + vms.count * Self.vmWords
     }
     public static let maxWords = 512
 
@@ -109,7 +130,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
         guard wordCount <= Self.maxWords else { throw .tooManyEntries(words: wordCount) }
         var w: [UInt64] = [Self.magic, Self.version, entry, heapBase, heapSize, ticksPerMillisecond,
                            UInt64(uses.count), UInt64(provides.count), UInt64(ports.count), UInt64(mmio.count),
-                           UInt64(interrupts.count)]
+                           UInt64(interrupts.count), UInt64(vms.count)]
         try Self.appendName(name, to: &w)
         for u in uses {
             try Self.appendName(u.name, to: &w)
@@ -122,6 +143,11 @@ public struct ComponentStartInfo: Equatable, Sendable {
         for p in ports { w.append(p.first); w.append(p.count) }
         for m in mmio { w.append(m.physicalBase); w.append(m.size); w.append(m.virtualAddress) }
         for i in interrupts { w.append(i.irq); w.append(i.semaphore) }
+        for vm in vms {
+            try Self.appendName(vm.name, to: &w)
+            try Self.appendName(vm.image, to: &w)
+            w.append(vm.memory); w.append(vm.vcpus); w.append(vm.nested ? 1 : 0)
+        }
         return w
     }
 
@@ -152,14 +178,15 @@ public struct ComponentStartInfo: Equatable, Sendable {
     public static func decode(_ word: (Int) -> UInt64) throws(DecodeError) -> ComponentStartInfo {
         guard word(0) == magic else { throw .badMagic(word(0)) }
         guard word(1) == version else { throw .badVersion(word(1)) }
-        let counts = (6...10).map { word($0) }
+        let counts = (6...11).map { word($0) }
         // Bound each count before multiplying, so a hostile page cannot overflow the size computation.
         guard counts.allSatisfy({ $0 <= UInt64(maxWords) }) else { throw .tooManyEntries(words: Int.max) }
         let u = Int(counts[0]), v = Int(counts[1]), p = Int(counts[2]), m = Int(counts[3]), n = Int(counts[4])
-        let total = headerWords + (u + v) * (nameWords + 1) + p * 2 + m * 3 + n * 2
+        let vmCount = Int(counts[5])
+        let total = headerWords + (u + v) * (nameWords + 1) + p * 2 + m * 3 + n * 2 + vmCount * vmWords
         guard total <= maxWords else { throw .tooManyEntries(words: total) }
 
-        var at = 11
+        var at = 12
         func name() -> [UInt8] {
             var bytes: [UInt8] = []
             for i in 0..<nameWords {
@@ -183,6 +210,10 @@ public struct ComponentStartInfo: Equatable, Sendable {
         for _ in 0..<p { info.ports.append(PortGrant(first: next(), count: next())) }
         for _ in 0..<m { info.mmio.append(MMIOGrant(physicalBase: next(), size: next(), virtualAddress: next())) }
         for _ in 0..<n { info.interrupts.append(InterruptGrant(irq: next(), semaphore: next())) }
+        for _ in 0..<vmCount {
+            let vmName = name(), image = name()
+            info.vms.append(VirtualMachine(name: vmName, image: image, memory: next(), vcpus: next(), nested: next() & 1 != 0))
+        }
         return info
     }
 

@@ -30,9 +30,9 @@ final class RootTaskBootTests: XCTestCase {
         let lines = system.consoleText.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.filter { $0.hasPrefix("root:") }, [
             "root: manifest ok: 2 components, 0 VMs",
-            "root: started serial (binary serial, priority 20, budget 10 ms, 256 pages)",
+            "root: started serial (binary serial, priority 20, budget 10 ms, 43 pages)",
             "root: serial registered service log",
-            "root: started hello (binary hello, priority 10, budget 10 ms, 128 pages)",
+            "root: started hello (binary hello, priority 10, budget 10 ms, 43 pages)",
             "root: all components started",
         ])
     }
@@ -66,6 +66,19 @@ final class RootTaskBootTests: XCTestCase {
         // Each incarnation got its clean error through the log service again.
         XCTAssertEqual(system.serialText.components(separatedBy: "returned: bad selector").count - 1, 4)
         XCTAssertEqual(system.run(maxSteps: 100_000), .idle)
+    }
+
+    func testAComponentThatCannotBeBuiltIsReportedAndItsUsersAreNotStarted() throws {
+        let source = try SimBoot.example("minimal.toml").replacingOccurrences(of: "memory = 1M", with: "memory = 16K")
+        let system = try SimBoot.system(manifest: try SimBoot.compile(source))
+        XCTAssertEqual(system.run(maxSteps: 200_000), .idle)
+        let lines = system.consoleText.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("root:") }, [
+            "root: manifest ok: 2 components, 0 VMs",
+            "root: cannot start serial: component serial: needs 11 pages but its memory quota is 4 pages",
+            "root: not starting hello: serial, which it needs, is not running",
+            "root: all components started",
+        ])
     }
 
     func testCorruptManifestHaltsCleanlyWithAClearMessage() throws {
