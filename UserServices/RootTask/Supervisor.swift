@@ -334,7 +334,26 @@ final class Supervisor<P: UserPlatform> {
         }
         records[provider].servicePortals[service] = received
         console.line("root: \(name(provider)) registered service \(services[service].name)")
+        reconnectUsers(of: provider, service: service)
         return .success
+    }
+
+    /// After a provider restarted, its running users still hold the dead portal's (now empty) slot: give them the
+    /// new portal at the same selector.
+    func reconnectUsers(of provider: Int, service: Int) {
+        guard let portal = records[provider].servicePortals[service] else { return }
+        for (user, component) in system.components.enumerated() where records[user].state == .running {
+            for (k, route) in component.uses.enumerated() where route.provider == provider && route.service == service {
+                let source = CapabilityRange(kind: .object, base: portal, permissions: Permissions.ptCall)
+                let status = sys.delegate(pd: records[user].pd, source: source,
+                                          destinationBase: ComponentSelectors.firstService + UInt64(k))
+                if status == .success {
+                    console.line("root: reconnected \(name(user)) to \(name(provider))'s \(route.name)")
+                } else {
+                    console.line("root: could not reconnect \(name(user)) to \(name(provider))'s \(route.name): \(status)")
+                }
+            }
+        }
     }
 
     // MARK: faults
