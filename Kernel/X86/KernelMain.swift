@@ -1,0 +1,56 @@
+import BootFormat
+import Kernel
+import X86Shims
+
+/// The kernel's first Swift code (called by _start in entry.S with the loader's boot information): set the CPU up,
+/// check what the loader handed over, build the kernel and run it until nothing can ever run again.
+@_cdecl("kernel_main")
+public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
+    // Nothing may allocate before x86_setup has carved out the kernel heap: only static strings until then.
+    print("kernel: hv starting (x86-64)")
+    guard info.pointee.magic == HV_BOOT_INFO_MAGIC, info.pointee.region_count <= UInt64(HV_BOOT_MAX_REGIONS) else {
+        print("kernel: error: boot information has a bad magic or region count (loader and kernel do not match)")
+        haltAfterBootError()
+    }
+    guard x86_setup(info) != 0 else {
+        print("kernel: error: no free memory region can hold the kernel heap")
+        haltAfterBootError()
+    }
+    let platform = X86Platform()
+    print("kernel: timer \(platform.ticksPerMillisecond) ticks/ms, \(info.pointee.region_count) free memory regions, heap \(heap_used_bytes() >> 10) KiB used")
+
+    let configuration: BootConfiguration
+    do {
+        configuration = try BootInformation.configuration(info, ticksPerMillisecond: platform.ticksPerMillisecond)
+    } catch {
+        stop(because: error.description)
+    }
+    print("kernel: boot bundle ok, root task \(configuration.rootImage.size) bytes; \(freeBytes(configuration) >> 20) MiB free")
+    let kernel: Kernel<X86Platform>
+    do {
+        kernel = try Kernel(platform: platform, configuration: configuration)
+    } catch {
+        stop(because: error.description)
+    }
+    print("kernel: starting root task")
+    while kernel.step() {}
+    print("kernel: nothing can run any more, stopping")
+    x86_exit_qemu(UInt32(X86_EXIT_PASS))
+}
+
+private func freeBytes(_ configuration: BootConfiguration) -> UInt64 {
+    var total: UInt64 = 0
+    for range in configuration.freeMemory { total += range.size }
+    return total
+}
+
+/// A boot error is the loader's or the image builder's fault, not a kernel bug: say what is wrong and stop cleanly.
+private func stop(because reason: String) -> Never {
+    print("kernel: error: \(reason)")
+    haltAfterBootError()
+}
+
+private func haltAfterBootError() -> Never {
+    print("kernel: halted")
+    x86_exit_qemu(UInt32(X86_EXIT_BOOT_ERROR))
+}

@@ -1,0 +1,162 @@
+import Kernel
+import KernelABI
+import X86Shims
+
+/// The bare-metal `Platform`: physical memory through the kernel's identity map (PML4 slot 0), user mode through
+/// the trap/syscall stubs in traps.S, time from the TSC, interrupts through the IOAPIC and the LAPIC timer.
+///
+/// Tick unit: one TSC cycle (`now` is `rdtsc`); `ticksPerMillisecond` is measured against the PIT at boot.
+final class X86Platform: Platform {
+    /// The pending timer deadline (ticks); the LAPIC may fire early when the deadline is far, then it is re-armed.
+    private var deadline: UInt64?
+    /// Device lines the kernel has unmasked; `endOfInterrupt` re-opens only these.
+    private var enabledInterrupts: UInt32 = 0
+    /// The PD I/O bitmap currently in the TSS, so unchanged permissions are not copied again on every entry.
+    private var installedPorts: IOPermissionBitmap?
+
+    init() {}
+
+    var ticksPerMillisecond: UInt64 { x86_tsc_per_millisecond() }
+
+    // MARK: physical memory (identity mapped)
+
+    func readPhysical(_ address: UInt64) -> UInt64 { pointer(address).pointee }
+    func writePhysical(_ address: UInt64, _ value: UInt64) { pointer(address).pointee = value }
+    func zeroPage(_ address: UInt64) { pointer(address).update(repeating: 0, count: 512) }
+    func copyPage(from source: UInt64, to destination: UInt64) {
+        pointer(destination).update(from: pointer(source), count: 512)
+    }
+
+    private func pointer(_ address: UInt64) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer<UInt64>(bitPattern: UInt(address))!
+    }
+
+    // MARK: address spaces
+
+    func activateAddressSpace(root: UInt64) {
+        // Every PD shares the kernel's slot 0; installing it here keeps the kernel mapped whatever the PML4 holds.
+        writePhysical(root, readPhysical(x86_kernel_pml4()))
+        if x86_read_cr3() != root { x86_write_cr3(root) }
+    }
+
+    func flushTranslations(root: UInt64, page: UInt64?) {
+        // Without PCIDs only the active address space has cached translations; the others are flushed by CR3 loads.
+        guard x86_read_cr3() == root else { return }
+        if let page { x86_invalidate_page(page) } else { x86_write_cr3(root) }
+    }
+
+    // MARK: user execution
+
+    func enterUser(_ context: inout UserContext, ioPermissions: IOPermissionBitmap?) -> Exit {
+        installPorts(ioPermissions)
+        // iretq to a non-canonical address would fault in ring 0; report it as the #GP the user caused.
+        guard isCanonical(context.rip), isCanonical(context.rsp) else {
+            return .exception(vector: Event.generalProtection, errorCode: 0, faultAddress: 0)
+        }
+        activateAddressSpace(root: context.addressSpaceRoot)
+        var frame = x86_user_frame(rax: context.rax, rbx: context.rbx, rcx: context.rcx, rdx: context.rdx,
+                                   rsi: context.rsi, rdi: context.rdi, rbp: context.rbp, rsp: context.rsp,
+                                   r8: context.r8, r9: context.r9, r10: context.r10, r11: context.r11,
+                                   r12: context.r12, r13: context.r13, r14: context.r14, r15: context.r15,
+                                   rip: context.rip, rflags: userFlags(context.rflags))
+        while true {
+            let kind = x86_enter_user(&frame)
+            context.rax = frame.rax; context.rbx = frame.rbx; context.rcx = frame.rcx; context.rdx = frame.rdx
+            context.rsi = frame.rsi; context.rdi = frame.rdi; context.rbp = frame.rbp; context.rsp = frame.rsp
+            context.r8 = frame.r8; context.r9 = frame.r9; context.r10 = frame.r10; context.r11 = frame.r11
+            context.r12 = frame.r12; context.r13 = frame.r13; context.r14 = frame.r14; context.r15 = frame.r15
+            context.rip = frame.rip; context.rflags = frame.rflags
+            if kind == UInt64(X86_EXIT_SYSCALL) { return .hypercall }
+            let vector = x86_trap_vector()
+            if vector < 32 {
+                let address = vector == Event.pageFault ? x86_trap_cr2() : 0
+                return .exception(vector: vector, errorCode: x86_trap_error(), faultAddress: address)
+            }
+            if let exit = interrupt(vector: vector) { return exit }
+            frame.rflags = userFlags(frame.rflags) // an early timer tick or stray vector: resume the user
+        }
+    }
+
+    func idle() -> Exit {
+        while true {
+            if let exit = interrupt(vector: x86_idle()) { return exit }
+        }
+    }
+
+    /// Only the arithmetic and direction flags survive; IF is forced on, IOPL/NT/TF/AC off.
+    private func userFlags(_ flags: UInt64) -> UInt64 { (flags & 0xcd5) | 0x202 }
+
+    private func isCanonical(_ address: UInt64) -> Bool {
+        address < 0x0000_8000_0000_0000 || address >= 0xffff_8000_0000_0000
+    }
+
+    private func installPorts(_ ports: IOPermissionBitmap?) {
+        guard ports != installedPorts else { return }
+        installedPorts = ports
+        if let ports {
+            ports.allowedWords.withUnsafeBufferPointer { x86_set_io_permissions($0.baseAddress) }
+        } else {
+            x86_set_io_permissions(nil)
+        }
+    }
+
+    /// Turns an interrupt vector into an exit; nil when there is nothing to report (timer fired before the
+    /// deadline and was re-armed, or a vector no device uses).
+    private func interrupt(vector: UInt64) -> Exit? {
+        let irqBase = UInt64(X86_IRQ_VECTOR_BASE)
+        if vector >= irqBase && vector < irqBase + UInt64(X86_IRQ_COUNT) {
+            // Mask the line until the kernel's endOfInterrupt, so a level-triggered device cannot storm; the LAPIC
+            // is acknowledged at once so other interrupts keep coming.
+            let irq = vector - irqBase
+            x86_ioapic_mask(UInt32(irq), 1)
+            x86_lapic_eoi()
+            return .interrupt(irq: irq)
+        }
+        if vector == UInt64(X86_TIMER_VECTOR) {
+            x86_lapic_eoi()
+            guard let due = deadline else { return nil }
+            if now >= due {
+                deadline = nil
+                return .timer
+            }
+            x86_timer_arm(due - now)
+            return nil
+        }
+        if vector != UInt64(X86_SPURIOUS_VECTOR) && vector < UInt64(X86_PIC_VECTOR_BASE) { x86_lapic_eoi() }
+        return nil
+    }
+
+    // MARK: time
+
+    var now: UInt64 { x86_tsc() }
+
+    func setTimer(deadline: UInt64?) {
+        self.deadline = deadline
+        guard let deadline else { return x86_timer_cancel() }
+        let current = now
+        x86_timer_arm(deadline > current ? deadline - current : 0)
+    }
+
+    // MARK: interrupts
+
+    func unmaskInterrupt(_ irq: UInt64) {
+        guard irq < UInt64(X86_IRQ_COUNT) else { return }
+        enabledInterrupts |= 1 << UInt32(irq)
+        x86_ioapic_mask(UInt32(irq), 0)
+    }
+
+    func maskInterrupt(_ irq: UInt64) {
+        guard irq < UInt64(X86_IRQ_COUNT) else { return }
+        enabledInterrupts &= ~(1 << UInt32(irq))
+        x86_ioapic_mask(UInt32(irq), 1)
+    }
+
+    func endOfInterrupt(_ irq: UInt64) {
+        guard irq < UInt64(X86_IRQ_COUNT), enabledInterrupts & (1 << UInt32(irq)) != 0 else { return }
+        x86_ioapic_mask(UInt32(irq), 0)
+    }
+
+    // MARK: console
+
+    func consoleWrite(_ byte: UInt8) { x86_serial_write(byte) }
+}

@@ -1,0 +1,74 @@
+/* The bare-metal shims the Swift platform (X86Platform.swift) calls. Everything here is single-CPU and runs with
+   interrupts disabled except inside x86_idle and user mode. */
+#ifndef HV_X86_H
+#define HV_X86_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "boot_info.h"
+
+/* Register state of user code, in the order the assembly stubs (traps.S) store it. */
+struct x86_user_frame {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+};
+
+/* Why x86_enter_user returned. */
+enum { X86_EXIT_SYSCALL = 0, X86_EXIT_TRAP = 1 };
+
+/* Interrupt vectors: device IRQ n arrives at X86_IRQ_VECTOR_BASE + n (IOAPIC), the LAPIC timer at X86_TIMER_VECTOR. */
+#define X86_IRQ_VECTOR_BASE 32
+#define X86_IRQ_COUNT 24
+#define X86_TIMER_VECTOR 64
+#define X86_SPURIOUS_VECTOR 255
+/* The legacy PIC is remapped here and masked; anything it still raises is ignored. */
+#define X86_PIC_VECTOR_BASE 0xe0
+
+/* QEMU isa-debug-exit values (QEMU's exit status is value * 2 + 1): see tools/run. */
+#define X86_EXIT_PASS 0x10       /* status 33: nothing can run any more, the kernel stopped cleanly */
+#define X86_EXIT_FAULT 0x11      /* status 35: a CPU exception in kernel mode (kernel bug) */
+#define X86_EXIT_BOOT_ERROR 0x12 /* status 37: bad boot information, bundle or root task */
+
+/* Boot: the kernel heap (taken off info's free list), page tables, GDT, TSS, IDT, syscall MSRs, PIC/IOAPIC/LAPIC,
+   timer calibration. Returns 0 when no free region can hold the kernel heap (nothing else is set up then). */
+int x86_setup(struct hv_boot_info *info);
+/* Physical address of the kernel PML4; its slot 0 (the supervisor identity map) is shared by every PD. */
+uint64_t x86_kernel_pml4(void);
+
+/* The kernel heap behind posix_memalign/free (heap.c): an arena carved from free RAM at boot (kernel_heap.c). */
+void heap_init(void *base, size_t size);
+size_t heap_used_bytes(void);
+
+/* Serial console (COM1). */
+void x86_serial_write(uint8_t byte);
+/* Leaves QEMU through isa-debug-exit (halts forever where that device does not exist). */
+_Noreturn void x86_exit_qemu(uint32_t value);
+
+/* User mode. */
+uint64_t x86_enter_user(struct x86_user_frame *frame);
+/* Vector, error code and CR2 of the last X86_EXIT_TRAP. */
+uint64_t x86_trap_vector(void);
+uint64_t x86_trap_error(void);
+uint64_t x86_trap_cr2(void);
+/* Sets the TSS I/O bitmap: bit set in `allowed_words` = port allowed; NULL = no ports. */
+void x86_set_io_permissions(const uint64_t *allowed_words);
+/* Enables interrupts, halts until one arrives, disables them again; returns its vector. */
+uint64_t x86_idle(void);
+
+/* Address spaces. */
+uint64_t x86_read_cr3(void);
+void x86_write_cr3(uint64_t root);
+void x86_invalidate_page(uint64_t address);
+
+/* Time: TSC ticks; the LAPIC timer is programmed in TSC ticks through the calibration done in x86_setup. */
+uint64_t x86_tsc(void);
+uint64_t x86_tsc_per_millisecond(void);
+void x86_timer_arm(uint64_t ticks_from_now);
+void x86_timer_cancel(void);
+
+/* Interrupt controllers. */
+void x86_ioapic_mask(uint32_t irq, int masked);
+void x86_lapic_eoi(void);
+
+#endif

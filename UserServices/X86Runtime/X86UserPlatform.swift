@@ -1,0 +1,30 @@
+import UserRuntime
+import X86UserShims
+
+/// `UserPlatform` on the bare-metal image: memory is the EC's own address space, `syscall` and port I/O are real
+/// instructions (a port the PD was not granted raises #GP, delivered to its fault handler).
+public final class X86UserPlatform: UserPlatform {
+    public let utcbAddress: UInt64
+
+    /// `utcbAddress`: where the running EC's UTCB is mapped (AddressLayout.rootUTCB for the root task,
+    /// ComponentLayout.utcb for a component's main EC).
+    public init(utcbAddress: UInt64) { self.utcbAddress = utcbAddress }
+
+    public func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
+                          _ a5: UInt64) -> (rax: UInt64, rdi: UInt64, rsi: UInt64) {
+        let r = x86_user_syscall(number, a0, a1, a2, a3, a4, a5)
+        return (r.rax, r.rdi, r.rsi)
+    }
+
+    public func load64(_ address: UInt64) -> UInt64 { UnsafePointer<UInt64>(bitPattern: UInt(address))!.pointee }
+    public func store64(_ address: UInt64, _ value: UInt64) {
+        UnsafeMutablePointer<UInt64>(bitPattern: UInt(address))!.pointee = value
+    }
+    public func load8(_ address: UInt64) -> UInt8 { UnsafePointer<UInt8>(bitPattern: UInt(address))!.pointee }
+    public func store8(_ address: UInt64, _ value: UInt8) {
+        UnsafeMutablePointer<UInt8>(bitPattern: UInt(address))!.pointee = value
+    }
+    public func portIn8(_ port: UInt16) -> UInt8 { x86_user_in8(port) }
+    public func portOut8(_ port: UInt16, _ value: UInt8) { x86_user_out8(port, value) }
+    public func timestamp() -> UInt64 { x86_user_rdtsc() }
+}

@@ -1,0 +1,18 @@
+/* Instructions user code needs on the bare-metal image (user_shims.c). */
+#ifndef HV_X86_USER_H
+#define HV_X86_USER_H
+
+#include <stdint.h>
+
+struct x86_syscall_result {
+    uint64_t rax, rdi, rsi;
+};
+
+/* `syscall` with the number in rax and arguments in rdi, rsi, rdx, r10, r8, r9 (Kernel/ABI/Hypercall.swift). */
+struct x86_syscall_result x86_user_syscall(uint64_t number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                                           uint64_t a4, uint64_t a5);
+uint8_t x86_user_in8(uint16_t port);
+void x86_user_out8(uint16_t port, uint8_t value);
+uint64_t x86_user_rdtsc(void);
+
+#endif
