@@ -19,7 +19,7 @@ extension Kernel {
     }
 
     func mapPage(in pd: ProtectionDomain, virtualPage: UInt64, physical: UInt64, flags: UInt64) -> Bool {
-        pd.version += 1
+        pd.changes.addressSpace = true
         return walker.map(root: pd.pageTableRoot, virtualAddress: virtualPage << AddressLayout.pageShift, physical: physical,
                    flags: flags) { () -> UInt64? in
             guard pd.charge(1) else { return nil }
@@ -34,7 +34,7 @@ extension Kernel {
 
     /// Removes a page from a PD's address space and drops stale translations of it.
     func unmapPage(in pd: ProtectionDomain, virtualPage: UInt64) {
-        pd.version += 1
+        pd.changes.addressSpace = true
         let address = virtualPage << AddressLayout.pageShift
         if walker.unmap(root: pd.pageTableRoot, virtualAddress: address) {
             platform.flushTranslations(root: pd.pageTableRoot, page: address)

@@ -41,8 +41,8 @@ extension Kernel {
             }
             if kind == .io { target.ioBitmap.set(child.key, allowed: true) }
             target.space[kind, child.key] = child
-            target.version += 1
-            source.version += 1
+            target.noteChange(kind, key: child.key)
+            source.noteChange(kind, key: cap.key)
             cap.children.append(child)
             made.append(child)
         }

@@ -59,7 +59,7 @@ extension Kernel {
         let page = ec.utcbAddress >> AddressLayout.pageShift
         if ec.pd.isAlive { unmapPage(in: ec.pd, virtualPage: page) }
         ec.pd.utcbPages[page] = nil
-        ec.pd.version += 1
+        ec.pd.changes.addressSpace = true
         frames.free(ec.utcbFrame)
         ec.chargedTo?.refund(1)
     }

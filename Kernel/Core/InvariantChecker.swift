@@ -1,9 +1,14 @@
 import KernelABI
 
 /// Checks the invariants written next to each kernel object, across the whole kernel. Tests call it after every
-/// step of randomized hypercall sequences. Returns one line per violation (empty: all hold). With `incremental`,
-/// PDs whose `version` did not change since their last check are skipped except for their quota (every change to a
-/// capability bumps its holder and its parent's holder, so nothing a skipped PD's checks depend on changed).
+/// step of randomized hypercall sequences. Returns one line per violation (empty: all hold).
+///
+/// With `incremental`, each PD's `changes` say what to look at again: its object space, the memory and I/O entries
+/// noted, and its page tables. Quotas, ECs and frame counts are always checked. This finds what a full check finds
+/// because a capability's check depends only on itself, its slot, its parent and its children, and every change to
+/// those is noted on the holders of all of them (`ProtectionDomain.noteChange`); and the page-table comparison
+/// depends only on the page tables, the UTCB pages and which memory capabilities exist (their pages and rights are
+/// fixed), all of which set `changes.addressSpace` when they change.
 extension Kernel {
     func invariantViolations(incremental: Bool = false) -> [String] {
         var problems: [String] = []
@@ -14,39 +19,14 @@ extension Kernel {
             guard pd.isAlive else { fail("\(pd.name) is dead but listed"); continue }
             if pd.quotaUsed > pd.quotaLimit { fail("\(pd.name) quota used \(pd.quotaUsed) > limit \(pd.quotaLimit)") }
             heldFrames += UInt64(pd.tableFrames.count)
-            if incremental, pd.version == pd.checkedVersion { continue }
-            pd.checkedVersion = pd.version
-            var expectedTables = Set(walker.userTableFrames(root: pd.pageTableRoot))
-            expectedTables.insert(pd.pageTableRoot)
-            if expectedTables != Set(pd.tableFrames) { fail("\(pd.name) table frames differ from its page tables") }
-            if platform.readPhysical(pd.pageTableRoot) != kernelPDPT | PageTableEntry.kernelTable {
-                fail("\(pd.name) PML4 slot 0 is not the kernel map")
+            let changes = incremental ? pd.changes : ChangeRecord()
+            pd.changes.clear()
+            if changes.objects {
+                for (_, cap) in pd.space.objects { checkCapability(cap, in: pd, fail) }
             }
-            for slot in UInt64(256)..<512 where platform.readPhysical(pd.pageTableRoot + slot * 8) != 0 {
-                fail("\(pd.name) PML4 slot \(slot) (kernel half) is used")
-            }
-            for cap in pd.space.all { checkCapability(cap, in: pd, fail) }
-            // The page tables map exactly the memory capabilities and UTCBs.
-            var mapped: [UInt64: UInt64] = [:]
-            for (address, entry) in walker.userLeaves(root: pd.pageTableRoot) {
-                mapped[address >> AddressLayout.pageShift] = entry
-            }
-            for (page, cap) in pd.space.memory {
-                let want = cap.resource | PageTableEntry.leafFlags(cap.permissions)
-                if mapped[page] != want { fail("\(pd.name) page \(hex(page)) maps \(mapped[page].map(hex) ?? "nothing"), capability says \(hex(want))") }
-                mapped[page] = nil
-            }
-            for (page, ec) in pd.utcbPages {
-                let want = ec.utcbFrame | PageTableEntry.leafFlags(Permissions.read | Permissions.write)
-                if mapped[page] != want || !ec.isAlive || ec.pd !== pd { fail("\(pd.name) UTCB page \(hex(page)) is wrong") }
-                mapped[page] = nil
-            }
-            for (page, entry) in mapped {
-                fail("\(pd.name) maps page \(hex(page)) -> \(hex(entry)) without holding it")
-            }
-            var expected = IOPermissionBitmap()
-            for (port, _) in pd.space.io { expected.set(port, allowed: true) }
-            if expected != pd.ioBitmap { fail("\(pd.name) I/O bitmap disagrees with its I/O capabilities") }
+            checkCapabilities(pd.space.memory, keys: changes.memoryKeys, in: pd, fail)
+            checkPorts(of: pd, keys: changes.ports, fail)
+            if changes.addressSpace { checkAddressSpace(of: pd, fail) }
         }
         for ec in executionContexts {
             heldFrames += 1
@@ -67,6 +47,60 @@ extension Kernel {
             fail("pool: \(frames.allocatedCount) frames allocated but \(heldFrames) held by page tables and UTCBs")
         }
         return problems
+    }
+
+    /// The capabilities of one space: those at `keys`, or all of them when `keys` is nil.
+    private func checkCapabilities(_ table: [UInt64: Capability], keys: [UInt64]?, in pd: ProtectionDomain,
+                                   _ fail: (String) -> Void) {
+        guard let keys else {
+            for (_, cap) in table { checkCapability(cap, in: pd, fail) }
+            return
+        }
+        for key in keys {
+            if let cap = table[key] { checkCapability(cap, in: pd, fail) }
+        }
+    }
+
+    /// The I/O capabilities and the bitmap: at `keys`, or all ports when `keys` is nil.
+    private func checkPorts(of pd: ProtectionDomain, keys: [UInt64]?, _ fail: (String) -> Void) {
+        checkCapabilities(pd.space.io, keys: keys, in: pd, fail)
+        guard let keys else {
+            var expected = IOPermissionBitmap()
+            for (port, _) in pd.space.io { expected.set(port, allowed: true) }
+            if expected != pd.ioBitmap { fail("\(pd.name) I/O bitmap disagrees with its I/O capabilities") }
+            return
+        }
+        for port in keys where pd.ioBitmap.allows(port) != (pd.space.io[port] != nil) {
+            fail("\(pd.name) I/O bitmap disagrees with its I/O capabilities at port \(hex(port))")
+        }
+    }
+
+    /// The page tables: the kernel map in slot 0, nothing in the kernel half, exactly the PD's table frames, and
+    /// mappings for exactly its memory capabilities (with their rights) and its UTCBs.
+    private func checkAddressSpace(of pd: ProtectionDomain, _ fail: (String) -> Void) {
+        if platform.readPhysical(pd.pageTableRoot) != kernelPDPT | PageTableEntry.kernelTable {
+            fail("\(pd.name) PML4 slot 0 is not the kernel map")
+        }
+        for slot in UInt64(256)..<512 where platform.readPhysical(pd.pageTableRoot + slot * 8) != 0 {
+            fail("\(pd.name) PML4 slot \(slot) (kernel half) is used")
+        }
+        var mappings = walker.userMappings(root: pd.pageTableRoot)
+        var expectedTables = Set(mappings.tables)
+        expectedTables.insert(pd.pageTableRoot)
+        if expectedTables != Set(pd.tableFrames) { fail("\(pd.name) table frames differ from its page tables") }
+        for (page, cap) in pd.space.memory {
+            let want = cap.resource | PageTableEntry.leafFlags(cap.permissions)
+            let have = mappings.leaves.removeValue(forKey: page)
+            if have != want { fail("\(pd.name) page \(hex(page)) maps \(have.map(hex) ?? "nothing"), capability says \(hex(want))") }
+        }
+        for (page, ec) in pd.utcbPages {
+            let want = ec.utcbFrame | PageTableEntry.leafFlags(Permissions.read | Permissions.write)
+            let have = mappings.leaves.removeValue(forKey: page)
+            if have != want || !ec.isAlive || ec.pd !== pd { fail("\(pd.name) UTCB page \(hex(page)) is wrong") }
+        }
+        for (page, entry) in mappings.leaves {
+            fail("\(pd.name) maps page \(hex(page)) -> \(hex(entry)) without holding it")
+        }
     }
 
     private func checkCapability(_ cap: Capability, in pd: ProtectionDomain, _ fail: (String) -> Void) {

@@ -119,7 +119,7 @@ extension Kernel {
 
     /// The creator's capability: the root of the object's derivation tree. Removing it destroys the object.
     func insertOriginal(_ object: KernelObject, in pd: ProtectionDomain, at selector: UInt64, permissions: UInt64) {
-        pd.version += 1
+        pd.noteChange(.object, key: selector)
         let cap = Capability(kind: .object, holder: pd, key: selector, resource: 0, object: object,
                              permissions: permissions, parent: nil)
         pd.space.objects[selector] = cap

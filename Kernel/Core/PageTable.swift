@@ -77,48 +77,37 @@ struct PageTableWalker<P: Platform> {
         return table + Self.index(virtualAddress, level: 0) * 8
     }
 
-    /// Every present 4 KiB leaf in the user half (PML4 slots 1..255): (virtual address, entry). For invariant checks.
-    func userLeaves(root: UInt64) -> [(UInt64, UInt64)] {
-        var leaves: [(UInt64, UInt64)] = []
-        for i4 in UInt64(1)..<256 {
-            let e4 = platform.readPhysical(root + i4 * 8)
-            guard e4 & PageTableEntry.present != 0 else { continue }
-            for i3 in UInt64(0)..<512 {
-                let e3 = platform.readPhysical((e4 & PageTableEntry.addressMask) + i3 * 8)
-                guard e3 & PageTableEntry.present != 0 else { continue }
-                for i2 in UInt64(0)..<512 {
-                    let e2 = platform.readPhysical((e3 & PageTableEntry.addressMask) + i2 * 8)
-                    guard e2 & PageTableEntry.present != 0 else { continue }
-                    for i1 in UInt64(0)..<512 {
-                        let e1 = platform.readPhysical((e2 & PageTableEntry.addressMask) + i1 * 8)
-                        guard e1 & PageTableEntry.present != 0 else { continue }
-                        leaves.append((i4 << 39 | i3 << 30 | i2 << 21 | i1 << 12, e1))
-                    }
-                }
-            }
-        }
-        return leaves
+    /// The user half (PML4 slots 1..255) in one pass, for the invariant checker: the frames of every table below
+    /// the PML4, and every present 4 KiB leaf by virtual page number.
+    func userMappings(root: UInt64) -> UserMappings {
+        var result = UserMappings()
+        collect(table: root, level: 3, slots: 1, 256, virtualBase: 0, into: &result)
+        return result
     }
 
-    /// The frames of the intermediate tables under the user half (for freeing a PD's address space).
-    func userTableFrames(root: UInt64) -> [UInt64] {
-        var frames: [UInt64] = []
-        for i4 in UInt64(1)..<512 {
-            let e4 = platform.readPhysical(root + i4 * 8)
-            guard e4 & PageTableEntry.present != 0 else { continue }
-            let pdpt = e4 & PageTableEntry.addressMask
-            frames.append(pdpt)
-            for i3 in UInt64(0)..<512 {
-                let e3 = platform.readPhysical(pdpt + i3 * 8)
-                guard e3 & PageTableEntry.present != 0 else { continue }
-                let pd = e3 & PageTableEntry.addressMask
-                frames.append(pd)
-                for i2 in UInt64(0)..<512 {
-                    let e2 = platform.readPhysical(pd + i2 * 8)
-                    if e2 & PageTableEntry.present != 0 { frames.append(e2 & PageTableEntry.addressMask) }
-                }
+    private func collect(table: UInt64, level: UInt64, slots first: UInt64, _ end: UInt64, virtualBase: UInt64,
+                         into result: inout UserMappings) {
+        var slot = first
+        while slot < end {
+            defer { slot += 1 }
+            let entry = platform.readPhysical(table + slot * 8)
+            guard entry & PageTableEntry.present != 0 else { continue }
+            let address = virtualBase | slot << (12 + 9 * level)
+            if level == 0 {
+                result.leaves[address >> AddressLayout.pageShift] = entry
+            } else {
+                let next = entry & PageTableEntry.addressMask
+                result.tables.append(next)
+                collect(table: next, level: level - 1, slots: 0, 512, virtualBase: address, into: &result)
             }
         }
-        return frames
     }
+}
+
+/// What the user half of an address space holds (see `PageTableWalker.userMappings`).
+struct UserMappings {
+    /// Frames of the PDPTs, page directories and page tables (not the PML4).
+    var tables: [UInt64] = []
+    /// Virtual page number -> leaf entry, for every present 4 KiB page.
+    var leaves: [UInt64: UInt64] = [:]
 }

@@ -25,9 +25,8 @@ final class ProtectionDomain {
     /// UTCB virtual page numbers of live ECs living here.
     var utcbPages: [UInt64: ExecutionContext] = [:]
     var isAlive = true
-    /// Bumped on every change to its spaces or page tables; lets the invariant checker skip unchanged PDs.
-    var version: UInt64 = 1
-    var checkedVersion: UInt64 = 0
+    /// For the invariant checker: what changed since it last looked.
+    var changes = ChangeRecord()
 
     init(id: UInt64, pageTableRoot: UInt64, quotaLimit: UInt64, creator: ProtectionDomain?, rights: UInt64) {
         self.id = id
@@ -49,6 +48,10 @@ final class ProtectionDomain {
         precondition(pages <= quotaUsed, "kernel bug: refund exceeds the charged quota")
         quotaUsed -= pages
     }
+
+    /// Records that entry `key` of space `kind` changed: its slot, its capability's parent or children, or what it
+    /// grants. Every such change must be noted, on the holder of each capability involved, for the invariant checker.
+    func noteChange(_ kind: CapabilityRange.Kind, key: UInt64) { changes.note(kind, key: key) }
 
     var name: String { "pd#\(id)" }
 }

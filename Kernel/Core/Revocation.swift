@@ -37,13 +37,16 @@ extension Kernel {
         cap.isLive = false
         let pd = cap.holder
         pd.space[cap.kind, cap.key] = nil
-        pd.version += 1
+        pd.noteChange(cap.kind, key: cap.key)
         if let parent = cap.parent {
-            parent.holder.version += 1
+            parent.holder.noteChange(parent.kind, key: parent.key)
             parent.children.removeAll { $0 === cap }
             cap.parent = nil
         }
-        for child in cap.children { child.parent = nil }
+        for child in cap.children {
+            child.holder.noteChange(child.kind, key: child.key)
+            child.parent = nil
+        }
         cap.children = []
         switch cap.kind {
         case .memory: unmapPage(in: pd, virtualPage: cap.key)

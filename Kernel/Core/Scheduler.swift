@@ -33,7 +33,12 @@ struct Scheduler {
         return nil
     }
 
-    var queued: [SchedulingContext] { queues.flatMap { $0 } }
+    /// Every queued SC, highest priority last (for the invariant checker).
+    var queued: [SchedulingContext] {
+        var all: [SchedulingContext] = []
+        for queue in queues where !queue.isEmpty { all += queue }
+        return all
+    }
 }
 
 extension Kernel {

@@ -21,26 +21,70 @@ final class RandomizedHypercallTests: XCTestCase {
         mutating func pick<T>(_ items: [T]) -> T { items[Int(below(UInt64(items.count)))] }
     }
 
+    /// Batches of sequences share one booted machine (booting costs more than a sequence); each sequence starts
+    /// from the same baseline, which it must return to, and the checks after each step are incremental (see
+    /// `invariantViolations`), with one full check per batch.
+    static let batchCount: UInt64 = 10
+    static let sequencesPerBatch: UInt64 = 250
+
     func testRandomHypercallSequencesKeepTheInvariants() throws {
-        let batches: [UInt64] = [1, 2, 3]
-        var sequences = 0
-        for batch in batches {
+        var sequences: UInt64 = 0
+        for batch in 1...Self.batchCount {
             let h = try KernelHarness(memorySize: 4 << 20)
-            let baselineQuota = h.rootPD.quotaUsed
-            let baselineFrames = h.kernel.frames.allocatedCount
-            XCTAssertEqual(h.kernel.invariantViolations(), [])
-            for sequence in 0..<UInt64(20) {
+            let baseline = Baseline(h)
+            XCTAssertEqual(h.kernel.invariantViolations(), [], "batch \(batch) after boot")
+            for sequence in 0..<Self.sequencesPerBatch {
                 let seed = batch << 32 | sequence
                 guard runSequence(h, seed: seed) else { return }
                 sequences += 1
-                XCTAssertEqual(h.rootPD.quotaUsed, baselineQuota, "seed \(seed): quota not returned")
-                XCTAssertEqual(h.kernel.frames.allocatedCount, baselineFrames, "seed \(seed): frames leaked")
-                XCTAssertEqual(h.kernel.protectionDomains.count, 1, "seed \(seed): PDs left behind")
-                XCTAssertEqual(h.kernel.executionContexts.count, 1, "seed \(seed): ECs left behind")
-                if h.rootPD.quotaUsed != baselineQuota { return }
+                let differences = baseline.differences(h)
+                XCTAssertEqual(differences, [], "seed \(hex(seed)): not back to the baseline after revoking everything")
+                if !differences.isEmpty { return }
             }
+            XCTAssertEqual(h.kernel.invariantViolations(), [], "batch \(batch): full check after its sequences")
         }
-        XCTAssertEqual(sequences, 60)
+        XCTAssertEqual(sequences, Self.batchCount * Self.sequencesPerBatch)
+    }
+
+    /// What the machine looks like between sequences: the root PD alone, holding what it held at boot with
+    /// nothing derived from it, and nothing queued, waiting or allocated beyond that.
+    struct Baseline {
+        let quotaUsed: UInt64
+        let allocatedFrames: UInt64
+        let tableFrames: [UInt64]
+        let objects: Int, memory: Int, ports: Int
+
+        init(_ h: KernelHarness) {
+            quotaUsed = h.rootPD.quotaUsed
+            allocatedFrames = h.kernel.frames.allocatedCount
+            tableFrames = h.rootPD.tableFrames
+            objects = h.rootPD.space.objects.count
+            memory = h.rootPD.space.memory.count
+            ports = h.rootPD.space.io.count
+        }
+
+        func differences(_ h: KernelHarness) -> [String] {
+            var found: [String] = []
+            let root = h.rootPD
+            if root.quotaUsed != quotaUsed { found.append("root quota used \(root.quotaUsed), was \(quotaUsed)") }
+            if h.kernel.frames.allocatedCount != allocatedFrames {
+                found.append("\(h.kernel.frames.allocatedCount) pool frames allocated, was \(allocatedFrames)")
+            }
+            if root.tableFrames != tableFrames { found.append("root page-table frames changed") }
+            if h.kernel.protectionDomains.count != 1 { found.append("\(h.kernel.protectionDomains.count) PDs") }
+            if h.kernel.executionContexts.count != 1 { found.append("\(h.kernel.executionContexts.count) ECs") }
+            if h.kernel.scheduler.queued.count != 1 { found.append("\(h.kernel.scheduler.queued.count) SCs queued") }
+            if !h.kernel.timeouts.isEmpty { found.append("\(h.kernel.timeouts.count) timeouts pending") }
+            if root.space.objects.count != objects || root.space.memory.count != memory || root.space.io.count != ports {
+                found.append("root holds \(root.space.objects.count)/\(root.space.memory.count)/\(root.space.io.count) "
+                             + "object/memory/I/O capabilities, was \(objects)/\(memory)/\(ports)")
+            }
+            // What the sequence delegated from: nothing may still derive from it.
+            let delegated = (0..<UInt64(16)).compactMap { root.space.memory[h.windowPage($0)] }
+                + (0x3f0..<UInt64(0x400)).compactMap { root.space.io[$0] }
+            if delegated.contains(where: { !$0.children.isEmpty }) { found.append("root capabilities still have children") }
+            return found
+        }
     }
 
     /// Returns false (after failing the test, with the seed) when an invariant broke.
@@ -52,7 +96,7 @@ final class RandomizedHypercallTests: XCTestCase {
         guard h.status(root, .createPD, landlordSel, 150, Permissions.all) == .success,
               h.status(root, .createEC, landlordSel + 1, landlordSel, 0x90_0000_0000, 0, 0, ECFlags.global) == .success,
               h.status(root, .createSC, landlordSel + 2, landlordSel + 1, 50, 20) == .success else {
-            XCTFail("seed \(seed): setup failed")
+            XCTFail("seed \(hex(seed)): setup failed")
             return false
         }
         let landlord = h.ec(h.rootPD, landlordSel + 1)
@@ -78,7 +122,7 @@ final class RandomizedHypercallTests: XCTestCase {
             actors.append(h.ec(landlordPD, s + 3))
         }
         if let problem = h.kernel.invariantViolations(incremental: true).first {
-            XCTFail("seed \(seed) after setup: \(problem)")
+            XCTFail("seed \(hex(seed)) after setup: \(problem)")
             return false
         }
         for step in 0..<30 {
@@ -86,7 +130,7 @@ final class RandomizedHypercallTests: XCTestCase {
             guard let ec = ready.isEmpty ? nil : rng.pick(ready) else { break }
             let what = randomAction(h, ec, &rng)
             if let problem = h.kernel.invariantViolations(incremental: true).first {
-                XCTFail("seed \(seed) step \(step) (\(what) by \(ec.name)): \(problem)")
+                XCTFail("seed \(hex(seed)) step \(step) (\(what) by \(ec.name)): \(problem)")
                 return false
             }
         }
@@ -94,7 +138,7 @@ final class RandomizedHypercallTests: XCTestCase {
         h.status(root, .revoke, CapabilityRange(kind: .object, base: landlordSel + 1, permissions: 0).word, RevokeFlags.includeSelf)
         h.status(root, .revoke, CapabilityRange(kind: .object, base: landlordSel + 2, permissions: 0).word, RevokeFlags.includeSelf)
         if let problem = h.kernel.invariantViolations(incremental: true).first {
-            XCTFail("seed \(seed) after revoking everything: \(problem)")
+            XCTFail("seed \(hex(seed)) after revoking everything: \(problem)")
             return false
         }
         return true
