@@ -2,7 +2,9 @@ import UserRuntime
 import X86UserShims
 
 /// `UserPlatform` on the bare-metal image: memory is the EC's own address space, `syscall` and port I/O are real
-/// instructions (a port the PD was not granted raises #GP, delivered to its fault handler).
+/// instructions (a port the PD was not granted raises #GP, delivered to its fault handler). Memory accesses are
+/// volatile (C shims): a load whose value is unused must still happen, so touching a revoked page faults exactly
+/// as in the simulator.
 public final class X86UserPlatform: UserPlatform {
     public let utcbAddress: UInt64
 
@@ -16,14 +18,10 @@ public final class X86UserPlatform: UserPlatform {
         return (r.rax, r.rdi, r.rsi)
     }
 
-    public func load64(_ address: UInt64) -> UInt64 { UnsafePointer<UInt64>(bitPattern: UInt(address))!.pointee }
-    public func store64(_ address: UInt64, _ value: UInt64) {
-        UnsafeMutablePointer<UInt64>(bitPattern: UInt(address))!.pointee = value
-    }
-    public func load8(_ address: UInt64) -> UInt8 { UnsafePointer<UInt8>(bitPattern: UInt(address))!.pointee }
-    public func store8(_ address: UInt64, _ value: UInt8) {
-        UnsafeMutablePointer<UInt8>(bitPattern: UInt(address))!.pointee = value
-    }
+    public func load64(_ address: UInt64) -> UInt64 { x86_user_load64(address) }
+    public func store64(_ address: UInt64, _ value: UInt64) { x86_user_store64(address, value) }
+    public func load8(_ address: UInt64) -> UInt8 { x86_user_load8(address) }
+    public func store8(_ address: UInt64, _ value: UInt8) { x86_user_store8(address, value) }
     public func portIn8(_ port: UInt16) -> UInt8 { x86_user_in8(port) }
     public func portOut8(_ port: UInt16, _ value: UInt8) { x86_user_out8(port, value) }
     public func timestamp() -> UInt64 { x86_user_rdtsc() }

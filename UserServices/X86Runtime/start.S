@@ -1,5 +1,6 @@
 /* The entry table every user binary starts with (UserServices/Runtime/EntryTable.swift): at the ELF entry, one
-   16-byte slot per entry; slot 0 runs `user_main`, slot k (1..15) runs `user_handler_<k>`. The per-binary entry file
+   ENTRY_SLOT_SIZE-byte slot per entry (EntryTable.slotSize, passed in by tools/build-image); slot 0 runs
+   `user_main`, slot k (1..15) runs `user_handler_<k>`. The per-binary entry file
    (Entries/<binary>.swift) defines them with @_cdecl; a slot whose function is missing stops with ud2. When an
    entry returns, the EC also stops with ud2: its fault handler decides what happens next. rdi is passed through
    (the start-info page for main entries). */
@@ -8,8 +9,11 @@
     .global _start
 _start:
     .altmacro
+#ifndef ENTRY_SLOT_SIZE
+#error "ENTRY_SLOT_SIZE (UserServices/Runtime/EntryTable.swift slotSize) must be defined"
+#endif
     .macro slot k
-    .balign 16
+    .balign ENTRY_SLOT_SIZE
     jmp run_entry_\k
     .endm
     .macro runner k

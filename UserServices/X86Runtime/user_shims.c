@@ -31,6 +31,11 @@ uint64_t x86_user_rdtsc(void) {
     return (uint64_t)hi << 32 | lo;
 }
 
+uint64_t x86_user_load64(uint64_t address) { return *(volatile uint64_t *)(uintptr_t)address; }
+void x86_user_store64(uint64_t address, uint64_t value) { *(volatile uint64_t *)(uintptr_t)address = value; }
+uint8_t x86_user_load8(uint64_t address) { return *(volatile uint8_t *)(uintptr_t)address; }
+void x86_user_store8(uint64_t address, uint8_t value) { *(volatile uint8_t *)(uintptr_t)address = value; }
+
 /* The heap (Kernel/X86/heap.c) ran out: stop this EC with an invalid-opcode exception its fault handler sees. */
 void heap_exhausted(size_t size) {
     (void)size;

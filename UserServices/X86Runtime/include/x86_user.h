@@ -14,5 +14,11 @@ struct x86_syscall_result x86_user_syscall(uint64_t number, uint64_t a0, uint64_
 uint8_t x86_user_in8(uint16_t port);
 void x86_user_out8(uint16_t port, uint8_t value);
 uint64_t x86_user_rdtsc(void);
+/* Memory accesses the compiler must perform exactly as written (device registers, pages that may have been
+   revoked, memory shared with other PDs). */
+uint64_t x86_user_load64(uint64_t address);
+void x86_user_store64(uint64_t address, uint64_t value);
+uint8_t x86_user_load8(uint64_t address);
+void x86_user_store8(uint64_t address, uint8_t value);
 
 #endif

@@ -30,7 +30,7 @@ enum ESPImage {
             throw MkimageError("cannot size image '\(path)': \(error.localizedDescription)")
         }
         let image = path
-        try run("mformat", ["-i", image, "-F", "-v", "HVBOOT", "::"])
+        try run("mformat", ["-i", image, "-v", "HVBOOT", "::"])
         try run("mmd", ["-i", image, "::/EFI", "::/EFI/BOOT", "::/hv"])
         try run("mcopy", ["-i", image, loader, "::/EFI/BOOT/BOOTX64.EFI"])
         try run("mcopy", ["-i", image, kernelFile, "::/hv/kernel.elf"])

@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// What tools/build-image leaves in out/, and helpers to make broken variants of it. A missing artifact is a test
+/// failure that says how to build it (image tests never skip).
+enum BuiltImage {
+    static var out: URL { ImageTools.repositoryRoot.appendingPathComponent("out") }
+    static var mkimage: URL { ImageTools.repositoryRoot.appendingPathComponent(".build-image/release/mkimage") }
+
+    static func require(_ url: URL, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            XCTFail("\(url.path) is missing: run tools/build-image first", file: file, line: line)
+            throw MissingArtifact(path: url.path)
+        }
+        return url
+    }
+
+    static func image(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
+        try require(out.appendingPathComponent("\(name).img"), file: file, line: line)
+    }
+
+    struct MissingArtifact: Error { var path: String }
+
+    /// A scratch directory removed by the caller.
+    static func scratchDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("image-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Runs an mtools command on an image; throws with its output when it fails.
+    static func mtools(_ tool: String, _ arguments: [String]) throws {
+        let result = try ImageTools.run("/usr/bin/env", [tool] + arguments)
+        guard result.status == 0 else { throw ToolFailed(command: "\(tool) \(arguments)", output: result.output) }
+    }
+
+    struct ToolFailed: Error { var command: String; var output: String }
+
+    /// Copies `image` and replaces one file on it (`path` like "::/hv/bundle.bin") with `contents`.
+    static func copy(_ image: URL, replacing path: String, with contents: Data, in dir: URL) throws -> URL {
+        let copy = dir.appendingPathComponent("patched.img")
+        try FileManager.default.copyItem(at: image, to: copy)
+        let replacement = dir.appendingPathComponent("replacement.bin")
+        try contents.write(to: replacement)
+        try mtools("mcopy", ["-o", "-i", copy.path, replacement.path, path])
+        return copy
+    }
+
+    /// Reads one file off an image.
+    static func read(_ image: URL, _ path: String, in dir: URL) throws -> Data {
+        let target = dir.appendingPathComponent("extracted.bin")
+        try? FileManager.default.removeItem(at: target)
+        try mtools("mcopy", ["-i", image.path, path, target.path])
+        return try Data(contentsOf: target)
+    }
+
+    /// Where the named module's bytes are in a boot bundle (layout in Kernel/BootFormat/BootBundleLayout.swift).
+    static func module(_ name: String, in bundle: Data) -> Range<Int>? {
+        let bytes = [UInt8](bundle)
+        func word(_ at: Int, _ width: Int) -> Int {
+            (0..<width).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) }
+        }
+        for i in 0..<word(12, 4) {
+            let entry = 32 + i * 64
+            let nameBytes = bytes[entry..<entry + 48].prefix { $0 != 0 }
+            if String(decoding: nameBytes, as: UTF8.self) == name {
+                let offset = word(entry + 48, 8)
+                return offset..<offset + word(entry + 56, 8)
+            }
+        }
+        return nil
+    }
+}
