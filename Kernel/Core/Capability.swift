@@ -12,27 +12,34 @@ import KernelABI
 ///   Object: `object` is alive.
 /// - `permissions` is never 0.
 final class Capability {
-    let kind: CapabilityRange.Kind
+    // The root alone holds one of these per port and per page of RAM, so the fields are ordered to pack: words
+    // first, then bytes (a Capability is 72 bytes: 16 of object header, 6 words, 4 bytes).
     let holder: ProtectionDomain
     let key: UInt64
     let resource: UInt64
     let object: KernelObject?
-    let permissions: UInt64
     /// Strong reference; the cycle with `children` is broken when the node is removed.
     var parent: Capability?
+    /// Empty (no allocation) until something is derived from this capability.
     var children: [Capability] = []
+    let kind: CapabilityRange.Kind
+    /// Permission bits fit the 5 bits a CRD carries.
+    private let permissionBits: UInt8
     var isLive = true
     /// Made by the kernel at boot or for an object's creator; never derived (fixed at creation).
     let isOriginal: Bool
 
+    var permissions: UInt64 { UInt64(permissionBits) }
+
     init(kind: CapabilityRange.Kind, holder: ProtectionDomain, key: UInt64, resource: UInt64, object: KernelObject?,
          permissions: UInt64, parent: Capability?) {
+        precondition(permissions <= UInt64(UInt8.max), "kernel bug: permission bits beyond a CRD's")
         self.kind = kind
         self.holder = holder
         self.key = key
         self.resource = resource
         self.object = object
-        self.permissions = permissions
+        self.permissionBits = UInt8(permissions)
         self.parent = parent
         self.isOriginal = parent == nil
     }

@@ -29,6 +29,9 @@ public final class SimMachine {
         random = SimRandom(seed: seed)
     }
 
+    /// What the hardware did so far (RAM accesses, page walks), for benchmarks.
+    public var counters: SimCounters { memory.counters }
+
     public var consoleText: String { String(decoding: console, as: UTF8.self) }
 
     func appendConsole(_ byte: UInt8) { console.append(byte) }

@@ -61,6 +61,7 @@ public struct SimPageTableWalker {
 
     public func translate(root: UInt64, address: UInt64, access: SimAccess, privilege: SimPrivilege)
         throws(SimTranslationFault) -> SimTranslation {
+        memory.counters.pageTableWalks += 1
         guard Self.isCanonical(address) else { throw .nonCanonical(address: address) }
         var code: UInt64 = 0
         if access == .write { code |= PageFaultErrorCode.write }

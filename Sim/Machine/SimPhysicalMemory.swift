@@ -19,6 +19,8 @@ public final class SimPhysicalMemory {
     public static let pageSize: UInt64 = 4096
     public let size: UInt64
     private var pages: [UInt64: [UInt64]] = [:]
+    /// Accesses so far (the page walker counts its walks here too).
+    public let counters = SimCounters()
 
     public init(size: UInt64) {
         precondition(size % Self.pageSize == 0, "RAM size must be a whole number of pages")
@@ -35,11 +37,13 @@ public final class SimPhysicalMemory {
 
     public func read64(_ address: UInt64) throws(SimPhysicalMemoryError) -> UInt64 {
         try check(address, alignment: 8)
+        counters.wordReads += 1
         return pages[address / Self.pageSize]?[Int(address % Self.pageSize / 8)] ?? 0
     }
 
     public func write64(_ address: UInt64, _ value: UInt64) throws(SimPhysicalMemoryError) {
         try check(address, alignment: 8)
+        counters.wordWrites += 1
         let page = address / Self.pageSize
         if pages[page] == nil {
             if value == 0 { return } // a zero write to an untouched page changes nothing
@@ -63,12 +67,14 @@ public final class SimPhysicalMemory {
 
     public func zeroPage(_ address: UInt64) throws(SimPhysicalMemoryError) {
         try check(address, alignment: Self.pageSize)
+        counters.pagesZeroed += 1
         pages[address / Self.pageSize] = nil
     }
 
     public func copyPage(from source: UInt64, to destination: UInt64) throws(SimPhysicalMemoryError) {
         try check(source, alignment: Self.pageSize)
         try check(destination, alignment: Self.pageSize)
+        counters.pagesCopied += 1
         pages[destination / Self.pageSize] = pages[source / Self.pageSize]
     }
 
