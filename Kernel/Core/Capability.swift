@@ -13,7 +13,7 @@ import KernelABI
 /// - `permissions` is never 0.
 final class Capability {
     // The root alone holds one of these per port and per page of RAM, so the fields are ordered to pack: words
-    // first, then bytes (a Capability is 72 bytes: 16 of object header, 6 words, 4 bytes).
+    // first, then bytes: 16 bytes of object header, 6 words, 4 bytes = 68 (an 80-byte malloc block; was 96).
     let holder: ProtectionDomain
     let key: UInt64
     let resource: UInt64

@@ -34,4 +34,46 @@ final class InvariantCheckerTests: XCTestCase {
         _ = h.kernel.frames.allocate()
         XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("pool") }, "frames no longer add up")
     }
+
+    /// The incremental check looks again exactly at what was noted: a broken link in the root's I/O or memory space
+    /// is found once its entry is noted (the kernel notes every entry it changes), and is skipped until then.
+    func testIncrementalCheckLooksAtNotedEntries() throws {
+        let h = try KernelHarness()
+        let root = h.rootPD
+        XCTAssertEqual(h.kernel.invariantViolations(), [])
+        let stranger = Capability(kind: .io, holder: root, key: 0x61, resource: 0x61, object: nil, permissions: 1,
+                                  parent: nil)
+        root.space.io[0x60]!.children.append(stranger)
+        XCTAssertEqual(h.kernel.invariantViolations(incremental: true), [], "nothing noted: the root is skipped")
+        root.noteChange(.io, key: 0x60)
+        XCTAssertTrue(h.kernel.invariantViolations(incremental: true).contains { $0.contains("io capability 0x60 has a child that does not point back") })
+        root.space.io[0x60]!.children = []
+
+        let page = h.windowPage(3)
+        root.space.memory[page]!.children.append(stranger)
+        root.noteChange(.memory, key: page)
+        XCTAssertTrue(h.kernel.invariantViolations(incremental: true).contains { $0.contains("memory capability \(hex(page)) has a child") })
+        root.space.memory[page]!.children = []
+        XCTAssertEqual(h.kernel.invariantViolations(), [])
+    }
+
+    /// Past `ChangeRecord.keyLimit` noted entries the record stops listing and the next check looks at everything.
+    func testChangeRecordGivesUpListingAndChecksAll() {
+        var record = ChangeRecord()
+        XCTAssertNil(record.ports, "before the first check: everything")
+        record.note(.io, key: 1)
+        XCTAssertNil(record.ports, "nothing is kept before the first check")
+        record.clear()
+        XCTAssertEqual(record.ports, [])
+        XCTAssertFalse(record.objects || record.addressSpace)
+        record.note(.io, key: 7)
+        record.note(.memory, key: 9)
+        record.note(.object, key: 3)
+        XCTAssertEqual(record.ports, [7])
+        XCTAssertEqual(record.memoryKeys, [9])
+        XCTAssertTrue(record.objects)
+        for port in 0..<UInt64(ChangeRecord.keyLimit) { record.note(.io, key: port) }
+        XCTAssertNil(record.ports, "too many: check all ports")
+        XCTAssertEqual(record.memoryKeys, [9])
+    }
 }
