@@ -63,6 +63,9 @@ public struct UserContext: Equatable, Sendable {
     public var rflags: UInt64 = 0x202
     /// The page table root (physical) of the EC's PD.
     public var addressSpaceRoot: UInt64 = 0
+    /// The EC's x87/SSE registers (x86: the 64-word FXSAVE image), saved and restored by the platform around user
+    /// execution so no EC sees another's vector registers; empty means "initial state". Opaque to the kernel.
+    public var floatingPoint: [UInt64] = []
 
     public init() {}
 }

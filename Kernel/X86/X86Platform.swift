@@ -59,8 +59,10 @@ final class X86Platform: Platform {
                                    r8: context.r8, r9: context.r9, r10: context.r10, r11: context.r11,
                                    r12: context.r12, r13: context.r13, r14: context.r14, r15: context.r15,
                                    rip: context.rip, rflags: userFlags(context.rflags))
+        loadFloatingPoint(context.floatingPoint)
         while true {
             let kind = x86_enter_user(&frame)
+            saveFloatingPoint(into: &context.floatingPoint)
             context.rax = frame.rax; context.rbx = frame.rbx; context.rcx = frame.rcx; context.rdx = frame.rdx
             context.rsi = frame.rsi; context.rdi = frame.rdi; context.rbp = frame.rbp; context.rsp = frame.rsp
             context.r8 = frame.r8; context.r9 = frame.r9; context.r10 = frame.r10; context.r11 = frame.r11
@@ -80,6 +82,30 @@ final class X86Platform: Platform {
     func idle() -> Exit {
         while true {
             if let exit = interrupt(vector: x86_idle()) { return exit }
+        }
+    }
+
+    /// FXSAVE image of a fresh EC: x87 control word 0x37f (all exceptions masked), MXCSR 0x1f80, registers zero.
+    private func loadFloatingPoint(_ state: [UInt64]) {
+        withUnsafeMutablePointer(to: &x86_user_fpu_state) { area in
+            area.withMemoryRebound(to: UInt64.self, capacity: 64) { words in
+                if state.count == 64 {
+                    for i in 0..<64 { words[i] = state[i] }
+                } else {
+                    for i in 0..<64 { words[i] = 0 }
+                    words[0] = 0x037f
+                    words[3] = 0x1f80
+                }
+            }
+        }
+    }
+
+    private func saveFloatingPoint(into state: inout [UInt64]) {
+        if state.count != 64 { state = [UInt64](repeating: 0, count: 64) }
+        withUnsafeMutablePointer(to: &x86_user_fpu_state) { area in
+            area.withMemoryRebound(to: UInt64.self, capacity: 64) { words in
+                for i in 0..<64 { state[i] = words[i] }
+            }
         }
     }
 

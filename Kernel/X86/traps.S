@@ -35,6 +35,11 @@ trap_vector:    .quad 0
 trap_error:     .quad 0
 trap_cr2:       .quad 0
 idle_vector:    .quad 0
+/* The running EC's x87/SSE registers: restored before iretq, saved on every exit before any kernel code can touch
+   them (X86Platform copies them from and to UserContext.floatingPoint). */
+    .balign 16
+    .global x86_user_fpu_state
+x86_user_fpu_state: .skip 512
 
     .text
 /* uint64_t x86_enter_user(struct x86_user_frame *frame) */
@@ -67,6 +72,7 @@ x86_enter_user:
     mov r13, [rdi + F_R13]
     mov r14, [rdi + F_R14]
     mov r15, [rdi + F_R15]
+    fxrstor64 [rip + x86_user_fpu_state]
     mov rdi, [rdi + F_RDI]
     iretq
 
@@ -106,6 +112,7 @@ x86_syscall_entry:
     mov [rsp + F_RFLAGS], r11
     mov rax, [rip + syscall_scratch]
     mov [rsp + F_RSP], rax
+    fxsave64 [rip + x86_user_fpu_state]
     mov eax, 0                  /* X86_EXIT_SYSCALL */
     jmp leave_user
 
@@ -178,6 +185,7 @@ trap_common:
     mov [rip + trap_error], rbx
     mov rbx, cr2
     mov [rip + trap_cr2], rbx
+    fxsave64 [rip + x86_user_fpu_state]
     mov eax, 1                  /* X86_EXIT_TRAP */
     jmp leave_user
 

@@ -47,6 +47,8 @@ _Noreturn void x86_exit_qemu(uint32_t value);
 
 /* User mode. */
 uint64_t x86_enter_user(struct x86_user_frame *frame);
+/* The FXSAVE image x86_enter_user loads before entering user mode and every exit stores (512 bytes). */
+extern uint64_t x86_user_fpu_state[64];
 /* Vector, error code and CR2 of the last X86_EXIT_TRAP. */
 uint64_t x86_trap_vector(void);
 uint64_t x86_trap_error(void);
