@@ -17,10 +17,14 @@ public func userMain(_ startInfo: UInt64) {
     let name = String(decoding: info.name, as: UTF8.self)
     // Distinct per component: the name's bytes.
     let pattern = info.name.reduce(UInt64(0x5a5a_0000_0000_0000)) { ($0 << 8) | UInt64($1) }
-    var changed: UInt64 = 0
-    for _ in 0..<5 { changed += x86_user_xmm_hold(pattern, 30 * info.ticksPerMillisecond) }
+    var changed: UInt64 = 0, preemptions: UInt64 = 0
+    for _ in 0..<5 {
+        let result = x86_user_xmm_hold(pattern, 30 * info.ticksPerMillisecond)
+        changed += result & 0xffff_ffff
+        preemptions += result >> 32
+    }
     if changed == 0 {
-        log.write("\(name): vector registers intact across preemption\n")
+        log.write("\(name): vector registers intact across \(preemptions) preemptions\n")
     } else {
         log.write("\(name): vector registers changed \(changed) times\n")
     }

@@ -14,7 +14,8 @@ struct x86_syscall_result x86_user_syscall(uint64_t number, uint64_t a0, uint64_
 uint8_t x86_user_in8(uint16_t port);
 void x86_user_out8(uint16_t port, uint8_t value);
 uint64_t x86_user_rdtsc(void);
-/* Test support (xmm_hold.S): fills xmm0..15 with pattern + n, spins `ticks` TSC ticks, returns how many changed. */
+/* Test support (xmm_hold.S): fills xmm0..15 with pattern + n, spins `ticks` TSC ticks; returns how many changed
+   (low 32 bits) and how often the EC was off the CPU meanwhile (high 32 bits). */
 uint64_t x86_user_xmm_hold(uint64_t pattern, uint64_t ticks);
 /* Memory accesses the compiler must perform exactly as written (device registers, pages that may have been
    revoked, memory shared with other PDs). */
