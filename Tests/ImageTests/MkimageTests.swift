@@ -45,4 +45,28 @@ final class MkimageTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.output.contains("build needs --loader, --kernel, -o"), result.output)
     }
+
+    func testMissingBinaryIsReportedAtItsManifestLine() throws {
+        let mkimage = try BuiltImage.require(BuiltImage.mkimage)
+        let dir = try BuiltImage.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = ImageTools.repositoryRoot.appendingPathComponent("examples/minimal.toml").path
+        let result = try ImageTools.run(mkimage.path, ["check", "--manifest", manifest, "--binaries", dir.path])
+        XCTAssertEqual(result.status, 1, result.output)
+        XCTAssertTrue(result.output.contains("minimal.toml:9:10: error: binary 'serial' of component 'serial' does not exist"),
+                      result.output)
+    }
+
+    func testDotDrawsTheComposition() throws {
+        let mkimage = try BuiltImage.require(BuiltImage.mkimage)
+        let dir = try BuiltImage.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = ImageTools.repositoryRoot.appendingPathComponent("examples/ipc-pingpong.toml").path
+        let output = dir.appendingPathComponent("system.dot")
+        let result = try ImageTools.run(mkimage.path, ["dot", "--manifest", manifest, "-o", output.path])
+        XCTAssertEqual(result.status, 0, result.output)
+        let dot = try String(contentsOf: output, encoding: .utf8)
+        XCTAssertTrue(dot.contains("digraph"), dot)
+        for name in ["serial", "ping", "pong"] { XCTAssertTrue(dot.contains(name), dot) }
+    }
 }
