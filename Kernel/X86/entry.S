@@ -12,6 +12,11 @@ _start:
 
     .section .bss
     .balign 4096
+    /* Left unmapped (paging.c): a kernel stack overflow faults here instead of overwriting .data; the #DF that
+       follows runs on IST1 and prints the register dump. */
+    .global x86_kernel_stack_guard
+x86_kernel_stack_guard:
+    .skip 4096
 kernel_stack:
     .skip 262144
 kernel_stack_top:

@@ -15,6 +15,19 @@
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
 static uint64_t directories[MAX_GIB][512] __attribute__((aligned(4096)));
+/* The 2 MiB around the kernel stack's guard page, mapped with 4 KiB pages so the guard can stay unmapped. */
+static uint64_t guard_table[512] __attribute__((aligned(4096)));
+extern uint8_t x86_kernel_stack_guard[4096];
+
+static void unmap_stack_guard(void) {
+    uint64_t guard = (uint64_t)(uintptr_t)x86_kernel_stack_guard;
+    uint64_t large = guard & ~((2ull << 20) - 1);
+    for (uint64_t i = 0; i < 512; i++) {
+        uint64_t page = large + i * 4096;
+        guard_table[i] = page == guard ? 0 : page | PRESENT | WRITABLE;
+    }
+    directories[large / GIB][(large % GIB) >> 21] = (uint64_t)(uintptr_t)guard_table | PRESENT | WRITABLE;
+}
 
 void x86_setup_paging(const struct hv_boot_info *info) {
     uint64_t top = 4 * GIB; /* always cover the MMIO below 4 GiB (LAPIC, IOAPIC) */
@@ -31,6 +44,7 @@ void x86_setup_paging(const struct hv_boot_info *info) {
             directories[g][m] = (g * GIB + m * (2ull << 20)) | PRESENT | WRITABLE | LARGE | cache;
         pdpt[g] = (uint64_t)(uintptr_t)directories[g] | PRESENT | WRITABLE;
     }
+    unmap_stack_guard();
     pml4[0] = (uint64_t)(uintptr_t)pdpt | PRESENT | WRITABLE;
     x86_write_cr3((uint64_t)(uintptr_t)pml4);
 }
