@@ -77,4 +77,18 @@ final class BootTests: XCTestCase {
         XCTAssertTrue(result.output.contains("hv loader: error: \\hv\\kernel.elf: not an x86-64 ELF"), result.output)
         XCTAssertFalse(result.output.contains("kernel: hv starting"), result.output)
     }
+
+    func testLoaderRejectsABundleWithBadMagic() throws {
+        let image = try BuiltImage.image("minimal")
+        let dir = try BuiltImage.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var bundle = try BuiltImage.read(image, "::/hv/bundle.bin", in: dir)
+        bundle[0] = UInt8(ascii: "X")
+        let broken = try BuiltImage.copy(image, replacing: "::/hv/bundle.bin", with: bundle, in: dir)
+
+        let result = try ImageTools.runScript([broken.path, "--timeout", timeout, "--until", "hv loader: error:"])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("hv loader: error: \\hv\\bundle.bin: bad magic"), result.output)
+        XCTAssertFalse(result.output.contains("kernel: hv starting"), result.output)
+    }
 }
