@@ -30,6 +30,31 @@ final class BootTests: XCTestCase {
         XCTAssertFalse(output.contains("FATAL"), output)
     }
 
+    /// examples/two-tenant.toml: every component starts in dependency order, each VMM is told its own VM only, and
+    /// the intruder's call through a selector it was never given gets a clean error before its port write faults.
+    func testTwoTenantImageStartsEveryComponentAndContainsTheIntruder() throws {
+        let image = try BuiltImage.image("two-tenant")
+        let result = try ImageTools.runScript([image.path, "--timeout", timeout])
+        let output = result.output
+        XCTAssertEqual(result.status, 0, output)
+        let started = output.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("root: started ") }
+            .map { $0.split(separator: " ")[2] }
+        XCTAssertEqual(started, ["serial", "vmm-a", "vmm-b", "hello", "intruder"], output)
+        for line in [
+            "root: manifest ok: 5 components, 2 VMs",
+            "vmm-a: would run guest-a (image guest-test, 64 MiB, 1 vCPU)",
+            "vmm-b: would run guest-b (image guest-test, 128 MiB, 2 vCPUs, nested)",
+            "hello: Hello from a component, printed by the serial driver",
+            "intruder: call to ungranted selector 356 returned: bad selector",
+            "root: intruder faulted: general protection fault (vector 13)",
+            "root: intruder stopped (the manifest does not ask for restarts)",
+            "run: kernel stopped cleanly (pass)",
+        ] {
+            XCTAssertTrue(output.contains(line), "missing '\(line)' in:\n\(output)")
+        }
+        XCTAssertFalse(output.contains("vmm-a: would run guest-b"), output)
+    }
+
     /// ping/pong: a thousand IPC round trips, a delegated page, and a read after revocation that must fault on the
     /// real MMU (the kernel's unmap and TLB flush, and volatile user loads).
     func testPingPongRevokedPageFaultsOnTheRealMMU() throws {
