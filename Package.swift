@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "VMMPlaceholderComponent", dependencies: ["UserRuntime"],
                 path: "UserServices/TestComponents/VMMPlaceholder"),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
+        .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
         .target(name: "PingComponent", dependencies: ["UserRuntime", "PongComponent"],
                 path: "UserServices/TestComponents/Ping"),
         // --- host only ---

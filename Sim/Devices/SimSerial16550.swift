@@ -2,7 +2,8 @@
 /// injects with `receive` are read from RBR. Registers: RBR/THR (+0; DLL when DLAB), IER (+1; DLM when DLAB),
 /// IIR (+2, read), FCR (+2, write, ignored), LCR (+3), MCR (+4), LSR (+5), MSR (+6), SCR (+7).
 /// Interrupts: IER bit 0 raises `irq` while received data waits; IER bit 1 raises it after each transmit
-/// (the transmitter is always empty at once).
+/// (the transmitter is always empty at once). The output is a level unless `edgeTriggered` (a UART on an ISA line,
+/// which the IOAPIC takes as edges): then each rise of the condition is one edge.
 public final class SimSerial16550: SimIODevice {
     public let base: UInt16
     public let irq: UInt64
@@ -14,10 +15,13 @@ public final class SimSerial16550: SimIODevice {
     private var scratch: UInt8 = 0
     private var divisor: UInt16 = 0
     private var transmitInterruptPending = false
+    public let edgeTriggered: Bool
+    private var outputHigh = false
 
-    public init(base: UInt16 = 0x3f8, irq: UInt64 = 4) {
+    public init(base: UInt16 = 0x3f8, irq: UInt64 = 4, edgeTriggered: Bool = false) {
         self.base = base
         self.irq = irq
+        self.edgeTriggered = edgeTriggered
     }
 
     public var ports: [UInt16] { (0..<8).map { base + $0 } }
@@ -80,6 +84,11 @@ public final class SimSerial16550: SimIODevice {
     private func updateInterrupt(_ machine: SimMachine) {
         guard irq < machine.interrupts.lineCount else { return }
         let asserted = (interruptEnable & 1 != 0 && !input.isEmpty) || transmitInterruptPending
-        machine.interrupts.setLevel(irq, asserted: asserted)
+        if edgeTriggered {
+            if asserted && !outputHigh { machine.interrupts.pulse(irq) }
+        } else {
+            machine.interrupts.setLevel(irq, asserted: asserted)
+        }
+        outputHigh = asserted
     }
 }

@@ -24,6 +24,8 @@ public enum RootError: Error, Equatable, CustomStringConvertible {
     case prerequisiteNotRunning(component: String, prerequisite: String)
     /// The kernel refused a hypercall: what the root task was doing, and the status.
     case hypercall(what: String, Status)
+    /// The kernel refused to bind `irq` to the root's interrupt semaphore for it (e.g. the machine has no such line).
+    case interruptAssignment(component: String, irq: UInt64, Status)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum RootError: Error, Equatable, CustomStringConvertible {
         case let .prerequisiteNotRunning(component, prerequisite):
             return "component \(component): \(prerequisite), which it needs, is not running"
         case let .hypercall(what, status): return "\(what) failed: \(status)"
+        case let .interruptAssignment(component, irq, status):
+            return "component \(component): assigning irq \(irq) failed: \(status)"
         }
     }
 }

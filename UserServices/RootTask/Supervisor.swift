@@ -140,6 +140,7 @@ final class Supervisor<P: UserPlatform> {
             try mapZeroed(index, at: ComponentLayout.heapBase, count: heapPages,
                           permissions: Permissions.read | Permissions.write)
             try mapStartInfo(index, entry: image.entry, heapPages: heapPages)
+            try assignInterrupts(index)
             try delegateCapabilities(index)
             try check(sys.createEC(record.ec, pd: record.pd, utcb: ComponentLayout.utcb,
                                    stackPointer: ComponentLayout.stackTop, entry: image.entry, global: true,
@@ -285,6 +286,15 @@ final class Supervisor<P: UserPlatform> {
                                      destinationBase: ComponentSelectors.firstService + UInt64(k)))
         }
         return result + CapabilityGrants.devices(of: component)
+    }
+
+    /// Binds each granted line to the root's interrupt semaphore for it (which unmasks the line) before the
+    /// semaphore is delegated: without this the kernel drops the line's interrupts and the component never wakes.
+    func assignInterrupts(_ index: Int) throws(RootError) {
+        for irq in system.components[index].interrupts {
+            let status = sys.assignInterrupt(sm: RootSelectors.interruptBase + irq, irq: irq)
+            guard status == .success else { throw .interruptAssignment(component: name(index), irq: irq, status) }
+        }
     }
 
     func delegateCapabilities(_ index: Int) throws(RootError) {

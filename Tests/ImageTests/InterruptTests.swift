@@ -1,0 +1,50 @@
+import Foundation
+import XCTest
+
+/// A real device interrupt on the image: the root task assigns IRQ 8 to irqcheck's interrupt semaphore, the CMOS
+/// RTC's periodic interrupt comes through the IOAPIC, and irqcheck's `down` returns once per interrupt.
+final class InterruptTests: XCTestCase {
+    /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it.
+    private func boot(manifest name: String) throws -> ImageTools.Result {
+        let mkimage = try BuiltImage.require(BuiltImage.mkimage)
+        let binaries = try BuiltImage.require(BuiltImage.out.appendingPathComponent("binaries"))
+        let dir = try BuiltImage.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("\(name).img")
+        let manifest = ImageTools.repositoryRoot.appendingPathComponent("Tests/ImageTests/Manifests/\(name).toml")
+        let built = try ImageTools.run(mkimage.path, [
+            "build", "--manifest", manifest.path, "--binaries", binaries.path,
+            "--loader", BuiltImage.out.appendingPathComponent("efi/BOOTX64.EFI").path,
+            "--kernel", BuiltImage.out.appendingPathComponent("kernel.elf").path, "-o", image.path,
+        ])
+        XCTAssertEqual(built.status, 0, built.output)
+        return try ImageTools.runScript([image.path, "--timeout", "45"])
+    }
+
+    func testRTCInterruptsReachTheComponentAndATimedDownTimesOutWhenTheyStop() throws {
+        let result = try boot(manifest: "irq")
+        let output = result.output
+        XCTAssertEqual(result.status, 0, output)
+        XCTAssertFalse(output.contains("irqcheck: error"), output)
+        XCTAssertFalse(output.contains("root: cannot start"), output)
+        let lines = output.split(whereSeparator: \.isNewline).map(String.init)
+        let counted = lines.first { $0.hasPrefix("irqcheck: 32 RTC interrupts received in ") }
+        XCTAssertNotNil(counted, output)
+        // Paced by the device, not a burst of stale ups: 32 periods at 1024 Hz are about 31 ms (margin for the
+        // TSC calibration and the first period starting at once).
+        let elapsed = counted.flatMap { Int($0.split(separator: " ")[6]) }
+        XCTAssertGreaterThanOrEqual(elapsed ?? 0, 20, output)
+        for when in ["before enabling the RTC", "after disabling the RTC"] {
+            XCTAssertTrue(lines.contains { $0.hasPrefix("irqcheck: \(when): a 30 ms timed down returned timeout after ") },
+                          "missing timeout \(when): \(output)")
+        }
+        // The order proves the interrupts came while enabled: quiet, 32 interrupts, quiet again.
+        let before = lines.firstIndex { $0.hasPrefix("irqcheck: before enabling") }
+        let after = lines.firstIndex { $0.hasPrefix("irqcheck: after disabling") }
+        let count = lines.firstIndex { $0.hasPrefix("irqcheck: 32 RTC") }
+        if let before, let after, let count {
+            XCTAssertLessThan(before, count)
+            XCTAssertLessThan(count, after)
+        }
+    }
+}
