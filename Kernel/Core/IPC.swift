@@ -46,10 +46,13 @@ extension Kernel {
             setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: FaultMessage.words, typed: 0))
         }
         setUTCBWord(handler, UTCBLayout.portalIDWord, portal.portalID)
+        // Fresh general registers at the portal entry. The x87/SSE image stays the handler's own: it is per EC (as
+        // in NOVA) and never held a caller's registers, and keeping it spares the platform a fresh image per call.
         var registers = UserContext()
         registers.rip = portal.entry
         registers.rsp = handler.initialStackPointer
         registers.addressSpaceRoot = handler.pd.pageTableRoot
+        swap(&registers.floatingPoint, &handler.context.floatingPoint)
         handler.context = registers
         handler.caller = caller
         handler.currentSC = caller.currentSC

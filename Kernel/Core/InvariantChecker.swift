@@ -43,6 +43,7 @@ extension Kernel {
         for sc in scheduler.queued where !sc.isAlive || sc.priority > Scheduler.maxPriority {
             fail("scheduler holds a dead or out-of-range sc#\(sc.id)")
         }
+        if !scheduler.bitmapAgreesWithQueues { fail("scheduler priority bitmap disagrees with its queues") }
         if heldFrames != frames.allocatedCount {
             fail("pool: \(frames.allocatedCount) frames allocated but \(heldFrames) held by page tables and UTCBs")
         }

@@ -71,9 +71,12 @@ public struct UserContext: Equatable, Sendable {
 }
 
 /// Which I/O ports a PD may touch: one bit per port, 65536 bits, as the TSS I/O bitmap wants them (0 = allowed).
+/// It counts the allowed ports, so the kernel can tell "no ports" (the common case) on every entry at no cost.
 public struct IOPermissionBitmap: Equatable, Sendable {
     /// Bit set = port allowed (the x86 platform inverts it for the TSS).
     public private(set) var allowedWords: [UInt64]
+    /// How many bits of `allowedWords` are set.
+    public private(set) var allowedCount = 0
 
     public init() { allowedWords = [UInt64](repeating: 0, count: 1024) }
 
@@ -81,9 +84,14 @@ public struct IOPermissionBitmap: Equatable, Sendable {
         port < 65536 && allowedWords[Int(port >> 6)] & (1 << (port & 63)) != 0
     }
     public mutating func set(_ port: UInt64, allowed: Bool) {
-        guard port < 65536 else { return }
-        if allowed { allowedWords[Int(port >> 6)] |= 1 << (port & 63) }
-        else { allowedWords[Int(port >> 6)] &= ~(1 << (port & 63)) }
+        guard port < 65536, allows(port) != allowed else { return }
+        if allowed {
+            allowedWords[Int(port >> 6)] |= 1 << (port & 63)
+            allowedCount += 1
+        } else {
+            allowedWords[Int(port >> 6)] &= ~(1 << (port & 63))
+            allowedCount -= 1
+        }
     }
-    public var isEmpty: Bool { !allowedWords.contains { $0 != 0 } }
+    public var isEmpty: Bool { allowedCount == 0 }
 }

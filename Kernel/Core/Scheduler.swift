@@ -3,33 +3,41 @@ import KernelABI
 /// Ready queues: one FIFO of scheduling contexts per priority. The highest non-empty priority runs; within a
 /// priority the head runs until its budget is used up, then goes to the tail (round robin).
 ///
-/// Invariants: an SC is in at most one queue (its own priority's), exactly when `isQueued`.
+/// Invariants: an SC is in at most one queue (its own priority's), exactly when `isQueued`; bit `p` of
+/// `nonEmpty` is set exactly when queue `p` is not empty (so `highest` finds the queue without scanning 128).
 struct Scheduler {
     static let maxPriority: UInt64 = 127
     private var queues = [[SchedulingContext]](repeating: [], count: Int(maxPriority) + 1)
+    /// One bit per priority: word 0 holds priorities 0-63, word 1 holds 64-127.
+    private var nonEmpty: (UInt64, UInt64) = (0, 0)
 
     mutating func enqueue(_ sc: SchedulingContext) {
         guard !sc.isQueued, sc.isAlive else { return }
         sc.isQueued = true
         queues[Int(sc.priority)].append(sc)
+        markNonEmpty(sc.priority, true)
     }
 
     mutating func remove(_ sc: SchedulingContext) {
         guard sc.isQueued else { return }
         sc.isQueued = false
-        queues[Int(sc.priority)].removeAll { $0 === sc }
+        let p = Int(sc.priority)
+        queues[p].removeAll { $0 === sc }
+        if queues[p].isEmpty { markNonEmpty(sc.priority, false) }
     }
 
     /// Moves `sc` to the tail of its queue.
     mutating func rotate(_ sc: SchedulingContext) {
-        guard sc.isQueued else { return }
+        guard sc.isQueued, queues[Int(sc.priority)].count > 1 else { return }
         queues[Int(sc.priority)].removeAll { $0 === sc }
         queues[Int(sc.priority)].append(sc)
     }
 
     /// The head of the highest-priority non-empty queue.
     var highest: SchedulingContext? {
-        for queue in queues.reversed() where !queue.isEmpty { return queue[0] }
+        let (low, high) = nonEmpty
+        if high != 0 { return queues[127 - high.leadingZeroBitCount][0] }
+        if low != 0 { return queues[63 - low.leadingZeroBitCount][0] }
         return nil
     }
 
@@ -38,6 +46,24 @@ struct Scheduler {
         var all: [SchedulingContext] = []
         for queue in queues where !queue.isEmpty { all += queue }
         return all
+    }
+
+    /// Whether the non-empty bits agree with the queues (for the invariant checker).
+    var bitmapAgreesWithQueues: Bool {
+        (0...Self.maxPriority).allSatisfy { isMarkedNonEmpty($0) == !queues[Int($0)].isEmpty }
+    }
+
+    private func isMarkedNonEmpty(_ priority: UInt64) -> Bool {
+        (priority < 64 ? nonEmpty.0 >> priority : nonEmpty.1 >> (priority - 64)) & 1 != 0
+    }
+
+    private mutating func markNonEmpty(_ priority: UInt64, _ value: Bool) {
+        let bit: UInt64 = 1 << (priority & 63)
+        if priority < 64 {
+            nonEmpty.0 = value ? nonEmpty.0 | bit : nonEmpty.0 & ~bit
+        } else {
+            nonEmpty.1 = value ? nonEmpty.1 | bit : nonEmpty.1 & ~bit
+        }
     }
 }
 

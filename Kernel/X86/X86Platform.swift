@@ -13,8 +13,16 @@ final class X86Platform: Platform {
     private var enabledInterrupts: UInt32 = 0
     /// The PD I/O bitmap currently in the TSS, so unchanged permissions are not copied again on every entry.
     private var installedPorts: IOPermissionBitmap?
+    /// FXSAVE image of a fresh EC (64 words): x87 control word 0x37f (all exceptions masked), MXCSR 0x1f80,
+    /// registers zero. An EC's first entry copies it; from then on the EC's image is its own.
+    private let initialFloatingPoint: [UInt64]
 
-    init() {}
+    init() {
+        var image = [UInt64](repeating: 0, count: 64)
+        image[0] = 0x037f
+        image[3] = 0x1f80
+        initialFloatingPoint = image
+    }
 
     var ticksPerMillisecond: UInt64 { x86_tsc_per_millisecond() }
 
@@ -59,15 +67,27 @@ final class X86Platform: Platform {
                                    r8: context.r8, r9: context.r9, r10: context.r10, r11: context.r11,
                                    r12: context.r12, r13: context.r13, r14: context.r14, r15: context.r15,
                                    rip: context.rip, rflags: userFlags(context.rflags))
-        loadFloatingPoint(context.floatingPoint)
+        // The stubs load and store the x87/SSE registers straight in the EC's own image (no copies).
+        if context.floatingPoint.count != initialFloatingPoint.count {
+            context.floatingPoint = initialFloatingPoint
+        }
+        let exit = context.floatingPoint.withUnsafeMutableBufferPointer { image in
+            let state = image.baseAddress!
+            precondition(UInt(bitPattern: state) % 16 == 0, "kernel bug: FXSAVE image not 16-byte aligned")
+            return run(&frame, floatingPoint: state)
+        }
+        context.rax = frame.rax; context.rbx = frame.rbx; context.rcx = frame.rcx; context.rdx = frame.rdx
+        context.rsi = frame.rsi; context.rdi = frame.rdi; context.rbp = frame.rbp; context.rsp = frame.rsp
+        context.r8 = frame.r8; context.r9 = frame.r9; context.r10 = frame.r10; context.r11 = frame.r11
+        context.r12 = frame.r12; context.r13 = frame.r13; context.r14 = frame.r14; context.r15 = frame.r15
+        context.rip = frame.rip; context.rflags = frame.rflags
+        return exit
+    }
+
+    /// Runs ring 3 from `frame` until an exit the kernel must see (early timer ticks and stray vectors resume it).
+    private func run(_ frame: inout x86_user_frame, floatingPoint: UnsafeMutablePointer<UInt64>) -> Exit {
         while true {
-            let kind = x86_enter_user(&frame)
-            saveFloatingPoint(into: &context.floatingPoint)
-            context.rax = frame.rax; context.rbx = frame.rbx; context.rcx = frame.rcx; context.rdx = frame.rdx
-            context.rsi = frame.rsi; context.rdi = frame.rdi; context.rbp = frame.rbp; context.rsp = frame.rsp
-            context.r8 = frame.r8; context.r9 = frame.r9; context.r10 = frame.r10; context.r11 = frame.r11
-            context.r12 = frame.r12; context.r13 = frame.r13; context.r14 = frame.r14; context.r15 = frame.r15
-            context.rip = frame.rip; context.rflags = frame.rflags
+            let kind = x86_enter_user(&frame, floatingPoint)
             if kind == UInt64(X86_EXIT_SYSCALL) { return .hypercall }
             let vector = x86_trap_vector()
             if vector < 32 {
@@ -75,37 +95,13 @@ final class X86Platform: Platform {
                 return .exception(vector: vector, errorCode: x86_trap_error(), faultAddress: address)
             }
             if let exit = interrupt(vector: vector) { return exit }
-            frame.rflags = userFlags(frame.rflags) // an early timer tick or stray vector: resume the user
+            frame.rflags = userFlags(frame.rflags)
         }
     }
 
     func idle() -> Exit {
         while true {
             if let exit = interrupt(vector: x86_idle()) { return exit }
-        }
-    }
-
-    /// FXSAVE image of a fresh EC: x87 control word 0x37f (all exceptions masked), MXCSR 0x1f80, registers zero.
-    private func loadFloatingPoint(_ state: [UInt64]) {
-        withUnsafeMutablePointer(to: &x86_user_fpu_state) { area in
-            area.withMemoryRebound(to: UInt64.self, capacity: 64) { words in
-                if state.count == 64 {
-                    for i in 0..<64 { words[i] = state[i] }
-                } else {
-                    for i in 0..<64 { words[i] = 0 }
-                    words[0] = 0x037f
-                    words[3] = 0x1f80
-                }
-            }
-        }
-    }
-
-    private func saveFloatingPoint(into state: inout [UInt64]) {
-        if state.count != 64 { state = [UInt64](repeating: 0, count: 64) }
-        withUnsafeMutablePointer(to: &x86_user_fpu_state) { area in
-            area.withMemoryRebound(to: UInt64.self, capacity: 64) { words in
-                for i in 0..<64 { state[i] = words[i] }
-            }
         }
     }
 

@@ -35,14 +35,12 @@ trap_vector:    .quad 0
 trap_error:     .quad 0
 trap_cr2:       .quad 0
 idle_vector:    .quad 0
-/* The running EC's x87/SSE registers: restored before iretq, saved on every exit before any kernel code can touch
-   them (X86Platform copies them from and to UserContext.floatingPoint). */
-    .balign 16
-    .global x86_user_fpu_state
-x86_user_fpu_state: .skip 512
+/* The running EC's FXSAVE image (its UserContext.floatingPoint storage, 16-byte aligned): restored before iretq,
+   saved on every exit before any kernel code can touch the x87/SSE registers. */
+current_fpu:    .quad 0
 
     .text
-/* uint64_t x86_enter_user(struct x86_user_frame *frame) */
+/* uint64_t x86_enter_user(struct x86_user_frame *frame, uint64_t *fpu_state) */
     .global x86_enter_user
 x86_enter_user:
     push rbx
@@ -53,6 +51,8 @@ x86_enter_user:
     push r15
     mov [rip + kernel_rsp], rsp
     mov [rip + current_frame], rdi
+    mov [rip + current_fpu], rsi
+    fxrstor64 [rsi]
     push USER_SS
     push [rdi + F_RSP]
     push [rdi + F_RFLAGS]
@@ -72,7 +72,6 @@ x86_enter_user:
     mov r13, [rdi + F_R13]
     mov r14, [rdi + F_R14]
     mov r15, [rdi + F_R15]
-    fxrstor64 [rip + x86_user_fpu_state]
     mov rdi, [rdi + F_RDI]
     iretq
 
@@ -112,7 +111,8 @@ x86_syscall_entry:
     mov [rsp + F_RFLAGS], r11
     mov rax, [rip + syscall_scratch]
     mov [rsp + F_RSP], rax
-    fxsave64 [rip + x86_user_fpu_state]
+    mov rax, [rip + current_fpu]
+    fxsave64 [rax]
     mov eax, 0                  /* X86_EXIT_SYSCALL */
     jmp leave_user
 
@@ -185,7 +185,8 @@ trap_common:
     mov [rip + trap_error], rbx
     mov rbx, cr2
     mov [rip + trap_cr2], rbx
-    fxsave64 [rip + x86_user_fpu_state]
+    mov rbx, [rip + current_fpu]
+    fxsave64 [rbx]
     mov eax, 1                  /* X86_EXIT_TRAP */
     jmp leave_user
 

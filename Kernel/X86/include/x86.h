@@ -46,9 +46,9 @@ void x86_serial_write(uint8_t byte);
 _Noreturn void x86_exit_qemu(uint32_t value);
 
 /* User mode. */
-uint64_t x86_enter_user(struct x86_user_frame *frame);
-/* The FXSAVE image x86_enter_user loads before entering user mode and every exit stores (512 bytes). */
-extern uint64_t x86_user_fpu_state[64];
+/* `fpu_state`: the EC's FXSAVE image (512 bytes, 16-byte aligned), loaded before entering user mode and stored by
+   every exit, so the kernel never copies it. */
+uint64_t x86_enter_user(struct x86_user_frame *frame, uint64_t *fpu_state);
 /* Vector, error code and CR2 of the last X86_EXIT_TRAP. */
 uint64_t x86_trap_vector(void);
 uint64_t x86_trap_error(void);

@@ -47,20 +47,22 @@ public func pongMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
 public func pongPortal<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     let sys = SystemCalls(platform)
     let utcb = UTCB(platform: platform, base: PongLayout.handlerUTCB)
-    let sharedPage = (try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo))
-        .map { $0.heapBase >> AddressLayout.pageShift } ?? 0
+    // Every call starts here afresh (reply does not return), so the echo path must stay cheap: it is the IPC
+    // benchmark's handler. Only share and revoke need the start-info page.
+    let sharedPage = { (try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo))
+        .map { $0.heapBase >> AddressLayout.pageShift } ?? 0 }
     while true {
         let operation = utcb.untypedCount >= 1 ? utcb.data(0) : 0
         let argument = utcb.untypedCount >= 2 ? utcb.data(1) : 0
         switch operation {
         case PongProtocol.echo:
             utcb.setMessage(untyped: [Status.success.rawValue, argument &+ 1])
-        case PongProtocol.share where sharedPage != 0:
-            let page = CapabilityRange(kind: .memory, base: sharedPage, order: 0,
+        case PongProtocol.share where sharedPage() != 0:
+            let page = CapabilityRange(kind: .memory, base: sharedPage(), order: 0,
                                        permissions: Permissions.read | Permissions.write)
             utcb.setMessage(untyped: [Status.success.rawValue, 0], typed: [(page, argument)])
-        case PongProtocol.revoke where sharedPage != 0:
-            let page = CapabilityRange(kind: .memory, base: sharedPage, order: 0, permissions: Permissions.memoryAll)
+        case PongProtocol.revoke where sharedPage() != 0:
+            let page = CapabilityRange(kind: .memory, base: sharedPage(), order: 0, permissions: Permissions.memoryAll)
             utcb.setMessage(untyped: [sys.revoke(page, includeSelf: false).rawValue, 0])
         default:
             utcb.setMessage(untyped: [Status.badRange.rawValue, 0])
