@@ -104,9 +104,12 @@ extension Kernel {
 
     // MARK: UTCB access (the kernel reaches UTCBs through their frames)
 
+    // Inlined: the IPC path copies messages word by word through these.
+    @inline(__always)
     func utcbWord(_ ec: ExecutionContext, _ index: Int) -> UInt64 {
         platform.readPhysical(ec.utcbFrame + UInt64(index) * 8)
     }
+    @inline(__always)
     func setUTCBWord(_ ec: ExecutionContext, _ index: Int, _ value: UInt64) {
         platform.writePhysical(ec.utcbFrame + UInt64(index) * 8, value)
     }

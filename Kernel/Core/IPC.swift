@@ -46,14 +46,7 @@ extension Kernel {
             setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: FaultMessage.words, typed: 0))
         }
         setUTCBWord(handler, UTCBLayout.portalIDWord, portal.portalID)
-        // Fresh general registers at the portal entry. The x87/SSE image stays the handler's own: it is per EC (as
-        // in NOVA) and never held a caller's registers, and keeping it spares the platform a fresh image per call.
-        var registers = UserContext()
-        registers.rip = portal.entry
-        registers.rsp = handler.initialStackPointer
-        registers.addressSpaceRoot = handler.pd.pageTableRoot
-        swap(&registers.floatingPoint, &handler.context.floatingPoint)
-        handler.context = registers
+        handler.context.restart(at: portal.entry, stackPointer: handler.initialStackPointer)
         handler.caller = caller
         handler.currentSC = caller.currentSC
         caller.callee = handler
@@ -193,6 +186,7 @@ extension Kernel {
                             to receiver: ExecutionContext) throws(Failure) -> [CapabilityRange] {
         let counts = utcbWord(sender, UTCBLayout.countsWord)
         let untyped = UTCBLayout.untypedCount(counts), typed = UTCBLayout.typedCount(counts)
+        guard typed > 0 else { return [] }
         var made: [Capability] = []
         var delivered: [CapabilityRange] = []
         for i in 0..<typed {

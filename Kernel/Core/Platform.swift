@@ -60,14 +60,28 @@ public struct UserContext: Equatable, Sendable {
     public var r12: UInt64 = 0, r13: UInt64 = 0, r14: UInt64 = 0, r15: UInt64 = 0
     public var rip: UInt64 = 0
     /// Interrupts enabled (IF) is forced on when entering user mode.
-    public var rflags: UInt64 = 0x202
+    public var rflags: UInt64 = UserContext.initialFlags
     /// The page table root (physical) of the EC's PD.
     public var addressSpaceRoot: UInt64 = 0
     /// The EC's x87/SSE registers (x86: the 64-word FXSAVE image), saved and restored by the platform around user
     /// execution so no EC sees another's vector registers; empty means "initial state". Opaque to the kernel.
     public var floatingPoint: [UInt64] = []
 
+    /// IF set (bit 1 is always one).
+    public static let initialFlags: UInt64 = 0x202
+
     public init() {}
+
+    /// Fresh general registers for a start at `entry` on `stackPointer` (a portal handler taking a call), set in
+    /// place. The address space stays, and so does the x87/SSE image: it is the EC's own (as in NOVA), never held
+    /// another EC's registers, and keeping it spares the platform a fresh image per call.
+    mutating func restart(at entry: UInt64, stackPointer: UInt64) {
+        rax = 0; rbx = 0; rcx = 0; rdx = 0; rsi = 0; rdi = 0; rbp = 0
+        r8 = 0; r9 = 0; r10 = 0; r11 = 0; r12 = 0; r13 = 0; r14 = 0; r15 = 0
+        rsp = stackPointer
+        rip = entry
+        rflags = UserContext.initialFlags
+    }
 }
 
 /// Which I/O ports a PD may touch: one bit per port, 65536 bits, as the TSS I/O bitmap wants them (0 = allowed).

@@ -9,6 +9,8 @@ import X86Shims
 final class X86Platform: Platform {
     /// The pending timer deadline (ticks); the LAPIC may fire early when the deadline is far, then it is re-armed.
     private var deadline: UInt64?
+    /// When the LAPIC one-shot is armed to fire (ticks), nil when it is not armed.
+    private var armedFor: UInt64?
     /// Device lines the kernel has unmasked; `endOfInterrupt` re-opens only these.
     private var enabledInterrupts: UInt32 = 0
     /// The PD I/O bitmap currently in the TSS, so unchanged permissions are not copied again on every entry.
@@ -136,12 +138,14 @@ final class X86Platform: Platform {
         }
         if vector == UInt64(X86_TIMER_VECTOR) {
             x86_lapic_eoi()
+            armedFor = nil
             guard let due = deadline else { return nil }
-            if now >= due {
+            let current = now
+            if current >= due {
                 deadline = nil
                 return .timer
             }
-            x86_timer_arm(due - now)
+            arm(due, now: current)
             return nil
         }
         if vector != UInt64(X86_SPURIOUS_VECTOR) && vector < UInt64(X86_PIC_VECTOR_BASE) { x86_lapic_eoi() }
@@ -154,9 +158,20 @@ final class X86Platform: Platform {
 
     func setTimer(deadline: UInt64?) {
         self.deadline = deadline
-        guard let deadline else { return x86_timer_cancel() }
+        guard let deadline else {
+            armedFor = nil
+            return x86_timer_cancel()
+        }
         let current = now
-        x86_timer_arm(deadline > current ? deadline - current : 0)
+        // Already armed to fire no later than the new deadline: an early tick re-arms (interrupt(vector:)), so a
+        // deadline that only moved later (the same SC going on after IPC) costs no LAPIC programming.
+        if let armed = armedFor, armed > current, armed <= deadline { return }
+        arm(deadline, now: current)
+    }
+
+    private func arm(_ due: UInt64, now current: UInt64) {
+        x86_timer_arm(due > current ? due - current : 0)
+        armedFor = due
     }
 
     // MARK: interrupts
