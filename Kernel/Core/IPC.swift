@@ -45,6 +45,13 @@ extension Kernel {
             for (i, word) in words.enumerated() { setUTCBWord(handler, UTCBLayout.firstDataWord + i, word) }
             setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: FaultMessage.words, typed: 0))
         }
+        begin(portal, servingCallOf: caller)
+    }
+
+    /// The handler starts serving `caller` (its message is in place): portal id, fresh registers at the portal
+    /// entry, the caller's SC donated, the call linked both ways.
+    func begin(_ portal: Portal, servingCallOf caller: ExecutionContext) {
+        let handler = portal.ec
         setUTCBWord(handler, UTCBLayout.portalIDWord, portal.portalID)
         handler.context.restart(at: portal.entry, stackPointer: handler.initialStackPointer)
         handler.caller = caller
@@ -70,13 +77,19 @@ extension Kernel {
                 try transferTypedItems(from: handler, to: caller)
                 resumeAfterEvent(caller, replyFrom: handler)
             }
-            caller.callee = nil
-            wake(caller)
+            end(callOf: caller, servedBy: handler)
         } else {
             caller.callee = nil
+            becomeIdle(handler)
         }
-        becomeIdle(handler)
         return .blocked
+    }
+
+    /// The call is answered: the caller runs again and the handler waits for its next call.
+    func end(callOf caller: ExecutionContext, servedBy handler: ExecutionContext) {
+        caller.callee = nil
+        wake(caller)
+        becomeIdle(handler)
     }
 
     /// A handler done with its call waits for the next; queued callers are served in order.
@@ -169,14 +182,20 @@ extension Kernel {
     private func transferMessage(from sender: ExecutionContext, to receiver: ExecutionContext) throws(Failure) {
         let delivered = try transferTypedItems(from: sender, to: receiver)
         let untyped = UTCBLayout.untypedCount(utcbWord(sender, UTCBLayout.countsWord))
-        for i in 0..<untyped {
-            setUTCBWord(receiver, UTCBLayout.firstDataWord + i, utcbWord(sender, UTCBLayout.firstDataWord + i))
-        }
+        copyUntypedWords(untyped, from: sender, to: receiver)
         for (i, item) in delivered.enumerated() {
             setUTCBWord(receiver, UTCBLayout.firstDataWord + untyped + 2 * i, item.word)
             setUTCBWord(receiver, UTCBLayout.firstDataWord + untyped + 2 * i + 1, item.base)
         }
         setUTCBWord(receiver, UTCBLayout.countsWord, UTCBLayout.counts(untyped: untyped, typed: delivered.count))
+    }
+
+    /// Copies the first `count` untyped words of the sender's message into the receiver's UTCB.
+    @inline(__always)
+    func copyUntypedWords(_ count: Int, from sender: ExecutionContext, to receiver: ExecutionContext) {
+        for i in 0..<count {
+            setUTCBWord(receiver, UTCBLayout.firstDataWord + i, utcbWord(sender, UTCBLayout.firstDataWord + i))
+        }
     }
 
     /// Delegates each typed item (CRD in the sender's space, destination base) into the receiver's PD, inside the

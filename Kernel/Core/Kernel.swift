@@ -54,31 +54,48 @@ public final class Kernel<P: Platform> {
             return true
         }
         guard canStillWake else { return false }
-        platform.setTimer(deadline: timeouts.map { $0.deadline }.min())
+        platform.setTimer(deadline: earliestTimeout)
         handle(platform.idle(), from: nil)
         return true
     }
 
-    /// Runs `ec` on `sc` until it exits, bills the time, and handles the exit.
-    func runOnce(_ ec: ExecutionContext, on sc: SchedulingContext) {
-        if ec.startupPending {
-            ec.startupPending = false
-            if raiseEvent(Event.startup, errorCode: 0, address: 0, for: ec, fatal: false) { return }
+    /// Runs `ec` on `sc` until it exits, bills the time, and handles the exit. When the exit was IPC the fast path
+    /// took (IPCFastPath.swift), the EC that continues on `sc` is entered at once: IPC on one SC changes no ready
+    /// queue, so the scheduler would pick `sc` again; the checks below fall back to it whenever that is not sure.
+    func runOnce(_ first: ExecutionContext, on sc: SchedulingContext) {
+        var ec = first
+        while true {
+            if ec.startupPending {
+                ec.startupPending = false
+                if raiseEvent(Event.startup, errorCode: 0, address: 0, for: ec, fatal: false) { return }
+            }
+            if ec.recallPending {
+                ec.recallPending = false
+                if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return }
+            }
+            let start = platform.now
+            var deadline = start &+ sc.remaining
+            if let earliest = earliestTimeout, earliest < deadline { deadline = earliest }
+            platform.setTimer(deadline: deadline)
+            platform.activateAddressSpace(root: ec.pd.pageTableRoot)
+            ec.context.addressSpaceRoot = ec.pd.pageTableRoot
+            let io = ec.pd.ioBitmap
+            let exit = platform.enterUser(&ec.context, ioPermissions: io.isEmpty ? nil : io)
+            let budgetLeft = bill(sc, ticks: platform.now &- start)
+            guard exit == .hypercall, let next = fastIPC(from: ec) else {
+                handle(exit, from: ec)
+                return
+            }
+            guard budgetLeft, scheduler.highest === sc, next.currentSC === sc else { return }
+            ec = next
         }
-        if ec.recallPending {
-            ec.recallPending = false
-            if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return }
-        }
-        let start = platform.now
-        var deadline = start &+ sc.remaining
-        if let earliest = timeouts.map({ $0.deadline }).min(), earliest < deadline { deadline = earliest }
-        platform.setTimer(deadline: deadline)
-        platform.activateAddressSpace(root: ec.pd.pageTableRoot)
-        ec.context.addressSpaceRoot = ec.pd.pageTableRoot
-        let io = ec.pd.ioBitmap
-        let exit = platform.enterUser(&ec.context, ioPermissions: io.isEmpty ? nil : io)
-        bill(sc, ticks: platform.now &- start)
-        handle(exit, from: ec)
+    }
+
+    /// The earliest deadline of a timed `down`, if any.
+    var earliestTimeout: UInt64? {
+        var earliest: UInt64?
+        for entry in timeouts where entry.deadline < earliest ?? .max { earliest = entry.deadline }
+        return earliest
     }
 
     /// Something could still become ready: a timeout is pending, or an EC waits on an assigned interrupt.
@@ -108,5 +125,7 @@ public struct KernelStatistics: Equatable, Sendable {
     public var interrupts: UInt64 = 0
     public var timerExits: UInt64 = 0
     public var contextSwitches: UInt64 = 0
+    /// Hypercalls the IPC fast path handled (also counted in `exits` and `hypercalls`).
+    public var fastIPC: UInt64 = 0
     public init() {}
 }

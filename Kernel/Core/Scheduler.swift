@@ -79,14 +79,17 @@ extension Kernel {
     }
 
     /// Bills `ticks` to `sc`; an exhausted budget is refilled and the SC goes to the back of its priority.
-    func bill(_ sc: SchedulingContext, ticks: UInt64) {
+    /// Returns whether budget was left (false: it was used up and refilled).
+    @discardableResult
+    func bill(_ sc: SchedulingContext, ticks: UInt64) -> Bool {
         sc.consumed &+= ticks
         if ticks >= sc.remaining {
             sc.remaining = sc.budget
             scheduler.rotate(sc)
-        } else {
-            sc.remaining -= ticks
+            return false
         }
+        sc.remaining -= ticks
+        return true
     }
 
     /// Makes `ec` ready and queues the SC it runs on.

@@ -63,7 +63,7 @@ final class X86Platform: Platform {
         guard isCanonical(context.rip), isCanonical(context.rsp) else {
             return .exception(vector: Event.generalProtection, errorCode: 0, faultAddress: 0)
         }
-        activateAddressSpace(root: context.addressSpaceRoot)
+        // The kernel activated context.addressSpaceRoot just before (Kernel.runOnce).
         var frame = x86_user_frame(rax: context.rax, rbx: context.rbx, rcx: context.rcx, rdx: context.rdx,
                                    rsi: context.rsi, rdi: context.rdi, rbp: context.rbp, rsp: context.rsp,
                                    r8: context.r8, r9: context.r9, r10: context.r10, r11: context.r11,

@@ -1,0 +1,57 @@
+import KernelABI
+
+/// The IPC fast path: the two hypercalls of a plain round trip, done without the general machinery (hypercall
+/// decoding, `Failure`/`Completion` values, typed-item transfer, queueing, the deadlock walk) and followed by a
+/// direct switch to the EC that continues on the same SC (see runOnce). It covers
+/// - `call` with untyped words only, through a live portal the caller may call, into a handler waiting for a call;
+/// - `reply` with untyped words only, to a live caller whose `call` hypercall (not an event) waits for this handler.
+/// Anything else returns nil before changing any state, and the general path (IPC.swift) does the work. When the
+/// fast path acts, the kernel ends in exactly the state the general path would produce for the same hypercall.
+extension Kernel {
+    /// Handles `ec`'s hypercall if it is a fast-path case; returns the EC that now runs on `ec`'s SC.
+    func fastIPC(from ec: ExecutionContext) -> ExecutionContext? {
+        let next: ExecutionContext?
+        switch ec.context.rax {
+        case Hypercall.call.rawValue: next = fastCall(from: ec)
+        case Hypercall.reply.rawValue: next = fastReply(from: ec)
+        default: return nil
+        }
+        if next != nil {
+            statistics.exits += 1
+            statistics.hypercalls += 1
+            statistics.fastIPC += 1
+        }
+        return next
+    }
+
+    /// A message of untyped words only, within the data area: its counts word is just the untyped count.
+    private func untypedOnlyCount(_ ec: ExecutionContext) -> Int? {
+        let counts = utcbWord(ec, UTCBLayout.countsWord)
+        return counts <= UInt64(UTCBLayout.maxDataWords) ? Int(counts) : nil
+    }
+
+    private func fastCall(from caller: ExecutionContext) -> ExecutionContext? {
+        let selector = caller.context.rdi
+        guard selector < CapabilitySpace.selectorLimit, let cap = caller.pd.space.objects[selector],
+              cap.permissions & Permissions.ptCall != 0, case .pt(let portal)? = cap.object,
+              portal.isAlive, portal.ec.isAlive, portal.ec.state == .waitingForCall,
+              let count = untypedOnlyCount(caller) else { return nil }
+        // A handler waiting for a call serves no one, so it cannot be on the caller's chain: no deadlock check.
+        let handler = portal.ec
+        copyUntypedWords(count, from: caller, to: handler)
+        setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
+        caller.callKind = .hypercall
+        begin(portal, servingCallOf: caller)
+        return handler
+    }
+
+    private func fastReply(from handler: ExecutionContext) -> ExecutionContext? {
+        guard let caller = handler.caller, caller.isAlive, caller.callee === handler, caller.callKind == .hypercall,
+              let count = untypedOnlyCount(handler) else { return nil }
+        copyUntypedWords(count, from: handler, to: caller)
+        setUTCBWord(caller, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
+        finish(caller, .success)
+        end(callOf: caller, servedBy: handler)
+        return caller.state == .ready ? caller : nil
+    }
+}
