@@ -55,6 +55,7 @@ extension Kernel {
         for caller in pending { abortCall(of: caller, .aborted) }
         ec.state = .stopped
         ec.currentSC = nil
+        ec.lastCalledPortal = nil
         if let sc = ec.boundSC { scheduler.remove(sc) }
         let page = ec.utcbAddress >> AddressLayout.pageShift
         if ec.pd.isAlive { unmapPage(in: ec.pd, virtualPage: page) }

@@ -60,6 +60,9 @@ final class ExecutionContext {
     var startupPending = false
     /// The exception a queued or running event call reports: vector, error code, fault address.
     var pendingEvent: (vector: UInt64, errorCode: UInt64, address: UInt64) = (0, 0, 0)
+    /// The object capability this EC last called a portal through on the IPC fast path: a one-entry lookup cache,
+    /// valid while the capability is live (IPCFastPath.swift).
+    var lastCalledPortal: Capability?
     /// The PD that paid for it (nil for the root EC, paid by the kernel at boot).
     let chargedTo: ProtectionDomain?
 

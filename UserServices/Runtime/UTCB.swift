@@ -24,7 +24,9 @@ public struct UTCB<P: UserPlatform> {
         platform.store8(base + UInt64(UTCBLayout.firstDataWord * 8 + i), value)
     }
 
-    /// Sets up a message of untyped words followed by typed items (CRD, destination hotspot).
+    /// Sets up a message of untyped words followed by typed items (CRD, destination hotspot). Inlined, so a
+    /// literal message compiles to plain stores (the IPC fast path's callers build one per call).
+    @inline(__always)
     public func setMessage(untyped: [UInt64], typed: [(CapabilityRange, UInt64)] = []) {
         for (i, w) in untyped.enumerated() { setData(i, w) }
         for (i, item) in typed.enumerated() {

@@ -126,4 +126,29 @@ final class IPCFastPathTests: XCTestCase {
         XCTAssertNil(h.kernel.fastIPC(from: handler))
         handler.caller?.callKind = .hypercall
     }
+
+    func testTheRememberedPortalIsNotUsedOnceItsCapabilityIsGone() throws {
+        let h = try KernelHarness()
+        let handler = setUp(h)
+        func roundTrip(_ selector: UInt64) -> ExecutionContext? {
+            h.setMessage(h.rootEC, untyped: [1])
+            issue(h, h.rootEC, .call, selector)
+            guard let served = h.kernel.fastIPC(from: h.rootEC) else { return nil }
+            h.setMessage(served, untyped: [])
+            issue(h, served, .reply)
+            XCTAssertTrue(h.kernel.fastIPC(from: served) === h.rootEC)
+            return served
+        }
+        XCTAssertTrue(roundTrip(303) === handler)
+        XCTAssertTrue(h.rootEC.lastCalledPortal === h.rootPD.space.objects[303])
+        // Revoke the derived capability at 303: the remembered one is dead, the slot empty.
+        XCTAssertEqual(h.status(h.rootEC, .revoke, CapabilityRange(kind: .object, base: 303, permissions: Permissions.all).word, RevokeFlags.includeSelf), .success)
+        XCTAssertNil(roundTrip(303), "a revoked capability is not called through")
+        // A different portal (another handler) delegated to the same selector is the one called.
+        XCTAssertEqual(h.status(h.rootEC, .createEC, 304, 300, 0x90_0001_0000, 0x90_3000_0000, 0, 0), .success)
+        XCTAssertEqual(h.status(h.rootEC, .createPT, 305, 304, 0x80_0000_0080, 78), .success)
+        XCTAssertEqual(h.status(h.rootEC, .delegate, 1, CapabilityRange(kind: .object, base: 305, permissions: Permissions.ptCall).word, 303), .success)
+        XCTAssertTrue(roundTrip(303) === h.ec(h.rootPD, 304))
+        h.assertInvariants("after calls through a replaced selector")
+    }
 }
