@@ -62,8 +62,14 @@ public final class Kernel<P: Platform> {
     /// Runs `ec` on `sc` until it exits, bills the time, and handles the exit. When the exit was IPC the fast path
     /// took (IPCFastPath.swift), the EC that continues on `sc` is entered at once: IPC on one SC changes no ready
     /// queue, so the scheduler would pick `sc` again; the checks below fall back to it whenever that is not sure.
+    /// The timer is set once: the fast path adds no timeout, and the time between entries (the fast path's) is
+    /// billed to `sc` too, so the deadline armed at the start stays exactly its budget's end.
     func runOnce(_ first: ExecutionContext, on sc: SchedulingContext) {
         var ec = first
+        var start = platform.now
+        var deadline = start &+ sc.remaining
+        if let earliest = earliestTimeout, earliest < deadline { deadline = earliest }
+        platform.setTimer(deadline: deadline)
         while true {
             if ec.startupPending {
                 ec.startupPending = false
@@ -73,21 +79,18 @@ public final class Kernel<P: Platform> {
                 ec.recallPending = false
                 if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return }
             }
-            let start = platform.now
-            var deadline = start &+ sc.remaining
-            if let earliest = earliestTimeout, earliest < deadline { deadline = earliest }
-            platform.setTimer(deadline: deadline)
             platform.activateAddressSpace(root: ec.pd.pageTableRoot)
             ec.context.addressSpaceRoot = ec.pd.pageTableRoot
-            let io = ec.pd.ioBitmap
-            let exit = platform.enterUser(&ec.context, ioPermissions: io.isEmpty ? nil : io)
-            let budgetLeft = bill(sc, ticks: platform.now &- start)
+            let exit = platform.enterUser(&ec.context, ioPermissions: ec.pd.ioBitmap.isEmpty ? nil : ec.pd.ioBitmap)
+            let end = platform.now
+            let budgetLeft = bill(sc, ticks: end &- start)
             guard exit == .hypercall, let next = fastIPC(from: ec) else {
                 handle(exit, from: ec)
                 return
             }
             guard budgetLeft, scheduler.highest === sc, next.currentSC === sc else { return }
             ec = next
+            start = end
         }
     }
 
