@@ -57,9 +57,7 @@ extension Kernel {
         handler.caller = caller
         handler.currentSC = caller.currentSC
         caller.callee = handler
-        caller.state = .calling
-        caller.queuedAt = nil
-        caller.queuedPortal = nil
+        caller.state = .calling  // not queued: it was running, or becomeIdle took it off the handler's queue
         wake(handler)
     }
 
@@ -99,7 +97,10 @@ extension Kernel {
         handler.state = .waitingForCall
         while handler.isAlive, handler.state == .waitingForCall, !handler.pendingCallers.isEmpty {
             let next = handler.pendingCallers.removeFirst()
-            guard let portal = next.queuedPortal else { continue }
+            let portal = next.queuedPortal
+            next.queuedAt = nil
+            next.queuedPortal = nil
+            guard let portal else { continue }
             do throws(Failure) {
                 try deliver(portal, from: next)
             } catch {

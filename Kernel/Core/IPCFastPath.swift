@@ -25,6 +25,7 @@ extension Kernel {
     }
 
     /// A message of untyped words only, within the data area: its counts word is just the untyped count.
+    @inline(__always)
     private func untypedOnlyCount(_ ec: ExecutionContext) -> Int? {
         let counts = utcbWord(ec, UTCBLayout.countsWord)
         return counts <= UInt64(UTCBLayout.maxDataWords) ? Int(counts) : nil

@@ -115,6 +115,7 @@ final class X86Platform: Platform {
     }
 
     private func installPorts(_ ports: IOPermissionBitmap?) {
+        if ports == nil && installedPorts == nil { return }  // the common case, without comparing bitmaps
         guard ports != installedPorts else { return }
         installedPorts = ports
         if let ports {
