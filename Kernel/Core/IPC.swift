@@ -50,6 +50,7 @@ extension Kernel {
 
     /// The handler starts serving `caller` (its message is in place): portal id, fresh registers at the portal
     /// entry, the caller's SC donated, the call linked both ways.
+    @_optimize(speed)
     func begin(_ portal: Portal, servingCallOf caller: ExecutionContext) {
         let handler = portal.ec
         setUTCBWord(handler, UTCBLayout.portalIDWord, portal.portalID)
@@ -84,6 +85,7 @@ extension Kernel {
     }
 
     /// The call is answered: the caller runs again and the handler waits for its next call.
+    @_optimize(speed)
     func end(callOf caller: ExecutionContext, servedBy handler: ExecutionContext) {
         caller.callee = nil
         wake(caller)
@@ -91,6 +93,7 @@ extension Kernel {
     }
 
     /// A handler done with its call waits for the next; queued callers are served in order.
+    @_optimize(speed)
     func becomeIdle(_ handler: ExecutionContext) {
         handler.caller = nil
         handler.currentSC = nil

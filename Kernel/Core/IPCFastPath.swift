@@ -7,8 +7,11 @@ import KernelABI
 /// - `reply` with untyped words only, to a live caller whose `call` hypercall (not an event) waits for this handler.
 /// Anything else returns nil before changing any state, and the general path (IPC.swift) does the work. When the
 /// fast path acts, the kernel ends in exactly the state the general path would produce for the same hypercall.
+/// The functions on this path (here, Kernel.runOnce, IPC's begin/end/becomeIdle, the scheduler's and the x86
+/// platform's entry code) are marked `@_optimize(speed)`; the rest of the kernel is compiled for size.
 extension Kernel {
     /// Handles `ec`'s hypercall if it is a fast-path case; returns the EC that now runs on `ec`'s SC.
+    @_optimize(speed)
     func fastIPC(from ec: ExecutionContext) -> ExecutionContext? {
         let next: ExecutionContext?
         switch ec.context.rax {
@@ -31,6 +34,7 @@ extension Kernel {
         return counts <= UInt64(UTCBLayout.maxDataWords) ? Int(counts) : nil
     }
 
+    @_optimize(speed)
     private func fastCall(from caller: ExecutionContext) -> ExecutionContext? {
         guard let cap = portalCapability(caller, caller.context.rdi),
               cap.permissions & Permissions.ptCall != 0, case .pt(let portal)? = cap.object,
@@ -49,12 +53,14 @@ extension Kernel {
     /// The capability at `selector` in the caller's object space. A live capability always sits in its holder's
     /// slot at its key (Capability's invariant), so the one the caller used last is still the right answer while
     /// it is live: a repeated call needs no dictionary lookup (hashing the selector costs ~150 instructions).
+    @_optimize(speed)
     private func portalCapability(_ caller: ExecutionContext, _ selector: UInt64) -> Capability? {
         if let last = caller.lastCalledPortal, last.isLive, last.key == selector { return last }
         guard selector < CapabilitySpace.selectorLimit else { return nil }
         return caller.pd.space.objects[selector]
     }
 
+    @_optimize(speed)
     private func fastReply(from handler: ExecutionContext) -> ExecutionContext? {
         guard let caller = handler.caller, caller.isAlive, caller.callee === handler, caller.callKind == .hypercall,
               let count = untypedOnlyCount(handler) else { return nil }

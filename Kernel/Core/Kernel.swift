@@ -64,6 +64,7 @@ public final class Kernel<P: Platform> {
     /// queue, so the scheduler would pick `sc` again; the checks below fall back to it whenever that is not sure.
     /// The timer is set once: the fast path adds no timeout, and the time between entries (the fast path's) is
     /// billed to `sc` too, so the deadline armed at the start stays exactly its budget's end.
+    @_optimize(speed)
     func runOnce(_ first: ExecutionContext, on sc: SchedulingContext) {
         var ec = first
         var start = platform.now

@@ -11,6 +11,7 @@ struct Scheduler {
     /// One bit per priority: word 0 holds priorities 0-63, word 1 holds 64-127.
     private var nonEmpty: (UInt64, UInt64) = (0, 0)
 
+    @_optimize(speed)
     mutating func enqueue(_ sc: SchedulingContext) {
         guard !sc.isQueued, sc.isAlive else { return }
         sc.isQueued = true
@@ -34,6 +35,7 @@ struct Scheduler {
     }
 
     /// The head of the highest-priority non-empty queue.
+    @_optimize(speed)
     var highest: SchedulingContext? {
         let (low, high) = nonEmpty
         if high != 0 { return queues[127 - high.leadingZeroBitCount][0] }
@@ -81,6 +83,7 @@ extension Kernel {
     /// Bills `ticks` to `sc`; an exhausted budget is refilled and the SC goes to the back of its priority.
     /// Returns whether budget was left (false: it was used up and refilled).
     @discardableResult
+    @_optimize(speed)
     func bill(_ sc: SchedulingContext, ticks: UInt64) -> Bool {
         sc.consumed &+= ticks
         if ticks >= sc.remaining {
@@ -93,6 +96,7 @@ extension Kernel {
     }
 
     /// Makes `ec` ready and queues the SC it runs on.
+    @_optimize(speed)
     func wake(_ ec: ExecutionContext) {
         ec.state = .ready
         if let sc = ec.currentSC { scheduler.enqueue(sc) }

@@ -43,6 +43,7 @@ final class X86Platform: Platform {
 
     // MARK: address spaces
 
+    @_optimize(speed)
     func activateAddressSpace(root: UInt64) {
         // Every PD shares the kernel's slot 0; installing it here keeps the kernel mapped whatever the PML4 holds.
         writePhysical(root, readPhysical(x86_kernel_pml4()))
@@ -57,6 +58,7 @@ final class X86Platform: Platform {
 
     // MARK: user execution
 
+    @_optimize(speed)
     func enterUser(_ context: inout UserContext, ioPermissions: IOPermissionBitmap?) -> Exit {
         installPorts(ioPermissions)
         // iretq to a non-canonical address would fault in ring 0; report it as the #GP the user caused.
@@ -87,6 +89,7 @@ final class X86Platform: Platform {
     }
 
     /// Runs ring 3 from `frame` until an exit the kernel must see (early timer ticks and stray vectors resume it).
+    @_optimize(speed)
     private func run(_ frame: inout x86_user_frame, floatingPoint: UnsafeMutablePointer<UInt64>) -> Exit {
         while true {
             let kind = x86_enter_user(&frame, floatingPoint)
@@ -114,6 +117,7 @@ final class X86Platform: Platform {
         address < 0x0000_8000_0000_0000 || address >= 0xffff_8000_0000_0000
     }
 
+    @_optimize(speed)
     private func installPorts(_ ports: IOPermissionBitmap?) {
         if ports == nil && installedPorts == nil { return }  // the common case, without comparing bitmaps
         guard ports != installedPorts else { return }
@@ -157,6 +161,7 @@ final class X86Platform: Platform {
 
     var now: UInt64 { x86_tsc() }
 
+    @_optimize(speed)
     func setTimer(deadline: UInt64?) {
         self.deadline = deadline
         guard let deadline else {
