@@ -71,3 +71,22 @@ enum BuiltImage {
         return nil
     }
 }
+
+extension BuiltImage {
+    /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it with tools/run.
+    static func bootTestManifest(_ name: String, timeout: String = "45") throws -> ImageTools.Result {
+        let mkimage = try require(Self.mkimage)
+        let binaries = try require(out.appendingPathComponent("binaries"))
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("\(name).img")
+        let manifest = ImageTools.repositoryRoot.appendingPathComponent("Tests/ImageTests/Manifests/\(name).toml")
+        let built = try ImageTools.run(mkimage.path, [
+            "build", "--manifest", manifest.path, "--binaries", binaries.path,
+            "--loader", out.appendingPathComponent("efi/BOOTX64.EFI").path,
+            "--kernel", out.appendingPathComponent("kernel.elf").path, "-o", image.path,
+        ])
+        XCTAssertEqual(built.status, 0, built.output)
+        return try ImageTools.runScript([image.path, "--timeout", timeout])
+    }
+}

@@ -4,31 +4,14 @@ import XCTest
 /// A real device interrupt on the image: the root task assigns IRQ 8 to irqcheck's interrupt semaphore, the CMOS
 /// RTC's periodic interrupt comes through the IOAPIC, and irqcheck's `down` returns once per interrupt.
 final class InterruptTests: XCTestCase {
-    /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it.
-    private func boot(manifest name: String) throws -> ImageTools.Result {
-        let mkimage = try BuiltImage.require(BuiltImage.mkimage)
-        let binaries = try BuiltImage.require(BuiltImage.out.appendingPathComponent("binaries"))
-        let dir = try BuiltImage.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let image = dir.appendingPathComponent("\(name).img")
-        let manifest = ImageTools.repositoryRoot.appendingPathComponent("Tests/ImageTests/Manifests/\(name).toml")
-        let built = try ImageTools.run(mkimage.path, [
-            "build", "--manifest", manifest.path, "--binaries", binaries.path,
-            "--loader", BuiltImage.out.appendingPathComponent("efi/BOOTX64.EFI").path,
-            "--kernel", BuiltImage.out.appendingPathComponent("kernel.elf").path, "-o", image.path,
-        ])
-        XCTAssertEqual(built.status, 0, built.output)
-        return try ImageTools.runScript([image.path, "--timeout", "45"])
-    }
-
     func testRTCInterruptsReachTheComponentAndATimedDownTimesOutWhenTheyStop() throws {
-        var result = try boot(manifest: "irq")
+        var result = try BuiltImage.bootTestManifest("irq")
         // Open issue: once, with the host under heavy load, irqcheck was woken with register C empty (QEMU's RTC runs
         // on host time). Until that race is understood, one repeat of the boot is allowed for exactly that
         // signature, and the first attempt is printed; every assertion below holds for the boot that counts.
         if result.output.contains("irqcheck: error: woken without a periodic interrupt") {
             print("InterruptTests: first boot hit the open RTC race, booting once more; its console was:\n\(result.output)")
-            result = try boot(manifest: "irq")
+            result = try BuiltImage.bootTestManifest("irq")
         }
         let output = result.output
         XCTAssertEqual(result.status, 0, output)

@@ -4,25 +4,8 @@ import XCTest
 /// Isolation enforced by the hardware on the image: the I/O permission bitmap of the running PD, and each EC's own
 /// x87/SSE registers.
 final class IsolationTests: XCTestCase {
-    /// Builds an image from a test manifest in Tests/ImageTests/Manifests and boots it.
-    private func boot(manifest name: String) throws -> ImageTools.Result {
-        let mkimage = try BuiltImage.require(BuiltImage.mkimage)
-        let binaries = try BuiltImage.require(BuiltImage.out.appendingPathComponent("binaries"))
-        let dir = try BuiltImage.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let image = dir.appendingPathComponent("\(name).img")
-        let manifest = ImageTools.repositoryRoot.appendingPathComponent("Tests/ImageTests/Manifests/\(name).toml")
-        let built = try ImageTools.run(mkimage.path, [
-            "build", "--manifest", manifest.path, "--binaries", binaries.path,
-            "--loader", BuiltImage.out.appendingPathComponent("efi/BOOTX64.EFI").path,
-            "--kernel", BuiltImage.out.appendingPathComponent("kernel.elf").path, "-o", image.path,
-        ])
-        XCTAssertEqual(built.status, 0, built.output)
-        return try ImageTools.runScript([image.path, "--timeout", "45"])
-    }
-
     func testUngrantedPortWriteFaultsAndGrantedPortsWork() throws {
-        let result = try boot(manifest: "intruder")
+        let result = try BuiltImage.bootTestManifest("intruder")
         let output = result.output
         XCTAssertEqual(result.status, 0, output)
         // The serial driver writes COM1 from ring 3 (granted ports), so these lines arrive at all.
@@ -33,7 +16,7 @@ final class IsolationTests: XCTestCase {
     }
 
     func testVectorRegistersSurvivePreemptionByAnotherPD() throws {
-        let result = try boot(manifest: "fpu")
+        let result = try BuiltImage.bootTestManifest("fpu")
         let output = result.output
         XCTAssertEqual(result.status, 0, output)
         XCTAssertFalse(output.contains("vector registers changed"), output)
@@ -49,7 +32,7 @@ final class IsolationTests: XCTestCase {
     /// Not isolation but the same machinery: a timed semaphore down with nothing else runnable makes the kernel
     /// idle until the LAPIC one-shot fires at the deadline (tick = TSC).
     func testTimedDownSleepsUntilTheDeadlineThroughIdleAndTheLAPICTimer() throws {
-        let result = try boot(manifest: "timer")
+        let result = try BuiltImage.bootTestManifest("timer")
         let output = result.output
         XCTAssertEqual(result.status, 0, output)
         for milliseconds in [20, 50] {
