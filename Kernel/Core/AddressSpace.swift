@@ -43,6 +43,8 @@ extension Kernel {
 
     /// Gives all of a dead PD's table frames back to the pool and its quota.
     func releaseAddressSpace(_ pd: ProtectionDomain) {
+        // The freed PML4 may be reused (and rewritten) at once, so the CPU must not keep it active meanwhile.
+        platform.activateAddressSpace(root: kernelRoot)
         platform.flushTranslations(root: pd.pageTableRoot, page: nil)
         for frame in pd.tableFrames {
             frames.free(frame)

@@ -20,9 +20,9 @@ extension Kernel {
         default: return nil
         }
         if next != nil {
-            statistics.exits += 1
-            statistics.hypercalls += 1
-            statistics.fastIPC += 1
+            statistics.exits &+= 1
+            statistics.hypercalls &+= 1
+            statistics.fastIPC &+= 1
         }
         return next
     }
@@ -40,7 +40,7 @@ extension Kernel {
               cap.permissions & Permissions.ptCall != 0, case .pt(let portal)? = cap.object,
               portal.isAlive, portal.ec.isAlive, portal.ec.state == .waitingForCall,
               let count = untypedOnlyCount(caller) else { return nil }
-        caller.lastCalledPortal = cap
+        if caller.lastCalledPortal !== cap { caller.lastCalledPortal = cap }
         // A handler waiting for a call serves no one, so it cannot be on the caller's chain: no deadlock check.
         let handler = portal.ec
         copyUntypedWords(count, from: caller, to: handler)

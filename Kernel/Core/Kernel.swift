@@ -60,10 +60,11 @@ public final class Kernel<P: Platform> {
     }
 
     /// Runs `ec` on `sc` until it exits, bills the time, and handles the exit. When the exit was IPC the fast path
-    /// took (IPCFastPath.swift), the EC that continues on `sc` is entered at once: IPC on one SC changes no ready
-    /// queue, so the scheduler would pick `sc` again; the checks below fall back to it whenever that is not sure.
-    /// The timer is set once: the fast path adds no timeout, and the time between entries (the fast path's) is
-    /// billed to `sc` too, so the deadline armed at the start stays exactly its budget's end.
+    /// took (IPCFastPath.swift), the EC that continues on `sc` is entered at once: IPC on one SC leaves the ready
+    /// queues as they were (`sc`, picked as the head of the highest queue, stays queued there) and the EC it hands
+    /// over to runs on `sc`, so the scheduler would pick the same pair; only a used-up budget sends the decision
+    /// back to it. The timer is set once: the fast path adds no timeout, and the time between entries (the fast
+    /// path's) is billed to `sc` too, so the deadline armed at the start stays exactly its budget's end.
     @_optimize(speed)
     func runOnce(_ first: ExecutionContext, on sc: SchedulingContext) {
         var ec = first
@@ -80,19 +81,27 @@ public final class Kernel<P: Platform> {
                 ec.recallPending = false
                 if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return }
             }
-            platform.activateAddressSpace(root: ec.pd.pageTableRoot)
-            ec.context.addressSpaceRoot = ec.pd.pageTableRoot
-            let exit = platform.enterUser(&ec.context, ioPermissions: ec.pd.ioBitmap.isEmpty ? nil : ec.pd.ioBitmap)
+            let exit = enter(ec)
             let end = platform.now
             let budgetLeft = bill(sc, ticks: end &- start)
-            guard exit == .hypercall, let next = fastIPC(from: ec) else {
+            guard case .hypercall = exit, let next = fastIPC(from: ec) else {
                 handle(exit, from: ec)
                 return
             }
-            guard budgetLeft, scheduler.highest === sc, next.currentSC === sc else { return }
+            assert(scheduler.highest === sc && next.currentSC === sc, "fast path changed the scheduling decision")
+            guard budgetLeft else { return }
             ec = next
             start = end
         }
+    }
+
+    /// Runs `ec` in its PD's address space, with its PD's I/O ports, until it exits.
+    @inline(__always)
+    private func enter(_ ec: ExecutionContext) -> Exit {
+        let pd = ec.pd
+        platform.activateAddressSpace(root: pd.pageTableRoot)
+        if pd.ioBitmap.isEmpty { return platform.enterUser(&ec.context, ioPermissions: nil) }
+        return platform.enterUser(&ec.context, ioPermissions: pd.ioBitmap)
     }
 
     /// The earliest deadline of a timed `down`, if any.

@@ -70,6 +70,20 @@ public struct UserContext: Equatable, Sendable {
     /// IF set (bit 1 is always one).
     public static let initialFlags: UInt64 = 0x202
 
+    /// Whether the first 18 words of a UserContext are rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp, r8-r15, rip, rflags in
+    /// that order: the x86 entry stubs load and store them in place (Kernel/X86/traps.S), so entering and leaving
+    /// user mode copies no registers. Swift lays a struct's stored properties out in declaration order; the x86
+    /// platform checks this at boot and the tests check it on the host.
+    public static var hasStubLayout: Bool {
+        var probe = UserContext()
+        probe.rax = 1; probe.rbx = 2; probe.rcx = 3; probe.rdx = 4; probe.rsi = 5; probe.rdi = 6; probe.rbp = 7
+        probe.rsp = 8; probe.r8 = 9; probe.r9 = 10; probe.r10 = 11; probe.r11 = 12; probe.r12 = 13; probe.r13 = 14
+        probe.r14 = 15; probe.r15 = 16; probe.rip = 17; probe.rflags = 18
+        return withUnsafeBytes(of: &probe) { words in
+            (0..<18).allSatisfy { words.load(fromByteOffset: $0 * 8, as: UInt64.self) == UInt64($0 + 1) }
+        }
+    }
+
     public init() {}
 
     /// Fresh general registers for a start at `entry` on `stackPointer` (a portal handler taking a call), set in

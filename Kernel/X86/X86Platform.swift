@@ -20,6 +20,7 @@ final class X86Platform: Platform {
     private let initialFloatingPoint: [UInt64]
 
     init() {
+        precondition(UserContext.hasStubLayout, "kernel bug: UserContext's register words are not in traps.S order")
         var image = [UInt64](repeating: 0, count: 64)
         image[0] = 0x037f
         image[3] = 0x1f80
@@ -45,9 +46,12 @@ final class X86Platform: Platform {
 
     @_optimize(speed)
     func activateAddressSpace(root: UInt64) {
-        // Every PD shares the kernel's slot 0; installing it here keeps the kernel mapped whatever the PML4 holds.
+        guard x86_read_cr3() != root else { return }
+        // Every PD shares the kernel's slot 0 (paging.c's map, with the stack guard and uncached MMIO). Installing it
+        // when switching to a PML4 covers any PML4: only the kernel writes slot 0, and only into a PML4 it is about
+        // to hand to a new PD (never the active one: Kernel.releaseAddressSpace leaves a dying PD's tables first).
         writePhysical(root, readPhysical(x86_kernel_pml4()))
-        if x86_read_cr3() != root { x86_write_cr3(root) }
+        x86_write_cr3(root)
     }
 
     func flushTranslations(root: UInt64, page: UInt64?) {
@@ -65,34 +69,25 @@ final class X86Platform: Platform {
         guard isCanonical(context.rip), isCanonical(context.rsp) else {
             return .exception(vector: Event.generalProtection, errorCode: 0, faultAddress: 0)
         }
-        // The kernel activated context.addressSpaceRoot just before (Kernel.runOnce).
-        var frame = x86_user_frame(rax: context.rax, rbx: context.rbx, rcx: context.rcx, rdx: context.rdx,
-                                   rsi: context.rsi, rdi: context.rdi, rbp: context.rbp, rsp: context.rsp,
-                                   r8: context.r8, r9: context.r9, r10: context.r10, r11: context.r11,
-                                   r12: context.r12, r13: context.r13, r14: context.r14, r15: context.r15,
-                                   rip: context.rip, rflags: userFlags(context.rflags))
-        // The stubs load and store the x87/SSE registers straight in the EC's own image (no copies).
         if context.floatingPoint.count != initialFloatingPoint.count {
             context.floatingPoint = initialFloatingPoint
         }
-        let exit = context.floatingPoint.withUnsafeMutableBufferPointer { image in
-            let state = image.baseAddress!
-            precondition(UInt(bitPattern: state) % 16 == 0, "kernel bug: FXSAVE image not 16-byte aligned")
-            return run(&frame, floatingPoint: state)
+        // The kernel activated context.addressSpaceRoot just before (Kernel.runOnce). The stubs load and store the
+        // registers and the x87/SSE image in the EC's own UserContext (no copies).
+        return withUnsafeMutablePointer(to: &context) { registers in
+            registers.pointee.floatingPoint.withUnsafeMutableBufferPointer { image in
+                let state = image.baseAddress!
+                precondition(UInt(bitPattern: state) % 16 == 0, "kernel bug: FXSAVE image not 16-byte aligned")
+                return run(UnsafeMutableRawPointer(registers), floatingPoint: state)
+            }
         }
-        context.rax = frame.rax; context.rbx = frame.rbx; context.rcx = frame.rcx; context.rdx = frame.rdx
-        context.rsi = frame.rsi; context.rdi = frame.rdi; context.rbp = frame.rbp; context.rsp = frame.rsp
-        context.r8 = frame.r8; context.r9 = frame.r9; context.r10 = frame.r10; context.r11 = frame.r11
-        context.r12 = frame.r12; context.r13 = frame.r13; context.r14 = frame.r14; context.r15 = frame.r15
-        context.rip = frame.rip; context.rflags = frame.rflags
-        return exit
     }
 
-    /// Runs ring 3 from `frame` until an exit the kernel must see (early timer ticks and stray vectors resume it).
+    /// Runs ring 3 from `registers` until an exit the kernel must see (early timer ticks and stray vectors resume it).
     @_optimize(speed)
-    private func run(_ frame: inout x86_user_frame, floatingPoint: UnsafeMutablePointer<UInt64>) -> Exit {
+    private func run(_ registers: UnsafeMutableRawPointer, floatingPoint: UnsafeMutablePointer<UInt64>) -> Exit {
         while true {
-            let kind = x86_enter_user(&frame, floatingPoint)
+            let kind = x86_enter_user(registers, floatingPoint)
             if kind == UInt64(X86_EXIT_SYSCALL) { return .hypercall }
             let vector = x86_trap_vector()
             if vector < 32 {
@@ -100,7 +95,6 @@ final class X86Platform: Platform {
                 return .exception(vector: vector, errorCode: x86_trap_error(), faultAddress: address)
             }
             if let exit = interrupt(vector: vector) { return exit }
-            frame.rflags = userFlags(frame.rflags)
         }
     }
 
@@ -109,9 +103,6 @@ final class X86Platform: Platform {
             if let exit = interrupt(vector: x86_idle()) { return exit }
         }
     }
-
-    /// Only the arithmetic and direction flags survive; IF is forced on, IOPL/NT/TF/AC off.
-    private func userFlags(_ flags: UInt64) -> UInt64 { (flags & 0xcd5) | 0x202 }
 
     private func isCanonical(_ address: UInt64) -> Bool {
         address < 0x0000_8000_0000_0000 || address >= 0xffff_8000_0000_0000

@@ -69,12 +69,6 @@ void x86_ioapic_mask(uint32_t irq, int masked) {
 
 void x86_lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
 
-uint64_t x86_tsc(void) {
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (uint64_t)hi << 32 | lo;
-}
-
 /* Counts TSC and LAPIC ticks over 10 ms of PIT channel 2 (1.193182 MHz, one-shot, gated by port 0x61). */
 void x86_calibrate_timer(void) {
     const uint32_t pit_ticks = 11932;

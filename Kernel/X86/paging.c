@@ -51,12 +51,4 @@ void x86_setup_paging(const struct hv_boot_info *info) {
 
 uint64_t x86_kernel_pml4(void) { return (uint64_t)(uintptr_t)pml4; }
 
-uint64_t x86_read_cr3(void) {
-    uint64_t value;
-    __asm__ volatile("mov %%cr3, %0" : "=r"(value));
-    return value;
-}
-
-void x86_write_cr3(uint64_t root) { __asm__ volatile("mov %0, %%cr3" : : "r"(root) : "memory"); }
-
 void x86_invalidate_page(uint64_t address) { __asm__ volatile("invlpg (%0)" : : "r"(address) : "memory"); }

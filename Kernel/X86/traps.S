@@ -1,6 +1,7 @@
 /* The ring transitions. x86_enter_user saves the kernel's callee-saved registers and stack pointer and iretqs to
-   user mode; the trap stubs and the syscall entry store the user registers into the current x86_user_frame and
-   "return" from x86_enter_user with X86_EXIT_TRAP or X86_EXIT_SYSCALL. Traps taken in kernel mode are either the
+   user mode; the trap stubs and the syscall entry store the user registers straight into the running EC's
+   UserContext (its first 18 words, offsets F_* below; x86.h) and "return" from x86_enter_user with X86_EXIT_TRAP or
+   X86_EXIT_SYSCALL. Traps taken in kernel mode are either the
    interrupt that ends x86_idle, or a kernel bug (register dump, x86_kernel_fault). */
     .intel_syntax noprefix
 
@@ -29,7 +30,7 @@
     .section .bss
     .balign 8
 kernel_rsp:     .quad 0      /* the kernel stack pointer inside x86_enter_user */
-current_frame:  .quad 0      /* the x86_user_frame of the code running in ring 3 */
+current_frame:  .quad 0      /* the UserContext of the code running in ring 3 */
 syscall_scratch: .quad 0     /* the user rsp while the syscall entry switches stacks */
 trap_vector:    .quad 0
 trap_error:     .quad 0
@@ -40,7 +41,7 @@ idle_vector:    .quad 0
 current_fpu:    .quad 0
 
     .text
-/* uint64_t x86_enter_user(struct x86_user_frame *frame, uint64_t *fpu_state) */
+/* uint64_t x86_enter_user(void *registers, uint64_t *fpu_state) */
     .global x86_enter_user
 x86_enter_user:
     push rbx
@@ -55,7 +56,10 @@ x86_enter_user:
     fxrstor64 [rsi]
     push USER_SS
     push [rdi + F_RSP]
-    push [rdi + F_RFLAGS]
+    mov rax, [rdi + F_RFLAGS]
+    and rax, 0xcd5              /* only the arithmetic and direction flags survive; IOPL, NT, TF, AC do not */
+    or rax, 0x202               /* IF on (bit 1 is always set) */
+    push rax
     push USER_CS
     push [rdi + F_RIP]
     mov rax, [rdi + F_RAX]

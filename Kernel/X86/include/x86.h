@@ -7,12 +7,10 @@
 #include <stdint.h>
 #include "boot_info.h"
 
-/* Register state of user code, in the order the assembly stubs (traps.S) store it. */
-struct x86_user_frame {
-    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
-    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-    uint64_t rip, rflags;
-};
+/* The register words of user code, in the order the assembly stubs (traps.S) load and store them: the first 18
+   words of the kernel's UserContext (Kernel/Core/Platform.swift), checked at boot by UserContext.hasStubLayout. The
+   stubs work on the EC's own UserContext, so entering and leaving user mode copies no registers in Swift. */
+#define X86_USER_REGISTER_WORDS 18
 
 /* Why x86_enter_user returned. */
 enum { X86_EXIT_SYSCALL = 0, X86_EXIT_TRAP = 1 };
@@ -46,9 +44,10 @@ void x86_serial_write(uint8_t byte);
 _Noreturn void x86_exit_qemu(uint32_t value);
 
 /* User mode. */
-/* `fpu_state`: the EC's FXSAVE image (512 bytes, 16-byte aligned), loaded before entering user mode and stored by
-   every exit, so the kernel never copies it. */
-uint64_t x86_enter_user(struct x86_user_frame *frame, uint64_t *fpu_state);
+/* `registers`: the EC's UserContext (X86_USER_REGISTER_WORDS words, above), loaded before entering user mode and
+   stored by every exit; rflags is sanitised on the way in (arithmetic and direction flags only, IF forced on).
+   `fpu_state`: the EC's FXSAVE image (512 bytes, 16-byte aligned), handled the same way. */
+uint64_t x86_enter_user(void *registers, uint64_t *fpu_state);
 /* Vector, error code and CR2 of the last X86_EXIT_TRAP. */
 uint64_t x86_trap_vector(void);
 uint64_t x86_trap_error(void);
@@ -58,13 +57,22 @@ void x86_set_io_permissions(const uint64_t *allowed_words);
 /* Enables interrupts, halts until one arrives, disables them again; returns its vector. */
 uint64_t x86_idle(void);
 
-/* Address spaces. */
-uint64_t x86_read_cr3(void);
-void x86_write_cr3(uint64_t root);
+/* Address spaces. Inline: the IPC path switches address spaces on every message. */
+static inline uint64_t x86_read_cr3(void) {
+    uint64_t value;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(value));
+    return value;
+}
+static inline void x86_write_cr3(uint64_t root) { __asm__ volatile("mov %0, %%cr3" : : "r"(root) : "memory"); }
 void x86_invalidate_page(uint64_t address);
 
-/* Time: TSC ticks; the LAPIC timer is programmed in TSC ticks through the calibration done in x86_setup. */
-uint64_t x86_tsc(void);
+/* Time: TSC ticks; the LAPIC timer is programmed in TSC ticks through the calibration done in x86_setup. Inline:
+   the kernel reads it around every user run to bill scheduling contexts. */
+static inline uint64_t x86_tsc(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
 uint64_t x86_tsc_per_millisecond(void);
 void x86_timer_arm(uint64_t ticks_from_now);
 void x86_timer_cancel(void);
