@@ -9,6 +9,7 @@ import KernelABI
 /// - `.queued` iff the EC is in exactly one handler's `pendingCallers` (`queuedAt`).
 /// - `.blocked` iff it is in `blockedOn.waiters`.
 /// - A global EC's `currentSC` is its bound SC while not serving; a local EC's is nil while `.waitingForCall`.
+/// - `caller`, `callee` and `currentSC` name live objects (they are non-owning links: Link.swift).
 final class ExecutionContext {
     enum State: Equatable {
         /// Can run when an SC reaches it.
@@ -42,10 +43,11 @@ final class ExecutionContext {
 
     /// The SC bound at create_sc (global ECs only).
     var boundSC: SchedulingContext?
-    /// The SC whose time this EC runs on right now.
-    var currentSC: SchedulingContext?
-    var caller: ExecutionContext?
-    var callee: ExecutionContext?
+    /// The donation chain, as non-owning links (Link.swift): the SC this EC runs on right now, the caller it
+    /// serves, the handler serving its call. The computed properties below read and write them as objects.
+    var currentSCLink: Link<SchedulingContext>?
+    var callerLink: Link<ExecutionContext>?
+    var calleeLink: Link<ExecutionContext>?
     var callKind: CallKind = .hypercall
     var pendingCallers: [ExecutionContext] = []
     var queuedAt: ExecutionContext?
@@ -83,4 +85,18 @@ final class ExecutionContext {
     }
 
     var name: String { "\(pd.name) ec#\(id)" }
+
+    /// The SC whose time this EC runs on right now.
+    var currentSC: SchedulingContext? {
+        get { currentSCLink?.object }
+        set { currentSCLink = newValue.map(Link.init) }
+    }
+    var caller: ExecutionContext? {
+        get { callerLink?.object }
+        set { callerLink = newValue.map(Link.init) }
+    }
+    var callee: ExecutionContext? {
+        get { calleeLink?.object }
+        set { calleeLink = newValue.map(Link.init) }
+    }
 }

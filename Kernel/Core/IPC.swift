@@ -55,9 +55,9 @@ extension Kernel {
         let handler = portal.ec
         setUTCBWord(handler, UTCBLayout.portalIDWord, portal.portalID)
         handler.context.restart(at: portal.entry, stackPointer: handler.initialStackPointer)
-        handler.caller = caller
-        handler.currentSC = caller.currentSC
-        caller.callee = handler
+        handler.callerLink = Link(caller)
+        handler.currentSCLink = caller.currentSCLink
+        caller.calleeLink = Link(handler)
         caller.state = .calling  // not queued: it was running, or becomeIdle took it off the handler's queue
         wake(handler)
     }
@@ -87,7 +87,7 @@ extension Kernel {
     /// The call is answered: the caller runs again and the handler waits for its next call.
     @_optimize(speed)
     func end(callOf caller: ExecutionContext, servedBy handler: ExecutionContext) {
-        caller.callee = nil
+        caller.calleeLink = nil
         wake(caller)
         becomeIdle(handler)
     }
@@ -95,8 +95,8 @@ extension Kernel {
     /// A handler done with its call waits for the next; queued callers are served in order.
     @_optimize(speed)
     func becomeIdle(_ handler: ExecutionContext) {
-        handler.caller = nil
-        handler.currentSC = nil
+        handler.callerLink = nil
+        handler.currentSCLink = nil
         handler.state = .waitingForCall
         while handler.isAlive, handler.state == .waitingForCall, !handler.pendingCallers.isEmpty {
             let next = handler.pendingCallers.removeFirst()

@@ -62,7 +62,9 @@ extension Kernel {
 
     @_optimize(speed)
     private func fastReply(from handler: ExecutionContext) -> ExecutionContext? {
-        guard let caller = handler.caller, caller.isAlive, caller.callee === handler, caller.callKind == .hypercall,
+        guard let link = handler.callerLink else { return nil }
+        let caller = link.object
+        guard caller.isAlive, caller.calleeLink == Link(handler), caller.callKind == .hypercall,
               let count = untypedOnlyCount(handler) else { return nil }
         copyUntypedWords(count, from: handler, to: caller)
         setUTCBWord(caller, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))

@@ -28,9 +28,18 @@ extension Kernel {
             checkPorts(of: pd, keys: changes.ports, fail)
             if changes.addressSpace { checkAddressSpace(of: pd, fail) }
         }
+        // The donation chain's links own nothing (Link.swift): each must name a live EC or SC. Checked by address
+        // first, so a dangling link is reported instead of followed.
+        let liveECs = Set(executionContexts.map { Link($0) })
+        let liveSCs = Set(executionContexts.compactMap { $0.boundSC }.filter { $0.isAlive }.map { Link($0) })
         for ec in executionContexts {
             heldFrames += 1
             if !ec.isAlive || !ec.pd.isAlive { fail("\(ec.name) listed but dead or homeless") }
+            let dangling = [("caller", ec.callerLink.map { !liveECs.contains($0) } ?? false),
+                            ("callee", ec.calleeLink.map { !liveECs.contains($0) } ?? false),
+                            ("current SC", ec.currentSCLink.map { !liveSCs.contains($0) } ?? false)]
+            for (link, broken) in dangling where broken { fail("\(ec.name) \(link) link names a destroyed object") }
+            guard !dangling.contains(where: { $0.1 }) else { continue }
             if (ec.state == .calling) != (ec.callee != nil) { fail("\(ec.name) calling state disagrees with callee") }
             if let callee = ec.callee, callee.caller !== ec { fail("\(ec.name) callee does not point back") }
             if (ec.state == .blocked) != (ec.blockedOn?.waiters.contains { $0 === ec } ?? false) {

@@ -99,7 +99,8 @@ extension Kernel {
     @_optimize(speed)
     func wake(_ ec: ExecutionContext) {
         ec.state = .ready
-        if let sc = ec.currentSC { scheduler.enqueue(sc) }
+        // The SC is usually queued already (IPC on a running SC): then the scheduler is not touched at all.
+        if let sc = ec.currentSC, !sc.isQueued { scheduler.enqueue(sc) }
     }
 
     /// Binds a new SC to a global EC; the EC can run from now on.

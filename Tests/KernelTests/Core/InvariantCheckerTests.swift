@@ -35,6 +35,27 @@ final class InvariantCheckerTests: XCTestCase {
         XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("pool") }, "frames no longer add up")
     }
 
+    /// caller, callee and current-SC links own nothing (Link.swift): a link to an EC or SC that is not live is a
+    /// kernel bug the checker must report, by address, without following it.
+    func testCheckerReportsLinksToObjectsThatAreNotLive() throws {
+        let h = try KernelHarness()
+        let root = h.kernel.rootEC!
+        let outsider = ExecutionContext(id: 999, pd: h.rootPD, isGlobal: false, eventBase: 0, utcbAddress: 0,
+                                        utcbFrame: 0, stackPointer: 0, entry: 0, chargedTo: nil)
+        let straySC = SchedulingContext(id: 998, ec: outsider, priority: 1, budget: 1, chargedTo: nil)
+        for (name, breakLink, repair) in [
+            ("caller", { root.callerLink = Link(outsider) }, { root.callerLink = nil }),
+            ("callee", { root.calleeLink = Link(outsider) }, { root.calleeLink = nil }),
+            ("current SC", { root.currentSCLink = Link(straySC) }, { root.currentSCLink = Link(root.boundSC!) }),
+        ] as [(String, () -> Void, () -> Void)] {
+            breakLink()
+            XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("\(name) link names a destroyed object") },
+                          name)
+            repair()
+            XCTAssertEqual(h.kernel.invariantViolations(), [], name)
+        }
+    }
+
     /// The incremental check looks again exactly at what was noted: a broken link in the root's I/O or memory space
     /// is found once its entry is noted (the kernel notes every entry it changes), and is skipped until then.
     func testIncrementalCheckLooksAtNotedEntries() throws {

@@ -1,0 +1,18 @@
+/// A non-owning reference between kernel objects, for the links IPC changes on every message (an EC's caller and
+/// callee, the SC it runs on). Storing, copying and comparing a Link costs no reference counting, which a strong
+/// reference would pay twice per store (retain the new object, release the old) on the IPC fast path.
+///
+/// A link never dangles: destroying an EC or SC clears every link to it (Destruction.swift; IPC clears them as
+/// calls end), and the invariant checker verifies after every step of the randomized tests that each link names a
+/// live object, comparing addresses only, so a broken rule is reported rather than followed.
+struct Link<Object: AnyObject>: Hashable {
+    private let address: UnsafeMutableRawPointer
+
+    init(_ object: Object) { address = Unmanaged.passUnretained(object).toOpaque() }
+
+    /// The object linked to; valid because links to destroyed objects are cleared (above).
+    var object: Object { Unmanaged<Object>.fromOpaque(address).takeUnretainedValue() }
+
+    /// Whether this links to `object` (an address comparison: safe even for a link that broke the rule).
+    func refers(to object: Object) -> Bool { address == Unmanaged.passUnretained(object).toOpaque() }
+}
