@@ -62,9 +62,10 @@ final class ExecutionContext {
     var startupPending = false
     /// The exception a queued or running event call reports: vector, error code, fault address.
     var pendingEvent: (vector: UInt64, errorCode: UInt64, address: UInt64) = (0, 0, 0)
-    /// The object capability this EC last called a portal through on the IPC fast path: a one-entry lookup cache,
-    /// valid while the capability is live (IPCFastPath.swift).
-    var lastCalledPortal: Capability?
+    /// The object capability this EC last called a portal through on the IPC fast path, and that portal: a
+    /// one-entry lookup cache, valid while the capability is live (IPCFastPath.swift). The capability is held, and
+    /// it holds its portal, so the link stays valid as long as the cache entry.
+    var lastCalledPortal: (capability: Capability, portal: Link<Portal>)?
     /// The PD that paid for it (nil for the root EC, paid by the kernel at boot).
     let chargedTo: ProtectionDomain?
 

@@ -10,10 +10,11 @@ import KernelABI
 /// The functions on this path (here, Kernel.runOnce, IPC's begin/end/becomeIdle, the scheduler's and the x86
 /// platform's entry code) are marked `@_optimize(speed)`; the rest of the kernel is compiled for size.
 extension Kernel {
-    /// Handles `ec`'s hypercall if it is a fast-path case; returns the EC that now runs on `ec`'s SC.
+    /// Handles `ec`'s hypercall if it is a fast-path case; returns the EC that now runs on `ec`'s SC. The ECs and
+    /// the portal are used through non-retaining references (Link.swift): nothing on this path destroys objects.
     @_optimize(speed)
-    func fastIPC(from ec: ExecutionContext) -> ExecutionContext? {
-        let next: ExecutionContext?
+    func fastIPC(from ec: ExecutionContext) -> Link<ExecutionContext>? {
+        let next: Link<ExecutionContext>?
         switch ec.context.rax {
         case Hypercall.call.rawValue: next = fastCall(from: ec)
         case Hypercall.reply.rawValue: next = fastReply(from: ec)
@@ -35,41 +36,47 @@ extension Kernel {
     }
 
     @_optimize(speed)
-    private func fastCall(from caller: ExecutionContext) -> ExecutionContext? {
-        guard let cap = portalCapability(caller, caller.context.rdi),
-              cap.permissions & Permissions.ptCall != 0, case .pt(let portal)? = cap.object,
-              portal.isAlive, portal.ec.isAlive, portal.ec.state == .waitingForCall,
-              let count = untypedOnlyCount(caller) else { return nil }
-        if caller.lastCalledPortal !== cap { caller.lastCalledPortal = cap }
-        // A handler waiting for a call serves no one, so it cannot be on the caller's chain: no deadlock check.
-        let handler = portal.ec
-        copyUntypedWords(count, from: caller, to: handler)
-        setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
-        caller.callKind = .hypercall
-        begin(portal, servingCallOf: caller)
-        return handler
+    private func fastCall(from caller: ExecutionContext) -> Link<ExecutionContext>? {
+        guard let portal = callablePortal(caller, caller.context.rdi) else { return nil }
+        return portal.withObject { portal -> Link<ExecutionContext>? in
+            let handler = portal.ec
+            guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall,
+                  let count = untypedOnlyCount(caller) else { return nil }
+            // A handler waiting for a call serves no one, so it cannot be on the caller's chain: no deadlock check.
+            copyUntypedWords(count, from: caller, to: handler)
+            setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
+            caller.callKind = .hypercall
+            begin(portal, servingCallOf: caller)
+            return Link(handler)
+        }
     }
 
-    /// The capability at `selector` in the caller's object space. A live capability always sits in its holder's
-    /// slot at its key (Capability's invariant), so the one the caller used last is still the right answer while
-    /// it is live: a repeated call needs no dictionary lookup (hashing the selector costs ~150 instructions).
+    /// The portal behind the capability at `selector` in the caller's object space, if the caller may call it. A
+    /// live capability always sits in its holder's slot at its key (Capability's invariant) and its object and
+    /// rights never change, so the one the caller used last is still the right answer while it is live: a repeated
+    /// call needs no dictionary lookup (hashing the selector costs ~150 instructions).
     @_optimize(speed)
-    private func portalCapability(_ caller: ExecutionContext, _ selector: UInt64) -> Capability? {
-        if let last = caller.lastCalledPortal, last.isLive, last.key == selector { return last }
-        guard selector < CapabilitySpace.selectorLimit else { return nil }
-        return caller.pd.space.objects[selector]
+    private func callablePortal(_ caller: ExecutionContext, _ selector: UInt64) -> Link<Portal>? {
+        if let last = caller.lastCalledPortal, last.capability.isLive, last.capability.key == selector {
+            return last.portal
+        }
+        guard selector < CapabilitySpace.selectorLimit, let cap = caller.pd.space.objects[selector],
+              cap.permissions & Permissions.ptCall != 0, case .pt(let portal)? = cap.object else { return nil }
+        caller.lastCalledPortal = (cap, Link(portal))
+        return Link(portal)
     }
 
     @_optimize(speed)
-    private func fastReply(from handler: ExecutionContext) -> ExecutionContext? {
+    private func fastReply(from handler: ExecutionContext) -> Link<ExecutionContext>? {
         guard let link = handler.callerLink else { return nil }
-        let caller = link.object
-        guard caller.isAlive, caller.calleeLink == Link(handler), caller.callKind == .hypercall,
-              let count = untypedOnlyCount(handler) else { return nil }
-        copyUntypedWords(count, from: handler, to: caller)
-        setUTCBWord(caller, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
-        finish(caller, .success)
-        end(callOf: caller, servedBy: handler)
-        return caller.state == .ready ? caller : nil
+        return link.withObject { caller -> Link<ExecutionContext>? in
+            guard caller.isAlive, caller.calleeLink == Link(handler), caller.callKind == .hypercall,
+                  let count = untypedOnlyCount(handler) else { return nil }
+            copyUntypedWords(count, from: handler, to: caller)
+            setUTCBWord(caller, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
+            finish(caller, .success)
+            end(callOf: caller, servedBy: handler)
+            return caller.state == .ready ? link : nil
+        }
     }
 }

@@ -67,32 +67,44 @@ public final class Kernel<P: Platform> {
     /// path's) is billed to `sc` too, so the deadline armed at the start stays exactly its budget's end.
     @_optimize(speed)
     func runOnce(_ first: ExecutionContext, on sc: SchedulingContext) {
-        var ec = first
         var start = platform.now
         var deadline = start &+ sc.remaining
         if let earliest = earliestTimeout, earliest < deadline { deadline = earliest }
         platform.setTimer(deadline: deadline)
+        // `first` is held by the caller; the ECs the fast path hands over to are live (executionContexts holds
+        // them) and nothing here destroys one, so they are used without retaining. The general path may destroy
+        // the EC, so it gets a strong reference.
+        var current = Link(first)
         while true {
-            if ec.startupPending {
-                ec.startupPending = false
-                if raiseEvent(Event.startup, errorCode: 0, address: 0, for: ec, fatal: false) { return }
-            }
-            if ec.recallPending {
-                ec.recallPending = false
-                if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return }
-            }
-            let exit = enter(ec)
-            let end = platform.now
-            let budgetLeft = bill(sc, ticks: end &- start)
-            guard case .hypercall = exit, let next = fastIPC(from: ec) else {
-                handle(exit, from: ec)
+            if current.withObject({ $0.startupPending || $0.recallPending }), raisePendingEvents(current.object) {
                 return
             }
-            assert(scheduler.highest === sc && next.currentSC === sc, "fast path changed the scheduling decision")
+            let exit = current.withObject { enter($0) }
+            let end = platform.now
+            let budgetLeft = bill(sc, ticks: end &- start)
+            guard case .hypercall = exit, let next = current.withObject({ fastIPC(from: $0) }) else {
+                handle(exit, from: current.object)
+                return
+            }
+            assert(scheduler.highest === sc && next.object.currentSC === sc, "fast path changed the scheduling decision")
             guard budgetLeft else { return }
-            ec = next
+            current = next
             start = end
         }
+    }
+
+    /// The startup and recall events an EC takes before it runs on; true when one of them was raised (the EC
+    /// now waits for its handler).
+    private func raisePendingEvents(_ ec: ExecutionContext) -> Bool {
+        if ec.startupPending {
+            ec.startupPending = false
+            if raiseEvent(Event.startup, errorCode: 0, address: 0, for: ec, fatal: false) { return true }
+        }
+        if ec.recallPending {
+            ec.recallPending = false
+            if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return true }
+        }
+        return false
     }
 
     /// Runs `ec` in its PD's address space, with its PD's I/O ports, until it exits.

@@ -13,6 +13,13 @@ struct Link<Object: AnyObject>: Hashable {
     /// The object linked to; valid because links to destroyed objects are cleared (above).
     var object: Object { Unmanaged<Object>.fromOpaque(address).takeUnretainedValue() }
 
+    /// Runs `body` on the linked object without retaining it: for the fast path, where nothing can destroy the
+    /// object while `body` runs (anything that may destroy objects takes a strong reference from `object`).
+    @inline(__always)
+    func withObject<Result>(_ body: (Object) -> Result) -> Result {
+        Unmanaged<Object>.fromOpaque(address)._withUnsafeGuaranteedRef(body)
+    }
+
     /// Whether this links to `object` (an address comparison: safe even for a link that broke the rule).
     func refers(to object: Object) -> Bool { address == Unmanaged.passUnretained(object).toOpaque() }
 }

@@ -100,7 +100,8 @@ extension Kernel {
     func wake(_ ec: ExecutionContext) {
         ec.state = .ready
         // The SC is usually queued already (IPC on a running SC): then the scheduler is not touched at all.
-        if let sc = ec.currentSC, !sc.isQueued { scheduler.enqueue(sc) }
+        guard let link = ec.currentSCLink, !link.withObject({ $0.isQueued }) else { return }
+        scheduler.enqueue(link.object)
     }
 
     /// Binds a new SC to a global EC; the EC can run from now on.

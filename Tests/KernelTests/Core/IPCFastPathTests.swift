@@ -47,7 +47,7 @@ final class IPCFastPathTests: XCTestCase {
         issue(general, general.rootEC, .call, 303)
         general.kernel.handle(.hypercall, from: general.rootEC)
         issue(fast, fast.rootEC, .call, 303)
-        XCTAssertTrue(fast.kernel.fastIPC(from: fast.rootEC) === handlers.1, "the handler continues on the SC")
+        XCTAssertTrue(fast.kernel.fastIPC(from: fast.rootEC)?.object === handlers.1, "the handler continues on the SC")
         XCTAssertEqual(snapshot(general, general.rootEC), snapshot(fast, fast.rootEC))
         XCTAssertEqual(snapshot(general, handlers.0), snapshot(fast, handlers.1))
         XCTAssertEqual(handlers.1.context.rip, 0x80_0000_0040)
@@ -58,7 +58,7 @@ final class IPCFastPathTests: XCTestCase {
         issue(general, handlers.0, .reply)
         general.kernel.handle(.hypercall, from: handlers.0)
         issue(fast, handlers.1, .reply)
-        XCTAssertTrue(fast.kernel.fastIPC(from: handlers.1) === fast.rootEC, "the caller continues on the SC")
+        XCTAssertTrue(fast.kernel.fastIPC(from: handlers.1)?.object === fast.rootEC, "the caller continues on the SC")
         XCTAssertEqual(snapshot(general, general.rootEC), snapshot(fast, fast.rootEC))
         XCTAssertEqual(snapshot(general, handlers.0), snapshot(fast, handlers.1))
         XCTAssertEqual(fast.data(fast.rootEC, 1), 9)
@@ -105,7 +105,7 @@ final class IPCFastPathTests: XCTestCase {
         XCTAssertEqual(h.status(h.rootEC, .delegate, 310, CapabilityRange(kind: .object, base: 302, permissions: Permissions.ptCall).word, 5), .success)
         h.setMessage(h.rootEC, untyped: [1])
         issue(h, h.rootEC, .call, 302)
-        XCTAssertTrue(h.kernel.fastIPC(from: h.rootEC) === handler)
+        XCTAssertTrue(h.kernel.fastIPC(from: h.rootEC)?.object === handler)
         h.setMessage(client, untyped: [2])
         issue(h, client, .call, 5)
         XCTAssertNil(h.kernel.fastIPC(from: client), "the handler is busy: the general path queues the caller")
@@ -114,7 +114,7 @@ final class IPCFastPathTests: XCTestCase {
         // The fast reply answers root and, like the general path, hands the handler to the queued client.
         h.setMessage(handler, untyped: [3])
         issue(h, handler, .reply)
-        XCTAssertTrue(h.kernel.fastIPC(from: handler) === h.rootEC)
+        XCTAssertTrue(h.kernel.fastIPC(from: handler)?.object === h.rootEC)
         XCTAssertEqual(h.rootEC.state, .ready)
         XCTAssertEqual(h.data(h.rootEC, 0), 3)
         XCTAssertEqual(client.state, .calling)
@@ -133,14 +133,14 @@ final class IPCFastPathTests: XCTestCase {
         func roundTrip(_ selector: UInt64) -> ExecutionContext? {
             h.setMessage(h.rootEC, untyped: [1])
             issue(h, h.rootEC, .call, selector)
-            guard let served = h.kernel.fastIPC(from: h.rootEC) else { return nil }
+            guard let served = h.kernel.fastIPC(from: h.rootEC)?.object else { return nil }
             h.setMessage(served, untyped: [])
             issue(h, served, .reply)
-            XCTAssertTrue(h.kernel.fastIPC(from: served) === h.rootEC)
+            XCTAssertTrue(h.kernel.fastIPC(from: served)?.object === h.rootEC)
             return served
         }
         XCTAssertTrue(roundTrip(303) === handler)
-        XCTAssertTrue(h.rootEC.lastCalledPortal === h.rootPD.space.objects[303])
+        XCTAssertTrue(h.rootEC.lastCalledPortal?.capability === h.rootPD.space.objects[303])
         // Revoke the derived capability at 303: the remembered one is dead, the slot empty.
         XCTAssertEqual(h.status(h.rootEC, .revoke, CapabilityRange(kind: .object, base: 303, permissions: Permissions.all).word, RevokeFlags.includeSelf), .success)
         XCTAssertNil(roundTrip(303), "a revoked capability is not called through")
