@@ -10,7 +10,9 @@ public struct SystemCalls<P: UserPlatform> {
     func invoke(_ call: Hypercall, _ a0: UInt64 = 0, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
                 _ a4: UInt64 = 0, _ a5: UInt64 = 0) -> (status: Status, out0: UInt64, out1: UInt64) {
         let r = platform.hypercall(call.rawValue, a0, a1, a2, a3, a4, a5)
-        return (Status(rawValue: r.rax) ?? .badHypercall, r.rdi, r.rsi)
+        // Status(rawValue:) is an out-of-line call into KernelABI; success, the IPC path's result, needs no lookup.
+        let status = r.rax == Status.success.rawValue ? .success : Status(rawValue: r.rax) ?? .badHypercall
+        return (status, r.rdi, r.rsi)
     }
 
     public var utcb: UTCB<P> { UTCB(platform: platform, base: platform.utcbAddress) }

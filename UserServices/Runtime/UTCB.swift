@@ -10,8 +10,10 @@ public struct UTCB<P: UserPlatform> {
         self.base = base
     }
 
-    public func word(_ index: Int) -> UInt64 { platform.load64(base + UInt64(index) * 8) }
-    public func setWord(_ index: Int, _ value: UInt64) { platform.store64(base + UInt64(index) * 8, value) }
+    // Wrapping arithmetic: the base is a mapped UTCB page and the index a word in it, so the sum cannot overflow;
+    // the IPC path then carries no overflow checks.
+    public func word(_ index: Int) -> UInt64 { platform.load64(base &+ UInt64(index) &* 8) }
+    public func setWord(_ index: Int, _ value: UInt64) { platform.store64(base &+ UInt64(index) &* 8, value) }
 
     public var untypedCount: Int { UTCBLayout.untypedCount(word(UTCBLayout.countsWord)) }
     public var typedCount: Int { UTCBLayout.typedCount(word(UTCBLayout.countsWord)) }

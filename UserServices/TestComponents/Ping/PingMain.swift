@@ -65,6 +65,8 @@ enum PingLayout {
     static let sharedPage: UInt64 = (ComponentLayout.heapBase >> AddressLayout.pageShift) + 0x10_0000
 }
 
+/// Inlined into the measured loop, so the figure counts the IPC, not a call around it.
+@inline(__always)
 private func echo<P: UserPlatform>(_ sys: SystemCalls<P>, _ utcb: UTCB<P>, _ pong: UInt64, _ value: UInt64) -> UInt64 {
     utcb.setMessage(untyped: [PongProtocol.echo, value])
     guard sys.call(portal: pong) == .success, utcb.data(0) == Status.success.rawValue else { return 0 }

@@ -48,26 +48,38 @@ public func pongPortal<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     let sys = SystemCalls(platform)
     let utcb = UTCB(platform: platform, base: PongLayout.handlerUTCB)
     // Every call starts here afresh (reply does not return), so the echo path must stay cheap: it is the IPC
-    // benchmark's handler. Only share and revoke need the start-info page.
-    let sharedPage = { (try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo))
-        .map { $0.heapBase >> AddressLayout.pageShift } ?? 0 }
+    // benchmark's handler. The other operations are out of line, so echo pays for none of their frame.
     while true {
-        let operation = utcb.untypedCount >= 1 ? utcb.data(0) : 0
-        let argument = utcb.untypedCount >= 2 ? utcb.data(1) : 0
-        switch operation {
-        case PongProtocol.echo:
+        let count = utcb.untypedCount
+        let operation = count >= 1 ? utcb.data(0) : 0
+        let argument = count >= 2 ? utcb.data(1) : 0
+        if operation == PongProtocol.echo {
             utcb.setMessage(untyped: [Status.success.rawValue, argument &+ 1])
-        case PongProtocol.share where sharedPage() != 0:
-            let page = CapabilityRange(kind: .memory, base: sharedPage(), order: 0,
-                                       permissions: Permissions.read | Permissions.write)
-            utcb.setMessage(untyped: [Status.success.rawValue, 0], typed: [(page, argument)])
-        case PongProtocol.revoke where sharedPage() != 0:
-            let page = CapabilityRange(kind: .memory, base: sharedPage(), order: 0, permissions: Permissions.memoryAll)
-            utcb.setMessage(untyped: [sys.revoke(page, includeSelf: false).rawValue, 0])
-        default:
-            utcb.setMessage(untyped: [Status.badRange.rawValue, 0])
+        } else {
+            pongAnswer(platform, operation: operation, argument: argument)
         }
         _ = sys.reply()
+    }
+}
+
+/// Sets up pong's reply to a share, revoke or unknown operation. Only these need the start-info page. It takes the
+/// platform, not pongPortal's `sys` and `utcb`: passing those out of line costs the echo path two retains per call.
+@inline(never)
+func pongAnswer<P: UserPlatform>(_ platform: P, operation: UInt64, argument: UInt64) {
+    let sys = SystemCalls(platform)
+    let utcb = UTCB(platform: platform, base: PongLayout.handlerUTCB)
+    let sharedPage = { (try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo))
+        .map { $0.heapBase >> AddressLayout.pageShift } ?? 0 }
+    switch operation {
+    case PongProtocol.share where sharedPage() != 0:
+        let page = CapabilityRange(kind: .memory, base: sharedPage(), order: 0,
+                                   permissions: Permissions.read | Permissions.write)
+        utcb.setMessage(untyped: [Status.success.rawValue, 0], typed: [(page, argument)])
+    case PongProtocol.revoke where sharedPage() != 0:
+        let page = CapabilityRange(kind: .memory, base: sharedPage(), order: 0, permissions: Permissions.memoryAll)
+        utcb.setMessage(untyped: [sys.revoke(page, includeSelf: false).rawValue, 0])
+    default:
+        utcb.setMessage(untyped: [Status.badRange.rawValue, 0])
     }
 }
 
