@@ -5,14 +5,7 @@ import XCTest
 /// RTC's periodic interrupt comes through the IOAPIC, and irqcheck's `down` returns once per interrupt.
 final class InterruptTests: XCTestCase {
     func testRTCInterruptsReachTheComponentAndATimedDownTimesOutWhenTheyStop() throws {
-        var result = try BuiltImage.bootTestManifest("irq")
-        // Open issue: once, with the host under heavy load, irqcheck was woken with register C empty (QEMU's RTC runs
-        // on host time). Until that race is understood, one repeat of the boot is allowed for exactly that
-        // signature, and the first attempt is printed; every assertion below holds for the boot that counts.
-        if result.output.contains("irqcheck: error: woken without a periodic interrupt") {
-            print("InterruptTests: first boot hit the open RTC race, booting once more; its console was:\n\(result.output)")
-            result = try BuiltImage.bootTestManifest("irq")
-        }
+        let result = try BuiltImage.bootTestManifest("irq")
         let output = result.output
         XCTAssertEqual(result.status, 0, output)
         XCTAssertFalse(output.contains("irqcheck: error"), output)

@@ -51,6 +51,9 @@ struct IRQCheck<P: UserPlatform> {
     /// Far longer than one period (about 1 ms) even under slow emulation.
     static var waitMilliseconds: UInt64 { 2000 }
     static var quietMilliseconds: UInt64 { 30 }
+    static var settleMilliseconds: UInt64 { 3 }
+    /// Wakeups whose register C shows no periodic flag that are tolerated (see `run`).
+    static var spuriousLimit: Int { 4 }
 
     var sys: SystemCalls<P> { SystemCalls(platform) }
 
@@ -66,13 +69,15 @@ struct IRQCheck<P: UserPlatform> {
 
     func deadline(milliseconds: UInt64) -> UInt64 { platform.timestamp() + milliseconds * ticksPerMillisecond }
 
-    /// Turns the periodic interrupt off and acknowledges it, drops an `up` that raced with that, then shows that a
-    /// timed `down` now times out (nothing else raises IRQ 8).
+    /// Turns the periodic interrupt off and acknowledges it, drops the `up`s that raced with that, then shows that
+    /// a timed `down` now times out (nothing else raises IRQ 8).
     func quiet(_ when: String) {
         write(RTC.registerB, read(RTC.registerB) & ~RTC.periodicEnable)
         _ = read(RTC.registerC)
-        // At most one interrupt can have arrived between the last acknowledgement and switching it off.
-        _ = sys.down(sm: semaphore, deadline: platform.timestamp())
+        // An edge raised just before the switch-off may still be in flight: latched by the interrupt controller but
+        // taken only when this EC is next in user mode, i.e. after the next hypercall. Waiting briefly until no up
+        // comes any more absorbs it (and one that arrived earlier).
+        while sys.down(sm: semaphore, deadline: deadline(milliseconds: Self.settleMilliseconds)) == .success {}
         let start = platform.timestamp()
         let status = sys.down(sm: semaphore, deadline: deadline(milliseconds: Self.quietMilliseconds))
         let waited = (platform.timestamp() - start) / ticksPerMillisecond
@@ -85,6 +90,7 @@ struct IRQCheck<P: UserPlatform> {
         write(RTC.registerB, read(RTC.registerB) | RTC.periodicEnable)
         let start = platform.timestamp()
         var received = 0
+        var spurious = 0
         while received < Self.interruptCount {
             let status = sys.down(sm: semaphore, deadline: deadline(milliseconds: Self.waitMilliseconds))
             guard status == .success else {
@@ -92,9 +98,16 @@ struct IRQCheck<P: UserPlatform> {
                 break
             }
             let flags = read(RTC.registerC) // acknowledges: the RTC raises IRQ 8 again only after this read
+            // An edge the RTC raised just before the previous read of C was latched by the interrupt controller but
+            // taken only after this EC's next hypercall, so its up can arrive with the flag already cleared by that
+            // read. Drivers of edge-triggered devices treat such a wakeup as spurious; so does this one, a few times.
             guard flags & RTC.periodicFlag != 0 else {
-                _ = log.write("irqcheck: error: woken without a periodic interrupt (register C \(flags))\n")
-                break
+                spurious += 1
+                guard spurious <= Self.spuriousLimit else {
+                    _ = log.write("irqcheck: error: woken \(spurious) times without a periodic interrupt\n")
+                    break
+                }
+                continue
             }
             received += 1
         }
