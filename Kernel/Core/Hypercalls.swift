@@ -104,13 +104,16 @@ extension Kernel {
 
     // MARK: UTCB access (the kernel reaches UTCBs through their frames)
 
-    // Inlined: the IPC path copies messages word by word through these.
+    // Inlined: the IPC path copies messages word by word through these. The index is masked to the frame's 512
+    // words, so the address needs no overflow checks and stays inside the UTCB whatever a caller passes.
     @inline(__always)
     func utcbWord(_ ec: ExecutionContext, _ index: Int) -> UInt64 {
-        platform.readPhysical(ec.utcbFrame + UInt64(index) * 8)
+        platform.readPhysical(ec.utcbFrame &+ utcbOffset(index))
     }
     @inline(__always)
     func setUTCBWord(_ ec: ExecutionContext, _ index: Int, _ value: UInt64) {
-        platform.writePhysical(ec.utcbFrame + UInt64(index) * 8, value)
+        platform.writePhysical(ec.utcbFrame &+ utcbOffset(index), value)
     }
+    @inline(__always)
+    private func utcbOffset(_ index: Int) -> UInt64 { (UInt64(truncatingIfNeeded: index) & 511) &* 8 }
 }

@@ -12,7 +12,7 @@
 /* Enough 2 MiB tables to map 64 GiB; machines with more RAM get the first 64 GiB. */
 #define MAX_GIB 64
 
-static uint64_t pml4[512] __attribute__((aligned(4096)));
+uint64_t x86_kernel_pml4_table[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
 static uint64_t directories[MAX_GIB][512] __attribute__((aligned(4096)));
 /* The 2 MiB around the kernel stack's guard page, mapped with 4 KiB pages so the guard can stay unmapped. */
@@ -45,10 +45,8 @@ void x86_setup_paging(const struct hv_boot_info *info) {
         pdpt[g] = (uint64_t)(uintptr_t)directories[g] | PRESENT | WRITABLE;
     }
     unmap_stack_guard();
-    pml4[0] = (uint64_t)(uintptr_t)pdpt | PRESENT | WRITABLE;
-    x86_write_cr3((uint64_t)(uintptr_t)pml4);
+    x86_kernel_pml4_table[0] = (uint64_t)(uintptr_t)pdpt | PRESENT | WRITABLE;
+    x86_write_cr3((uint64_t)(uintptr_t)x86_kernel_pml4_table);
 }
-
-uint64_t x86_kernel_pml4(void) { return (uint64_t)(uintptr_t)pml4; }
 
 void x86_invalidate_page(uint64_t address) { __asm__ volatile("invlpg (%0)" : : "r"(address) : "memory"); }

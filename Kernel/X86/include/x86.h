@@ -31,8 +31,10 @@ enum { X86_EXIT_SYSCALL = 0, X86_EXIT_TRAP = 1 };
 /* Boot: the kernel heap (taken off info's free list), page tables, GDT, TSS, IDT, syscall MSRs, PIC/IOAPIC/LAPIC,
    timer calibration. Returns 0 when no free region can hold the kernel heap (nothing else is set up then). */
 int x86_setup(struct hv_boot_info *info);
-/* Physical address of the kernel PML4; its slot 0 (the supervisor identity map) is shared by every PD. */
-uint64_t x86_kernel_pml4(void);
+/* Physical address of the kernel PML4; its slot 0 (the supervisor identity map) is shared by every PD. Inline: it
+   is read on every address-space switch. */
+extern uint64_t x86_kernel_pml4_table[512];
+static inline uint64_t x86_kernel_pml4(void) { return (uint64_t)(uintptr_t)x86_kernel_pml4_table; }
 
 /* The kernel heap behind posix_memalign/free (heap.c): an arena carved from free RAM at boot (kernel_heap.c). */
 void heap_init(void *base, size_t size);
