@@ -19,7 +19,4 @@ struct Link<Object: AnyObject>: Hashable {
     func withObject<Result>(_ body: (Object) -> Result) -> Result {
         Unmanaged<Object>.fromOpaque(address)._withUnsafeGuaranteedRef(body)
     }
-
-    /// Whether this links to `object` (an address comparison: safe even for a link that broke the rule).
-    func refers(to object: Object) -> Bool { address == Unmanaged.passUnretained(object).toOpaque() }
 }

@@ -7,11 +7,6 @@
 #include <stdint.h>
 #include "boot_info.h"
 
-/* The register words of user code, in the order the assembly stubs (traps.S) load and store them: the first 18
-   words of the kernel's UserContext (Kernel/Core/Platform.swift), checked at boot by UserContext.hasStubLayout. The
-   stubs work on the EC's own UserContext, so entering and leaving user mode copies no registers in Swift. */
-#define X86_USER_REGISTER_WORDS 18
-
 /* Why x86_enter_user returned. */
 enum { X86_EXIT_SYSCALL = 0, X86_EXIT_TRAP = 1 };
 
@@ -46,8 +41,10 @@ void x86_serial_write(uint8_t byte);
 _Noreturn void x86_exit_qemu(uint32_t value);
 
 /* User mode. */
-/* `registers`: the EC's UserContext (X86_USER_REGISTER_WORDS words, above), loaded before entering user mode and
-   stored by every exit; rflags is sanitised on the way in (arithmetic and direction flags only, IF forced on).
+/* `registers`: the EC's UserContext, whose first 18 words are the user registers in the order traps.S loads and
+   stores them (F_* offsets there; checked at boot by UserContext.hasStubLayout), loaded before entering user mode and
+   stored by every exit, so no register is copied in Swift; rflags is sanitised on the way in (arithmetic and
+   direction flags only, IF forced on).
    `fpu_state`: the EC's FXSAVE image (512 bytes, 16-byte aligned), handled the same way. */
 uint64_t x86_enter_user(void *registers, uint64_t *fpu_state);
 /* Vector, error code and CR2 of the last X86_EXIT_TRAP. */
