@@ -53,6 +53,9 @@ public final class SimPlatform: Platform {
 
     public func flushTranslations(root: UInt64, page: UInt64?) { flushCount += 1 }
 
+    /// The simulated MMU walks 1 GiB leaves (tests may turn them off to exercise 2 MiB-only machines).
+    public var supportsGigabytePages = true
+
     // MARK: user execution
 
     public func enterUser(_ context: inout UserContext, ioPermissions: IOPermissionBitmap?) -> Exit {

@@ -98,17 +98,17 @@ extension Kernel {
         return .success
     }
 
-    /// lookup(crd): what the caller holds at the range's first key: rdi = a CRD word (0 when empty), rsi = the
-    /// physical page number (memory), the port (I/O) or the object type code (objects).
+    /// lookup(crd): what the caller holds at the range's first key: rdi = the CRD word of the capability that
+    /// covers it (its base, order and permissions; 0 when empty), rsi = the physical page number of that range's
+    /// first page (memory), its first port (I/O) or the object type code (objects).
     func lookup(by caller: ExecutionContext, range word: UInt64) throws(Failure) -> Completion {
         guard let crd = CapabilityRange(word: word), crd.kind != .null,
               CapabilitySpace.isValidRange(crd.kind, base: crd.base, count: 1) else { throw .badRange }
-        guard let cap = caller.pd.space[crd.kind, crd.base] else { return .value(0) }
-        let found = CapabilityRange(kind: cap.kind, base: cap.key, order: 0, permissions: cap.permissions)
+        guard let cap = caller.pd.space.covering(crd.kind, crd.base) else { return .value(0) }
+        let found = CapabilityRange(kind: cap.kind, base: cap.key, order: cap.order, permissions: cap.permissions)
         let detail: UInt64
         switch cap.kind {
-        case .memory: detail = cap.resource >> AddressLayout.pageShift
-        case .io: detail = cap.resource
+        case .memory, .io: detail = cap.resourceKey
         case .object: detail = cap.object?.typeCode ?? 0
         case .null: detail = 0
         }

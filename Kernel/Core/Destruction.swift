@@ -58,7 +58,7 @@ extension Kernel {
         ec.lastCalledPortal = nil
         if let sc = ec.boundSC { scheduler.remove(sc) }
         let page = ec.utcbAddress >> AddressLayout.pageShift
-        if ec.pd.isAlive { unmapPage(in: ec.pd, virtualPage: page) }
+        if ec.pd.isAlive { unmapPages(in: ec.pd, virtualPage: page, pages: 1) }
         ec.pd.utcbPages[page] = nil
         ec.pd.changes.addressSpace = true
         frames.free(ec.utcbFrame)

@@ -48,14 +48,15 @@ extension Kernel {
                 utcb: UInt64, stackPointer: UInt64, entry: UInt64) throws(Failure) -> ExecutionContext {
         let page = utcb >> AddressLayout.pageShift
         guard utcb & (AddressLayout.pageSize - 1) == 0, AddressLayout.isUserRange(utcb, length: AddressLayout.pageSize),
-              home.space.memory[page] == nil, home.utcbPages[page] == nil else { throw .badRange }
+              home.space.covering(.memory, page) == nil, home.utcbPages[page] == nil else { throw .badRange }
         guard payer.charge(1) else { throw .outOfMemory }
         guard let frame = frames.allocate() else {
             payer.refund(1)
             throw .outOfMemory
         }
         platform.zeroPage(frame)
-        guard mapPage(in: home, virtualPage: page, physical: frame, flags: PageTableEntry.leafFlags(Permissions.read | Permissions.write)) else {
+        guard mapPages(in: home, virtualPage: page, pages: 1, physical: frame,
+                       permissions: Permissions.read | Permissions.write) else {
             frames.free(frame)
             payer.refund(1)
             throw .outOfMemory
@@ -122,7 +123,7 @@ extension Kernel {
         pd.noteChange(.object, key: selector)
         let cap = Capability(kind: .object, holder: pd, key: selector, resource: 0, object: object,
                              permissions: permissions, parent: nil)
-        pd.space.objects[selector] = cap
+        pd.space.insert(cap)
         if case .ec(let ec) = object { ec.original = cap }
     }
 }

@@ -18,6 +18,8 @@ public protocol Platform: AnyObject {
     func activateAddressSpace(root: UInt64)
     /// Drops stale translations for one page of the address space rooted at `root` (or all pages when `page` is nil).
     func flushTranslations(root: UInt64, page: UInt64?)
+    /// Whether 1 GiB page-table leaves exist (CPUID 0x80000001 EDX bit 26 on x86); 2 MiB leaves always do.
+    var supportsGigabytePages: Bool { get }
 
     // MARK: user execution
     /// Runs user code with `context` until it makes a hypercall, faults or is interrupted; the context is updated.
@@ -119,6 +121,40 @@ public struct IOPermissionBitmap: Equatable, Sendable {
         } else {
             allowedWords[Int(port >> 6)] &= ~(1 << (port & 63))
             allowedCount -= 1
+        }
+    }
+    /// Whether all `count` ports from `port` are allowed.
+    public func allowsAll(_ port: UInt64, count: UInt64) -> Bool {
+        var p = port
+        let end = port + count
+        guard end <= 65536 else { return false }
+        while p < end {
+            if p & 63 == 0, end - p >= 64 {
+                guard allowedWords[Int(p >> 6)] == ~0 else { return false }
+                p += 64
+            } else {
+                guard allows(p) else { return false }
+                p += 1
+            }
+        }
+        return true
+    }
+
+    /// Sets `count` ports from `port` (an I/O capability's range), a word at a time where it can.
+    public mutating func set(_ port: UInt64, count: UInt64, allowed: Bool) {
+        var p = port
+        let end = min(port + count, 65536)
+        while p < end {
+            if p & 63 == 0, end - p >= 64 {
+                let word = allowedWords[Int(p >> 6)]
+                let before = word.nonzeroBitCount
+                allowedWords[Int(p >> 6)] = allowed ? ~0 : 0
+                allowedCount += (allowed ? 64 : 0) - before
+                p += 64
+            } else {
+                set(p, allowed: allowed)
+                p += 1
+            }
         }
     }
     public var isEmpty: Bool { allowedCount == 0 }

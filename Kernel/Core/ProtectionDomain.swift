@@ -5,8 +5,10 @@ import KernelABI
 /// Invariants:
 /// - `quotaUsed <= quotaLimit` (quota never goes negative); everything charged to this PD is in `quotaUsed`.
 /// - `tableFrames` are the pool frames of this PD's page tables (the PML4 first); they are charged to it.
-/// - The page tables map exactly the memory capabilities in `space.memory` (with their permissions) plus the
-///   UTCBs of live ECs whose home is this PD; nothing else in the user half.
+/// - `reservedFrames` is the sum of the demotion reservations of its large leaves (PageTable.swift); they are
+///   charged to it and reserved in the kernel pool.
+/// - The page tables map exactly the memory capabilities in `space.memory` (with their permissions, with leaves
+///   of any size) plus the UTCBs of live ECs whose home is this PD; nothing else in the user half.
 /// - `ioBitmap` allows exactly the ports in `space.io`.
 /// - Once `isAlive` is false its spaces are empty and its frames are back in the pool.
 final class ProtectionDomain {
@@ -15,6 +17,7 @@ final class ProtectionDomain {
     /// Physical address of the PML4.
     let pageTableRoot: UInt64
     var tableFrames: [UInt64]
+    var reservedFrames: UInt64 = 0
     var ioBitmap = IOPermissionBitmap()
     var quotaLimit: UInt64
     var quotaUsed: UInt64 = 0

@@ -18,6 +18,7 @@ final class X86Platform: Platform {
     /// FXSAVE image of a fresh EC (64 words): x87 control word 0x37f (all exceptions masked), MXCSR 0x1f80,
     /// registers zero. An EC's first entry copies it; from then on the EC's image is its own.
     private let initialFloatingPoint: [UInt64]
+    let supportsGigabytePages = x86_has_gigabyte_pages() != 0
 
     init() {
         precondition(UserContext.hasStubLayout, "kernel bug: UserContext's register words are not in traps.S order")
