@@ -26,6 +26,13 @@ public enum ManifestCompiler {
 
     public static func compile(source: String, file: String, machineMemory: UInt64,
                                binaryExists: (String) -> Bool) -> Result<CompiledManifest, ManifestErrors> {
+        compile(source: source, file: file, target: .q35OVMF(memory: machineMemory), binaryExists: binaryExists)
+    }
+
+    /// - Parameter target: the machine the image is for; its RAM is the limit `[machine] memory` may lower.
+    public static func compile(source: String, file: String, target: TargetMachine,
+                               binaryExists: (String) -> Bool) -> Result<CompiledManifest, ManifestErrors> {
+        let machineMemory = target.memory
         var parser = TOMLParser(source: source, file: file)
         parser.parse()
         let suggestions = KeySuggestion()
@@ -41,6 +48,9 @@ public enum ManifestCompiler {
             let complete = parser.diagnostics.isEmpty && !reader.lostReferences
             let resolution = validator.validate(declarations, checkReferences: complete)
             diagnostics += validator.diagnostics
+            var policy = PlatformPolicy(target: target)
+            policy.check(declarations, file: file)
+            diagnostics += policy.diagnostics
             return resolution
         }
         guard diagnostics.isEmpty, let system = build(declarations, resolution) else {

@@ -105,8 +105,14 @@ struct ManifestValidator {
             }
         }
         for m in c.mmio where !MMIORange(base: m.value.start, size: m.value.size).isValid {
-            report(m.location, "MMIO range [\(SizeText.hex(m.value.start)), \(SizeText.hex(m.value.size))] of \(who) " +
-                   "must have a page-aligned (4K) base and a non-zero page-multiple size")
+            let written = "MMIO range [\(SizeText.hex(m.value.start)), \(SizeText.hex(m.value.size))] of \(who)"
+            if m.value.size == 0 {
+                report(m.location, "\(written) is empty; the second number is the size in bytes")
+            } else if m.value.size > UInt64.max - m.value.start {
+                report(m.location, "\(written) runs past the end of the 64-bit address space")
+            } else {
+                report(m.location, "\(written) must have a page-aligned (4K) base and a page-multiple size")
+            }
         }
         for irq in c.interrupts where irq.value >= interruptCount {
             report(irq.location, "interrupt \(irq.value) of \(who) does not exist; the machine has interrupts 0 to \(interruptCount - 1)")
@@ -211,7 +217,8 @@ struct ManifestValidator {
         if !NameRules.isValidBinaryName(b.value) {
             report(b.location, "invalid \(what) name \(QuotedText.quote(b.value)) for \(owner): \(NameRules.binaryRule)")
         } else if !binaryExists(b.value) {
-            report(b.location, "\(what) \(QuotedText.quote(b.value)) of \(owner) does not exist; build it or correct the name")
+            report(b.location, "\(what) \(QuotedText.quote(b.value)) of \(owner) does not exist (or is not a " +
+                   "regular file); build it or correct the name")
         }
     }
 
