@@ -13,6 +13,12 @@ public enum ManifestCompiler {
     /// - Parameters:
     ///   - machineMemory: the target machine's memory; `[machine] memory` may lower but not raise it.
     ///   - binaryExists: whether a bundle module (component binary, guest kernel, initrd, test image) is available.
+    /// A size as the manifest writes it (`512M`, `0x1000`, `4096`), for command-line options; nil if invalid.
+    public static func size(_ text: String) -> UInt64? {
+        if case .success(let value) = IntegerLiteral.parse(text) { return value }
+        return nil
+    }
+
     /// The file as read from disk: checked for size, UTF-8 and line endings first (`SourceText`).
     public static func compile(bytes: [UInt8], file: String, machineMemory: UInt64,
                                binaryExists: (String) -> Bool) -> Result<CompiledManifest, ManifestErrors> {

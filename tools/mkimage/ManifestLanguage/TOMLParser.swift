@@ -108,6 +108,13 @@ struct TOMLParser {
         var table = root
         for (position, step) in path.enumerated() {
             let isLast = position == path.count - 1
+            if isLast, isArray, table.holdsTableArray(at: step.key) {
+                // Checked without copying the entry: a copy would share the array and make the append copy it.
+                let created = TOMLTable(location: headerLocation, definedByHeader: true)
+                table.append(created, toArrayAt: step.key)
+                table = created
+                continue
+            }
             guard let existing = table.entry(step.key) else {
                 try checkRoom(in: table, for: step.location)
                 let created = TOMLTable(location: headerLocation, definedByHeader: isLast)

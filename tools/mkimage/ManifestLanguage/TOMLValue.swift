@@ -62,6 +62,11 @@ final class TOMLTable {
         }
     }
 
+    func holdsTableArray(at key: String) -> Bool {
+        guard let i = positions[key], case .tableArray = entries[i].value.kind else { return false }
+        return true
+    }
+
     /// Appends `table` to the array of tables at `key` in place (rebuilding the array for each `[[...]]` header
     /// would make a file of n components cost n^2).
     func append(_ table: TOMLTable, toArrayAt key: String) {
