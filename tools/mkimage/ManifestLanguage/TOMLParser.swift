@@ -215,8 +215,10 @@ struct TOMLParser {
         if peek() == "\"" || peek() == "'" { return try string() }
         let start = location()
         var text = ""
+        var length = 0
         while let c = peek(), Self.isBareKeyCharacter(c) {
-            guard text.unicodeScalars.count < ManifestLimits.maxStringLength else { throw tooLong("key", start) }
+            guard length < ManifestLimits.maxStringLength else { throw tooLong("key", start) }
+            length += 1
             text.unicodeScalars.append(c)
             advance()
         }
@@ -260,8 +262,10 @@ struct TOMLParser {
     private mutating func bareWord() throws(Failure) -> String {
         let start = location()
         var text = ""
+        var length = 0
         while let c = peek(), c != " ", c != "\t", c != "\n", c != "\r", c != ",", c != "]", c != "#", c != "[" {
-            guard text.unicodeScalars.count < ManifestLimits.maxStringLength else { throw tooLong("value", start) }
+            guard length < ManifestLimits.maxStringLength else { throw tooLong("value", start) }
+            length += 1
             text.unicodeScalars.append(c)
             advance()
         }
