@@ -9,6 +9,10 @@ let package = Package(
     products: [
         .executable(name: "mkimage", targets: ["mkimage"]),
     ],
+    dependencies: [
+        // Host tool only (mkimage's command line); nothing on the machine links it.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         // --- shared formats (Embedded-clean) ---
         .target(name: "KernelABI", path: "Kernel/ABI"),
@@ -33,7 +37,8 @@ let package = Package(
         // --- host only ---
         .target(name: "Sim", dependencies: ["Kernel", "UserRuntime", "ELFFormat", "BootFormat"], path: "Sim"),
         .target(name: "ManifestLanguage", dependencies: ["ManifestFormat"], path: "tools/mkimage/ManifestLanguage"),
-        .executableTarget(name: "mkimage", dependencies: ["ManifestLanguage", "ManifestFormat", "ELFFormat", "BootFormat"],
+        .executableTarget(name: "mkimage", dependencies: ["ManifestLanguage", "ManifestFormat", "ELFFormat", "BootFormat",
+                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "tools/mkimage/Main"),
         // --- tests mirror the source layout ---
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Sim", "KernelABI", "BootFormat", "UserRuntime"], path: "Tests/KernelTests"),

@@ -131,7 +131,7 @@ final class Supervisor<P: UserPlatform> {
         }
         records[index] = record
         do throws(RootError) {
-            try check(sys.createPD(record.pd, quotaPages: RootLayout.kernelQuotaPages), "creating the PD of \(label)")
+            try check(sys.createPD(record.pd, quotaPages: KernelQuota.pages(forComponent: index, in: system)), "creating the PD of \(label)")
             records[index].state = .running
             try load(image, moduleBase: moduleBase, into: index)
             try mapZeroed(index, at: ComponentLayout.stackTop - ComponentLayout.stackPages * AddressLayout.pageSize,
