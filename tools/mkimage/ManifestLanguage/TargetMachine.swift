@@ -33,8 +33,8 @@ public struct TargetMachine: Sendable {
     /// Memory the root task itself needs beyond its kernel quota: image, stacks, mailbox, page tables.
     public var rootTaskBytes: UInt64
 
-    /// The kernel's heap: a quarter of free RAM, 16 MiB to 512 MiB (Kernel/X86/kernel_heap.c).
-    public func kernelHeapBytes(freeRAM: UInt64) -> UInt64 { min(max(freeRAM / 4, 16 << 20), 512 << 20) & ~0xfff }
+    /// The kernel's heap: a quarter of free RAM, at most 32 MiB (Kernel/X86/kernel_heap.c).
+    public func kernelHeapBytes(freeRAM: UInt64) -> UInt64 { min(freeRAM / 4, 32 << 20) & ~0xfff }
 
     /// RAM above the legacy first MiB (the kernel and the root task only use memory there).
     public var usableRAM: UInt64 {
@@ -74,6 +74,18 @@ public struct TargetMachine: Sendable {
                 Region("the PIT timer line", start: 0, size: 1),
                 Region("the PIC cascade line", start: 2, size: 1),
             ],
+            rootTaskBytes: 2 << 20)
+    }
+
+    /// The simulated machine (Sim/SimSystem): RAM from 0 to `memory`, a 16550 at 0x3f8 and the debug-exit port;
+    /// the kernel is host code, so no RAM holds it, and no interrupt line is the platform's.
+    public static func simulator(memory: UInt64) -> TargetMachine {
+        TargetMachine(
+            name: "the simulator", memory: memory, ram: [Region("simulated RAM", start: 0, size: memory)],
+            kernelImage: Region("the kernel image (host code in the simulator)", start: 0, size: 0),
+            reservedMMIO: [],
+            reservedPorts: [Region("the debug exit port (the simulated kernel stops through it)", start: 0xf4, size: 4)],
+            reservedInterrupts: [],
             rootTaskBytes: 2 << 20)
     }
 }
