@@ -29,7 +29,7 @@ final class ManifestCompilerTests: XCTestCase {
             "m.toml:3:10: error: binary 'missing' of component 'a' does not exist (or is not a regular file); build it or correct the name",
             "m.toml:5:1: error: unknown key 'priorty' in [[component]]; did you mean 'priority'?",
             "m.toml:11:10: error: memory quotas exceed the machine: components and VMs need 601M but the machine has 512M (the total passes the limit here); reduce quotas by 89M",
-            "m.toml:11:10: error: memory quotas leave too little for the kernel and the root task on q35 + OVMF with 512M: quotas 601M + kernel quotas of the components 512K + kernel image 8M + kernel heap 127.75M (133955584 bytes) + root task 2M = 739.25M (775159808 bytes), but 511M of RAM is usable (the total passes it here)",
+            "m.toml:11:10: error: memory quotas leave too little for the kernel and the root task on q35 + OVMF with 512M: quotas 601M + kernel quotas of the components 512K + kernel image 8M + kernel heap 32M + root task 2M = 643.50M (674758656 bytes), but 511M of RAM is usable (the total passes it here)",
             "m.toml:12:15: error: interrupt 4 is claimed twice: by component 'b' here and by component 'a' (at 6:15); give each interrupt to one component only",
         ])
         XCTAssertEqual(errors.description.split(separator: "\n").count, 5)
