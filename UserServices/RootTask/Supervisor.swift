@@ -1,5 +1,4 @@
 import BootFormat
-import ELFFormat
 import KernelABI
 import ManifestFormat
 import UserRuntime

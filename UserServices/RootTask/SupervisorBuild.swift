@@ -1,5 +1,7 @@
+import BootFormat
 import ELFFormat
 import KernelABI
+import ManifestFormat
 import UserRuntime
 
 /// Building one component: its PD, its image loaded page by page, stack, heap and start-info page, its interrupts

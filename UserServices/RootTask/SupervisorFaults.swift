@@ -1,4 +1,5 @@
 import KernelABI
+import ManifestFormat
 import UserRuntime
 
 /// A component's fault: report it, take back everything the component was given, and restart it when the manifest

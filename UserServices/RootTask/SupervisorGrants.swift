@@ -1,4 +1,5 @@
 import KernelABI
+import ManifestFormat
 import UserRuntime
 
 /// What a component is given: exactly the capabilities the manifest grants (its own PD, event and registration

@@ -1,4 +1,5 @@
 import KernelABI
+import ManifestFormat
 import UserRuntime
 
 /// Service registration: a provider hands the root its service portal; the root records it and reconnects users
