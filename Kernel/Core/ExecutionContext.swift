@@ -26,9 +26,6 @@ final class ExecutionContext {
         case stopped
     }
 
-    /// What the call being served was: a `call` hypercall, or an event the kernel raised for the caller.
-    enum CallKind: Equatable { case hypercall, event }
-
     let id: UInt64
     let pd: ProtectionDomain
     let isGlobal: Bool
@@ -48,12 +45,12 @@ final class ExecutionContext {
     var currentSCLink: Link<SchedulingContext>?
     var callerLink: Link<ExecutionContext>?
     var calleeLink: Link<ExecutionContext>?
-    var callKind: CallKind = .hypercall
+    /// What its current (or queued) call is: a `call` hypercall or an event (CallKind.swift).
+    var callKind: CallKind = .call
     var pendingCallers: [ExecutionContext] = []
     var queuedAt: ExecutionContext?
-    /// The portal a queued caller is waiting to enter, with the kind of call.
+    /// The portal a queued caller is waiting to enter (the kind of call is `callKind`).
     var queuedPortal: Portal?
-    var queuedKind: CallKind = .hypercall
     var blockedOn: Semaphore?
     var recallPending = false
     /// Its creator's capability; when the home PD dies the kernel removes it, which destroys the EC everywhere.

@@ -9,7 +9,7 @@ extension Kernel {
             if let ec { handleHypercall(ec) }
         case .exception(let vector, let errorCode, let address):
             statistics.exceptions += 1
-            if let ec { raiseEvent(vector, errorCode: errorCode, address: address, for: ec, fatal: true) }
+            if let ec { raiseEvent(.exception, vector: vector, errorCode: errorCode, address: address, for: ec) }
         case .interrupt(let irq):
             deliverInterrupt(irq)
         case .timer:

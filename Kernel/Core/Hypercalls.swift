@@ -71,14 +71,21 @@ extension Kernel {
 
     // MARK: capability lookup
 
-    /// The object capability at `selector` in `pd`, checked for kind (via `extract`) and `rights`, in that order.
-    func resolve<T>(_ pd: ProtectionDomain, _ selector: UInt64, needs rights: UInt64,
-                    _ extract: (KernelObject) -> T?) throws(Failure) -> T {
+    /// The object capability at `selector` in `pd` and its object, checked for kind (via `extract`) and `rights`, in
+    /// that order: every capability check of an object hypercall argument goes through here.
+    @inline(__always)
+    func resolveCapability<T>(_ pd: ProtectionDomain, _ selector: UInt64, needs rights: UInt64,
+                              _ extract: (KernelObject) -> T?) throws(Failure) -> (capability: Capability, object: T) {
         guard selector < CapabilitySpace.selectorLimit, let cap = pd.space.objects[selector],
               let object = cap.object else { throw .badSelector }
         guard let typed = extract(object) else { throw .wrongType }
         guard cap.permissions & rights == rights else { throw .insufficientRights }
-        return typed
+        return (cap, typed)
+    }
+
+    func resolve<T>(_ pd: ProtectionDomain, _ selector: UInt64, needs rights: UInt64,
+                    _ extract: (KernelObject) -> T?) throws(Failure) -> T {
+        try resolveCapability(pd, selector, needs: rights, extract).object
     }
 
     func resolvePD(_ pd: ProtectionDomain, _ s: UInt64, needs r: UInt64) throws(Failure) -> ProtectionDomain {
@@ -91,7 +98,18 @@ extension Kernel {
         try resolve(pd, s, needs: r) { if case .sc(let o) = $0 { return o } else { return nil } }
     }
     func resolvePT(_ pd: ProtectionDomain, _ s: UInt64, needs r: UInt64) throws(Failure) -> Portal {
-        try resolve(pd, s, needs: r) { if case .pt(let o) = $0 { return o } else { return nil } }
+        try resolve(pd, s, needs: r, Self.portal)
+    }
+    private static func portal(_ object: KernelObject) -> Portal? {
+        if case .pt(let o) = object { return o } else { return nil }
+    }
+
+    /// A portal `ec` may call through the capability at `selector` in its object space (call right), with that
+    /// capability: the one check behind `call`, events (IPC.raiseEvent) and the fast path's cache misses.
+    @inline(__always)
+    func callablePortal(_ ec: ExecutionContext, _ selector: UInt64) throws(Failure) -> (capability: Capability,
+                                                                                       object: Portal) {
+        try resolveCapability(ec.pd, selector, needs: Permissions.ptCall, Self.portal)
     }
     func resolveSM(_ pd: ProtectionDomain, _ s: UInt64, needs r: UInt64) throws(Failure) -> Semaphore {
         try resolve(pd, s, needs: r) { if case .sm(let o) = $0 { return o } else { return nil } }

@@ -98,11 +98,11 @@ public final class Kernel<P: Platform> {
     private func raisePendingEvents(_ ec: ExecutionContext) -> Bool {
         if ec.startupPending {
             ec.startupPending = false
-            if raiseEvent(Event.startup, errorCode: 0, address: 0, for: ec, fatal: false) { return true }
+            if raiseEvent(.startup, vector: Event.startup, for: ec) { return true }
         }
         if ec.recallPending {
             ec.recallPending = false
-            if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return true }
+            if raiseEvent(.recall, vector: Event.recall, for: ec) { return true }
         }
         return false
     }
