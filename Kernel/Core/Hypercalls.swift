@@ -105,7 +105,7 @@ extension Kernel {
     }
 
     /// A portal `ec` may call through the capability at `selector` in its object space (call right), with that
-    /// capability: the one check behind `call`, events (IPC.raiseEvent) and the fast path's cache misses.
+    /// capability: the one check behind `call`, events (EventDelivery.swift) and the fast path's cache misses.
     @inline(__always)
     func callablePortal(_ ec: ExecutionContext, _ selector: UInt64) throws(Failure) -> (capability: Capability,
                                                                                        object: Portal) {
