@@ -49,7 +49,7 @@ struct UnicornContextLayout: Sendable {
             let gp2 = try Probe.fault([0x66, 0xb8, 0x58, 0x13, 0x8e, 0xd8, 0xf4])
             let de = try Probe.fault([0x31, 0xd2, 0xf7, 0xf2, 0xf4])
             let int40 = try Probe.fault([0x90, 0xcd, 0x40, 0xf4])
-            let errorCodes = Set(gp1.changed(to: 0x2468)).intersection(gp2.changed(to: 0x1358))
+            let errorCodes = Set(gp1.changed(to: 0x2468)).intersection(gp2.changed(to: 0x1358)).subtracting([header]) // not rax
             let inFlight = Set(gp1.changed(from: -1, to: 13)).intersection(de.changed(from: -1, to: 0))
             let isInt = Set(int40.changed(from: 0, to: 1)).subtracting(de.changed(from: 0, to: 1))
             guard errorCodes.count == 1, inFlight.count == 1, let isIntOffset = isInt.min() else {

@@ -3,7 +3,9 @@
 #ifndef CUNICORN_H
 #define CUNICORN_H
 
-#if !__has_include(<unicorn/unicorn.h>)
+// Unicorn lives in the repository's ignored .deps folder (fetched by tools/install-deps), found relative to this file
+// so that no target needs an include flag.
+#if !__has_include("../../../../.deps/unicorn/include/unicorn/unicorn.h")
 #error "Unicorn 2.1.4 is missing: run tools/install-deps (it fetches the pinned wheel into .deps/unicorn)"
 #endif
 #if !__has_include(<capstone/capstone.h>)
@@ -12,7 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <unicorn/unicorn.h>
+#include "../../../../.deps/unicorn/include/unicorn/unicorn.h"
 #include <capstone/capstone.h>
 
 uc_err cu_hook_code(uc_engine *uc, uc_hook *hook, int type, uc_cb_hookcode_t callback, void *user_data,
