@@ -43,6 +43,8 @@ public final class SimGuestCPU {
     var stop: Stop?
     var budgetEnd: UInt64 = 0
     var watchWindow = false
+    /// The block (at this linear address) that runs in an interrupt shadow before the window is checked.
+    var windowGrace: UInt64?
     var tscOffset: UInt64 = 0
 
     public init(memory: SimPhysicalMemory, nested: @escaping SimGuestNestedLookup) throws(SimGuestEntryError) {
@@ -150,6 +152,7 @@ public final class SimGuestCPU {
         self.asid = asid
         tscOffset = state.tscOffset
         budgetEnd = clock &+ budget
+        windowGrace = nil
         switchASID(asid)
         defer { state.tscOffset = tscOffset }
 
@@ -192,11 +195,9 @@ public final class SimGuestCPU {
             return .budgetExhausted
         case .window:
             if state.interruptShadow {
-                // One more instruction runs before the window opens (STI, MOV SS).
-                engine.loadState(state)
-                _ = engine.start(at: state.rip, count: 1)
-                engine.storeState(into: &state)
-                state.interruptShadow = false
+                // One more instruction runs before the window opens (after STI, MOV SS): QEMU translates the
+                // instruction in the shadow as a block of its own, so the window is checked again at the next block.
+                windowGrace = state.cs.base &+ state.rip
             }
             return nil // the loop delivers the pending interrupt or reports the window
         case .halt(let nextRip):

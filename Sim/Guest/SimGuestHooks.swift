@@ -50,7 +50,9 @@ extension SimGuestCPU {
             stopEngine(.budget)
             return
         }
-        if watchWindow && engine.read(UC_X86_REG_EFLAGS) & 0x200 != 0 {
+        if windowGrace == address {
+            windowGrace = nil
+        } else if watchWindow && engine.read(UC_X86_REG_EFLAGS) & 0x200 != 0 {
             engine.write(UC_X86_REG_RIP, address &- block.csBase)
             stopEngine(.window)
             return
