@@ -18,11 +18,15 @@ public final class SimGuestCPU {
     private var loadedASID: UInt32?
     var mapped: [UInt64: SimGuestNestedMapping] = [:]
 
-    struct Block { var size: UInt32; var count: UInt32; var csBase: UInt64 }
+    struct Block { var size: UInt32; var count: UInt32; var csBase: UInt64; var offsets: [UInt16] }
     struct Special { var bits: Int; var csBase: UInt64; var index: UInt32 }
     var blocks: [UInt64: Block] = [:]
     var specials: [UInt64: Special] = [:]
+    /// The block running now: where it starts, the clock before it, where its instructions start.
     var blockClock: UInt64 = 0
+    var blockAddress: UInt64 = 0
+    var currentOffsets: [UInt16] = []
+    var currentCSBase: UInt64 { blocks[blockAddress]?.csBase ?? 0 }
     var blocksStale = false
 
     enum Stop {

@@ -58,6 +58,8 @@ extension SimGuestCPU {
             return
         }
         blockClock = clock
+        blockAddress = address
+        currentOffsets = block.offsets
         clock &+= UInt64(block.count)
     }
 
@@ -68,12 +70,15 @@ extension SimGuestCPU {
         var code = [UInt8](repeating: 0, count: max(length, 1))
         let readable = code.withUnsafeMutableBytes { engine.readLinear(address, into: $0.baseAddress!, count: length) }
         var count: UInt32 = 1
+        var offsets: [UInt16] = [0]
         var hooked = false
         if readable && length > 0 {
             let lengths = code.withUnsafeBytes { instructionLengths($0, address: address, bits: bits) }
             count = UInt32(max(lengths.count, 1))
             var offset = 0
+            offsets = []
             for (index, instructionLength) in lengths.enumerated() {
+                offsets.append(UInt16(offset))
                 let at = address &+ UInt64(offset)
                 let bytes = Array(code[offset..<min(offset + 15, length)])
                 if SimGuestInstruction.decode(bytes, bits: bits) != nil {
@@ -89,7 +94,7 @@ extension SimGuestCPU {
                 offset += Int(instructionLength)
             }
         }
-        blocks[address] = Block(size: size, count: count, csBase: csBase)
+        blocks[address] = Block(size: size, count: count, csBase: csBase, offsets: offsets)
         if hooked {
             engine.removeTranslations(from: address, to: address &+ UInt64(size))
         }
@@ -108,8 +113,13 @@ extension SimGuestCPU {
         else { return }
         let rip = address &- special.csBase
         let nextRip = rip &+ UInt64(length)
-        let now = blockClock &+ UInt64(special.index)
-        func exit(_ exit: SimGuestExit) { stopEngine(.exit(exit)) }
+        // Virtual time at this instruction: the block was counted whole on entry; it ends here (an exit stops the
+        // engine, an emulated instruction moves rip), so the clock is set to what has really run.
+        let now = retired(before: address) ?? blockClock &+ UInt64(special.index)
+        func exit(_ exit: SimGuestExit) {
+            clock = now
+            stopEngine(.exit(exit))
+        }
         func gpr(_ n: Int) -> UInt64 { engine.read(Self.gprRegisters[n & 15]) }
         func setTSC(_ tsc: UInt64) {
             engine.write(UC_X86_REG_RAX, tsc & 0xffff_ffff)
@@ -119,7 +129,12 @@ extension SimGuestCPU {
         case .cpuid:
             if controls.cpuid { exit(.cpuid(nextRip: nextRip)) }
         case .hlt:
-            if controls.hlt { exit(.hlt(nextRip: nextRip)) } else { stopEngine(.halt(nextRip: nextRip)) }
+            if controls.hlt {
+                exit(.hlt(nextRip: nextRip))
+            } else {
+                clock = now &+ 1
+                stopEngine(.halt(nextRip: nextRip))
+            }
         case .io(let immediate, let size, let isIn, let isString, let isRep):
             let port = immediate.map { UInt16($0) } ?? UInt16(truncatingIfNeeded: gpr(2))
             if (0..<size).contains(where: { controls.interceptsPort(port &+ UInt16($0)) }) {
@@ -132,10 +147,12 @@ extension SimGuestCPU {
             if controls.interceptsMSR(msr, write) {
                 exit(write ? .msrWrite(msr: msr, value: value, nextRip: nextRip) : .msrRead(msr: msr, nextRip: nextRip))
             } else if !SimGuestMSR.passable.contains(msr) || (write && msr == SimGuestMSR.efer && value & 0x1000 != 0) {
+                clock = now
                 stopEngine(.fault(.gp())) // not one of the guest's own MSRs (and no SVM: EFER.SVME is reserved)
             } else if msr == SimGuestMSR.tsc {
                 if write { tscOffset = value &- now } else { setTSC(now &+ tscOffset) }
                 engine.write(UC_X86_REG_RIP, nextRip)
+                clock = now &+ 1
             }
         case .rdtsc, .rdtscp:
             if controls.rdtsc {
@@ -144,6 +161,7 @@ extension SimGuestCPU {
                 setTSC(now &+ tscOffset)
                 if instruction == .rdtscp { engine.write(UC_X86_REG_RCX, engine.readMSR(SimGuestMSR.tscAux) & 0xffff_ffff) }
                 engine.write(UC_X86_REG_RIP, nextRip)
+                clock = now &+ 1
             }
         case .movFromCR(let cr, let gpr):
             if controls.crReads & (1 << UInt16(cr & 15)) != 0 { exit(.crRead(cr: cr, gpr: gpr, nextRip: nextRip)) }
@@ -174,6 +192,7 @@ extension SimGuestCPU {
         case .xsetbv:
             break // the CPU model has no XSAVE: the engine raises #UD
         case .syscall:
+            clock = now &+ 1
             stopEngine(.syscall(nextRip: nextRip))
         case .virtualization(let kind):
             exit(.virtualization(kind, nextRip: nextRip))
@@ -187,7 +206,15 @@ extension SimGuestCPU {
 
     // MARK: exceptions and memory
 
+    /// Guest instructions retired before the one at `linear` in the current block (nil: not in it).
+    func retired(before linear: UInt64) -> UInt64? {
+        guard linear >= blockAddress, linear - blockAddress < 0x10000,
+              let index = currentOffsets.firstIndex(of: UInt16(linear - blockAddress)) else { return nil }
+        return blockClock &+ UInt64(index)
+    }
+
     func onInterrupt(_ vector: UInt32) {
+        if let now = retired(before: engine.read(UC_X86_REG_RIP) &+ currentCSBase) { clock = now }
         // CR2 is only right inside the hook (Unicorn clobbers it afterwards).
         stopEngine(.interrupt(vector: UInt8(truncatingIfNeeded: vector), cr2: engine.read(UC_X86_REG_CR2)))
     }
@@ -211,6 +238,7 @@ extension SimGuestCPU {
             if mapped != before { return true } // now mapped with the right: Unicorn retries the access
             stopEngine(.broken(.engine(code: 0, what: "a memory fault on a mapped page at \(simHex(address))")))
         } catch .nested(let guestPhysical, let access) {
+            if let now = retired(before: engine.read(UC_X86_REG_RIP) &+ currentCSBase) { clock = now }
             stopEngine(.memory(guestPhysical: guestPhysical, access: access))
         } catch .broken(let error) {
             stopEngine(.broken(error))
