@@ -37,8 +37,8 @@ final class GuestMachine {
     func read64(_ guestPhysical: UInt64) throws -> UInt64 { try memory.read64(guestPhysical + Self.hostOffset) }
 
     private func buildLongModeTables() throws {
-        try write64(Self.pml4, 0x2003)
-        try write64(0x2000, 0x3003)
+        try write64(Self.pml4, 0x2007)
+        try write64(0x2000, 0x3007)
         try write64(0x3000, Self.pt | 0x7)
         for i in 1..<4 as Range<UInt64> { try write64(0x3000 + 8 * i, (i << 21) | 0x87) }
         for i in 0..<512 as Range<UInt64> { try write64(Self.pt + 8 * i, (i << 12) | 0x7) }
