@@ -17,6 +17,8 @@ public final class SimGuestCPU {
     /// The ASID whose translations are mapped in the engine, and those mappings.
     private var loadedASID: UInt32?
     var mapped: [UInt64: SimGuestNestedMapping] = [:]
+    /// Host addresses of the mapped guest pages (for the accesses the guest CPU makes itself).
+    private var hostPages: [UInt64: UnsafeMutableRawPointer] = [:]
 
     struct Block { var size: UInt32; var count: UInt32; var csBase: UInt64; var offsets: [UInt16] }
     struct Special { var bits: Int; var csBase: UInt64; var index: UInt32 }
@@ -82,6 +84,7 @@ public final class SimGuestCPU {
         for page in tlb.flush(asid: asid) where loadedASID == asid {
             engine.unmap(guestPhysical: page)
             mapped[page] = nil
+            hostPages[page] = nil
         }
         forgetBlocks()
     }
@@ -91,6 +94,7 @@ public final class SimGuestCPU {
         tlb.flushAll()
         for page in mapped.keys { engine.unmap(guestPhysical: page) }
         mapped = [:]
+        hostPages = [:]
         forgetBlocks()
     }
 
@@ -101,6 +105,7 @@ public final class SimGuestCPU {
         guard loadedASID != asid else { return }
         for page in mapped.keys { engine.unmap(guestPhysical: page) }
         mapped = [:]
+        hostPages = [:]
         loadedASID = asid
         for (page, mapping) in tlb.pages(asid: asid) { _ = mapInEngine(page, mapping) }
         forgetBlocks()
@@ -120,6 +125,7 @@ public final class SimGuestCPU {
         let err = engine.map(guestPhysical: page, host: host, read: mapping.read, write: mapping.write, execute: mapping.execute)
         guard err == UC_ERR_OK else { return .engine(code: Int(err.rawValue), what: "mapping guest page \(simHex(page))") }
         mapped[page] = mapping
+        hostPages[page] = host
         return nil
     }
 
@@ -137,12 +143,13 @@ public final class SimGuestCPU {
     }
 
     func hostPointer(_ guestPhysical: UInt64, _ access: SimGuestAccess) throws(SimGuestFault) -> UnsafeMutableRawPointer {
-        let mapping = try translate(guestPhysical, access)
-        do {
-            return try memory.hostPointer(page: mapping.hostPhysical) + Int(guestPhysical & 0xfff)
-        } catch {
-            throw .broken(.mappingBeyondRAM(guestPhysical: guestPhysical, hostPhysical: mapping.hostPhysical))
+        let page = guestPhysical & ~0xfff
+        if let cached = mapped[page], cached.allows(access), let host = hostPages[page] {
+            return host + Int(guestPhysical & 0xfff)
         }
+        _ = try translate(guestPhysical, access)
+        guard let host = hostPages[page] else { throw .broken(.engine(code: 0, what: "an unmapped page \(simHex(page))")) }
+        return host + Int(guestPhysical & 0xfff)
     }
 
     // MARK: running

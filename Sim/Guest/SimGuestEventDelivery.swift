@@ -156,10 +156,12 @@ extension SimGuestCPU {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count)
         let walk = walker(state)
-        for i in 0..<count {
-            let address = linear &+ UInt64(i)
-            let physical = try walk.translate(address, access: .read, user: false)
-            bytes.append(try hostPointer(physical, .read).load(as: UInt8.self))
+        var address = linear
+        while bytes.count < count {
+            let chunk = min(count - bytes.count, Int(0x1000 - (address & 0xfff)))
+            let pointer = try hostPointer(try walk.translate(address, access: .read, user: false), .read)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: chunk))
+            address &+= UInt64(chunk)
         }
         return bytes
     }
@@ -172,11 +174,15 @@ extension SimGuestCPU {
         var writing = state
         writing.ss.attributes = (writing.ss.attributes & ~0x60) | UInt16(cpl) << 5
         let walk = walker(writing)
-        // Translate every byte first, so a fault leaves memory untouched.
+        // Translate first (one walk per page), so a fault leaves memory untouched.
         var targets: [UnsafeMutableRawPointer] = []
-        for i in 0..<bytes {
-            let physical = try walk.translate(linear &+ UInt64(i), access: .write, user: false)
-            targets.append(try hostPointer(physical, .write))
+        var i = 0
+        while i < bytes {
+            let address = linear &+ UInt64(i)
+            let chunk = min(bytes - i, Int(0x1000 - (address & 0xfff)))
+            let pointer = try hostPointer(try walk.translate(address, access: .write, user: false), .write)
+            for j in 0..<chunk { targets.append(pointer + j) }
+            i += chunk
         }
         for (i, target) in targets.enumerated() { target.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * i)), as: UInt8.self) }
     }
