@@ -31,3 +31,15 @@ final class SimGuestCRTests: XCTestCase {
         XCTAssertEqual(vm.run(&state, everything), .crWrite(cr: 3, value: 0x1000, nextRip: vm.image["write_cr3"] + 3))
     }
 }
+
+final class SimGuestINVLPGTests: XCTestCase {
+    func testINVLPGExitsWithItsLinearAddressOnlyWhenAsked() throws {
+        let vm = try GuestMachine("invlpg")
+        var state = vm.longModeState(at: "start")
+        XCTAssertEqual(vm.run(&state), .hlt(nextRip: vm.image["done"] + 1), "not intercepted: the guest's TLB is its own")
+        state = vm.longModeState(at: "start")
+        var controls = SimGuestControls()
+        controls.invlpg = true
+        XCTAssertEqual(vm.run(&state, controls), .invlpg(address: 0x123045, nextRip: vm.image["at_invlpg"] + 4))
+    }
+}
