@@ -4,6 +4,10 @@
 // must stay Embedded-clean: no Foundation, no untyped `throws`, no existentials of non-class protocols.
 import PackageDescription
 
+// The simulator's guest CPU links Unicorn 2.1.4 (static, from PyPI, fetched by tools/install-deps into .deps/unicorn)
+// and Capstone (Debian's libcapstone-dev). Host targets only.
+let unicornDir = Context.packageDirectory + "/.deps/unicorn"
+
 let package = Package(
     name: "Hypervisor",
     products: [
@@ -35,15 +39,21 @@ let package = Package(
         .target(name: "PingComponent", dependencies: ["UserRuntime", "PongComponent"],
                 path: "UserServices/TestComponents/Ping"),
         // --- host only ---
-        .target(name: "Sim", dependencies: ["Kernel", "UserRuntime", "ELFFormat", "BootFormat"], path: "Sim"),
+        .target(name: "Sim", dependencies: ["Kernel", "UserRuntime", "ELFFormat", "BootFormat"], path: "Sim",
+                exclude: ["Guest"]),
+        .target(name: "CUnicorn", path: "Sim/Guest/CUnicorn",
+                linkerSettings: [.unsafeFlags(["-L", unicornDir + "/lib"]),
+                                 .linkedLibrary("unicorn"), .linkedLibrary("capstone"),
+                                 .linkedLibrary("pthread"), .linkedLibrary("m")]),
+        .target(name: "SimGuest", dependencies: ["Sim", "CUnicorn"], path: "Sim/Guest", exclude: ["CUnicorn"]),
         .target(name: "ManifestLanguage", dependencies: ["ManifestFormat"], path: "tools/mkimage/ManifestLanguage"),
         .executableTarget(name: "mkimage", dependencies: ["ManifestLanguage", "ManifestFormat", "ELFFormat", "BootFormat",
                                                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "tools/mkimage/Main"),
         // --- tests mirror the source layout ---
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Sim", "KernelABI", "BootFormat", "UserRuntime"], path: "Tests/KernelTests"),
-        .testTarget(name: "SimTests", dependencies: ["Sim", "Kernel", "KernelABI", "BootFormat", "UserRuntime"],
-                    path: "Tests/SimTests"),
+        .testTarget(name: "SimTests", dependencies: ["Sim", "SimGuest", "Kernel", "KernelABI", "BootFormat", "UserRuntime"],
+                    path: "Tests/SimTests", exclude: ["Guest/Guests"]),
         .testTarget(name: "FormatTests", dependencies: ["ELFFormat", "BootFormat"], path: "Tests/FormatTests"),
         .testTarget(name: "ManifestTests", dependencies: ["ManifestLanguage", "ManifestFormat"], path: "Tests/ManifestTests",
                     resources: [.copy("Corpus")]),
