@@ -68,6 +68,10 @@ extension Kernel {
             frames.unreserve(count)
         })
         guard changed > 0 else { return }
+        if pd.isVM {
+            flushGuestMappings(of: pd)
+            return
+        }
         if pages > Self.flushAllThreshold {
             platform.flushTranslations(root: pd.pageTableRoot, page: nil)
         } else {

@@ -173,7 +173,7 @@ extension Kernel {
     private func makeRootPD() throws(BootError) -> ProtectionDomain {
         guard let pml4 = frames.allocate() else { throw poolExhausted() }
         let root = ProtectionDomain(id: makeID(), pageTableRoot: pml4, quotaLimit: frames.freeCount + 1, creator: nil,
-                                    rights: Permissions.pdCreate | Permissions.pdConsole)
+                                    rights: Permissions.pdCreate | Permissions.pdConsole | Permissions.pdVM)
         _ = root.charge(1)
         initializeAddressSpace(pml4)
         protectionDomains.append(root)

@@ -16,6 +16,9 @@ enum CallKind: Equatable {
     case startup
     /// `ctrl_ec(recall)`: message and reply as for exceptions. Optional like startup.
     case recall
+    /// A vCPU's exit (including its startup and recall): the groups of its state that the portal's transfer
+    /// descriptor names go to the handler's UTCB, the groups the reply names come back (GuestExecution.swift).
+    case vmExit
 
     /// Whether an EC whose event finds no portal to call stops (a fault cannot be resumed unhandled) rather than
     /// running on as if the event had not happened.
@@ -27,6 +30,7 @@ enum CallKind: Equatable {
         switch self {
         case .call: try kernel.transferMessage(from: caller, to: handler)
         case .exception, .startup, .recall: kernel.packEventMessage(of: caller, into: handler)
+        case .vmExit: kernel.packGuestState(of: caller, into: handler)
         }
     }
 
@@ -40,6 +44,7 @@ enum CallKind: Equatable {
         case .exception, .startup, .recall:
             try kernel.transferTypedItems(from: handler, to: caller)
             kernel.resumeAfterEvent(caller, replyFrom: handler)
+        case .vmExit: kernel.unpackGuestState(from: handler, to: caller)
         }
     }
 
@@ -54,6 +59,10 @@ enum CallKind: Equatable {
             let e = caller.pendingEvent
             kernel.stop(caller, "event handler for vector \(e.vector) is gone (\(status))", vector: e.vector,
                         errorCode: e.errorCode, address: e.address)
+        case .vmExit:
+            let e = caller.pendingEvent
+            kernel.stop(caller, "exit handler for exit \(e.vector) is gone (\(status))", vector: e.vector,
+                        errorCode: 0, address: 0)
         }
     }
 }

@@ -12,6 +12,8 @@ struct CapabilitySpace {
     static let portLimit: UInt64 = 1 << 16
     static let firstUserPage = AddressLayout.userBase >> AddressLayout.pageShift
     static let userPageEnd = AddressLayout.userEnd >> AddressLayout.pageShift
+    /// A VM PD's memory keys: guest page numbers below 2^36 (48-bit guest-physical addresses, 4-level tables).
+    static let guestPageEnd: UInt64 = 1 << 36
 
     private(set) var objects: [UInt64: Capability] = [:]
     private(set) var memory: [UInt64: Capability] = [:]
@@ -93,12 +95,13 @@ struct CapabilitySpace {
         return capabilities(cap.kind, base: cap.key + 1, count: cap.count - 1, aligned: false)
     }
 
-    /// Whether `key ..< key + count` is a valid key range for `kind`.
-    static func isValidRange(_ kind: CapabilityRange.Kind, base: UInt64, count: UInt64) -> Bool {
+    /// Whether `key ..< key + count` is a valid key range for `kind` (in a VM PD's space when `guest`).
+    static func isValidRange(_ kind: CapabilityRange.Kind, base: UInt64, count: UInt64, guest: Bool = false) -> Bool {
         guard count > 0 else { return false }
         switch kind {
         case .object: return base < selectorLimit && count <= selectorLimit - base
         case .io: return base < portLimit && count <= portLimit - base
+        case .memory where guest: return base < guestPageEnd && count <= guestPageEnd - base
         case .memory: return base >= firstUserPage && base < userPageEnd && count <= userPageEnd - base
         case .null: return false
         }

@@ -32,7 +32,7 @@ extension Kernel {
         // mapped with large pages); I/O keeps its port numbers.
         guard kind != .null, crd.permissions != 0, crd.isAligned,
               CapabilitySpace.isValidRange(kind, base: crd.base, count: crd.count),
-              CapabilitySpace.isValidRange(kind, base: destination, count: crd.count),
+              CapabilitySpace.isValidRange(kind, base: destination, count: crd.count, guest: target.isVM),
               kind != .memory || destination & (crd.count - 1) == 0,
               kind != .io || destination == crd.base else { throw .badRange }
         var parts: [DelegationPart] = []

@@ -12,6 +12,8 @@ extension Kernel {
             if let ec { raiseEvent(.exception, vector: vector, errorCode: errorCode, address: address, for: ec) }
         case .interrupt(let irq):
             deliverInterrupt(irq)
+        case .guest:
+            if let ec, let vcpu = ec.vcpu { raiseGuestExit(ec, vcpu, vcpu.state.exitReason) }
         case .timer:
             statistics.timerExits += 1
             wakeExpiredTimeouts()

@@ -38,12 +38,13 @@ extension Kernel {
             switch number {
             case .call: completion = try call(from: ec, portal: r.rdi)
             case .reply: completion = try reply(from: ec)
-            case .createPD: completion = try createPD(by: ec, at: r.rdi, quota: r.rsi, permissions: r.rdx)
+            case .createPD: completion = try createPD(by: ec, at: r.rdi, quota: r.rsi, permissions: r.rdx, flags: r.r10)
             case .createEC:
                 completion = try createEC(by: ec, at: r.rdi, pd: r.rsi, utcb: r.rdx, stackPointer: r.r10, entry: r.r8,
                                           flags: r.r9)
             case .createSC: completion = try createSC(by: ec, at: r.rdi, ec: r.rsi, priority: r.rdx, budget: r.r10)
-            case .createPT: completion = try createPT(by: ec, at: r.rdi, ec: r.rsi, entry: r.rdx, portalID: r.r10)
+            case .createPT:
+                completion = try createPT(by: ec, at: r.rdi, ec: r.rsi, entry: r.rdx, portalID: r.r10, mtd: r.r8)
             case .createSM: completion = try createSM(by: ec, at: r.rdi, count: r.rsi)
             case .delegate: completion = try delegate(by: ec, pd: r.rdi, range: r.rsi, destination: r.rdx)
             case .ctrlEC: completion = try controlEC(by: ec, ec: r.rdi, operation: r.rsi)
@@ -109,7 +110,7 @@ extension Kernel {
     @inline(__always)
     func callablePortal(_ ec: ExecutionContext, _ selector: UInt64) throws(Failure) -> (capability: Capability,
                                                                                        object: Portal) {
-        try resolveCapability(ec.pd, selector, needs: Permissions.ptCall, Self.portal)
+        try resolveCapability(ec.eventSpace, selector, needs: Permissions.ptCall, Self.portal)
     }
     func resolveSM(_ pd: ProtectionDomain, _ s: UInt64, needs r: UInt64) throws(Failure) -> Semaphore {
         try resolve(pd, s, needs: r) { if case .sm(let o) = $0 { return o } else { return nil } }

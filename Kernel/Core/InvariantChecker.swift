@@ -33,8 +33,15 @@ extension Kernel {
         let liveECs = Set(executionContexts.map { Link($0) })
         let liveSCs = Set(executionContexts.compactMap { $0.boundSC }.filter { $0.isAlive }.map { Link($0) })
         for ec in executionContexts {
-            heldFrames += 1
+            heldFrames += UInt64(ec.vcpu?.frames.count ?? 1)
             if !ec.isAlive || !ec.pd.isAlive { fail("\(ec.name) listed but dead or homeless") }
+            if let vcpu = ec.vcpu {
+                if !ec.pd.isVM || !ec.isGlobal { fail("\(ec.name) is a vCPU outside a VM PD or not global") }
+                if !vcpu.vmm.isAlive || ec.chargedTo !== vcpu.vmm { fail("\(ec.name) vCPU's VMM is gone or did not pay") }
+                if vcpu.nestedRoot != ec.pd.pageTableRoot { fail("\(ec.name) vCPU runs another nested table") }
+            } else if ec.pd.isVM {
+                fail("\(ec.name) is an ordinary EC in a VM PD")
+            }
             let dangling = [("caller", ec.callerLink.map { !liveECs.contains($0) } ?? false),
                             ("callee", ec.calleeLink.map { !liveECs.contains($0) } ?? false),
                             ("current SC", ec.currentSCLink.map { !liveSCs.contains($0) } ?? false)]
@@ -54,6 +61,9 @@ extension Kernel {
         }
         if !scheduler.bitmapAgreesWithQueues { fail("scheduler priority bitmap disagrees with its queues") }
         let reserved = protectionDomains.reduce(UInt64(0)) { $0 + $1.reservedFrames }
+        for (tag, vm) in guestTags.heldTags where !vm.isAlive || !vm.isVM || vm.guestTag != tag {
+            fail("guest tag \(tag) is held by a dead or non-VM PD")
+        }
         if reserved != frames.reservedCount {
             fail("pool: \(frames.reservedCount) frames reserved but PDs reserve \(reserved)")
         }
@@ -105,13 +115,19 @@ extension Kernel {
     /// The page tables: the kernel map in slot 0, nothing in the kernel half, exactly the PD's table frames, and
     /// mappings for exactly its memory capabilities (with their rights) and its UTCBs.
     private func checkAddressSpace(of pd: ProtectionDomain, _ fail: (String) -> Void) {
-        if platform.readPhysical(pd.pageTableRoot) != kernelPDPT | PageTableEntry.kernelTable {
-            fail("\(pd.name) PML4 slot 0 is not the kernel map")
+        // A VM PD's nested table is all guest-physical; a PD's has the kernel in slot 0 and nothing in the upper half.
+        if !pd.isVM {
+            if platform.readPhysical(pd.pageTableRoot) != kernelPDPT | PageTableEntry.kernelTable {
+                fail("\(pd.name) PML4 slot 0 is not the kernel map")
+            }
+            for slot in UInt64(256)..<512 where platform.readPhysical(pd.pageTableRoot + slot * 8) != 0 {
+                fail("\(pd.name) PML4 slot \(slot) (kernel half) is used")
+            }
+        } else if !pd.utcbPages.isEmpty {
+            fail("\(pd.name) is a VM PD with UTCB pages")
         }
-        for slot in UInt64(256)..<512 where platform.readPhysical(pd.pageTableRoot + slot * 8) != 0 {
-            fail("\(pd.name) PML4 slot \(slot) (kernel half) is used")
-        }
-        let mappings = walker.userMappings(root: pd.pageTableRoot)
+        let mappings = pd.isVM ? walker.userMappings(root: pd.pageTableRoot, slots: 0..<512)
+                               : walker.userMappings(root: pd.pageTableRoot)
         var expectedTables = Set(mappings.tables)
         expectedTables.insert(pd.pageTableRoot)
         if expectedTables != Set(pd.tableFrames) { fail("\(pd.name) table frames differ from its page tables") }

@@ -128,9 +128,9 @@ struct PageTableWalker<P: Platform, F: PageTableFormat> {
 
     /// The user half (PML4 slots 1..255) in one pass, for the invariant checker: the frames of every table below
     /// the PML4, and every present leaf, in ascending virtual order.
-    func userMappings(root: UInt64) -> UserMappings {
+    func userMappings(root: UInt64, slots: Range<UInt64> = 1..<256) -> UserMappings {
         var result = UserMappings()
-        collect(table: root, level: 3, slots: 1, 256, virtualPageBase: 0, into: &result)
+        collect(table: root, level: 3, slots: slots.lowerBound, slots.upperBound, virtualPageBase: 0, into: &result)
         return result
     }
 

@@ -28,6 +28,19 @@ public protocol Platform: AnyObject {
     /// Waits with interrupts enabled until one arrives (nothing is runnable).
     func idle() -> Exit
 
+    // MARK: virtual machines (VirtualCPU.swift, GuestState.swift; ABI.md "Virtual machines")
+    /// How many tagged-TLB IDs (ASIDs / VPIDs, 1 ... count) guests may use; 0 when this machine cannot run guests.
+    var guestTagCount: UInt64 { get }
+    /// Pool frames the platform needs per vCPU for its hardware state (VMCB or VMCS, I/O and MSR permission maps).
+    var guestStateFrames: UInt64 { get }
+    /// Runs `vcpu`'s guest in its nested address space (`vcpu.nestedRoot`, tagged `vcpu.tag`, flushed first when
+    /// `vcpu.flushTag`) until it exits (`.guest`, the exit in `vcpu.state`), an interrupt arrives or the timer
+    /// fires. The kernel has checked `vcpu.state.entryProblem`; a state the hardware still refuses is exit
+    /// `failedEntry`, never a kernel fault.
+    func enterGuest(_ vcpu: VirtualCPU) -> Exit
+    /// Drops every cached translation of guest tag `tag` (all tags when nil), before the caller goes on.
+    func flushGuestTranslations(tag: UInt64?)
+
     // MARK: time: one monotonic tick counter, and a one-shot timer
     var now: UInt64 { get }
     /// Raises the timer interrupt at `deadline` (ticks), replacing any earlier request; nil cancels.
@@ -52,4 +65,6 @@ public enum Exit: Equatable, Sendable {
     case interrupt(irq: UInt64)
     /// The timer deadline passed.
     case timer
+    /// A vCPU left its guest with a VM exit; what happened is in its `GuestState` (exit reason, qualification).
+    case guest
 }

@@ -55,6 +55,14 @@ final class X86Platform: Platform {
         x86_write_cr3(root)
     }
 
+    // MARK: virtual machines: the SVM backend is not built yet, so this machine offers no guest tags and the
+    // kernel refuses to create VM PDs (`badState`); enterGuest is then unreachable.
+
+    var guestTagCount: UInt64 { 0 }
+    var guestStateFrames: UInt64 { 1 }
+    func enterGuest(_ vcpu: VirtualCPU) -> Exit { preconditionFailure("kernel bug: no VM can exist without SVM") }
+    func flushGuestTranslations(tag: UInt64?) {}
+
     func flushTranslations(root: UInt64, page: UInt64?) {
         // Without PCIDs only the active address space has cached translations; the others are flushed by CR3 loads.
         guard x86_read_cr3() == root else { return }
