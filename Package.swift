@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "FormatTests", dependencies: ["ELFFormat", "BootFormat"], path: "Tests/FormatTests"),
         .testTarget(name: "ManifestTests", dependencies: ["ManifestLanguage", "ManifestFormat"], path: "Tests/ManifestTests",
                     resources: [.copy("Corpus")]),
-        .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "ManifestLanguage", "SerialDriver",
+        .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "Kernel", "ManifestLanguage", "SerialDriver",
                                                                 "HelloComponent", "IntruderComponent", "VMM", "PingComponent",
                                                                 "PongComponent"],
                     path: "Tests/UserServicesTests"),
