@@ -18,10 +18,11 @@ struct PlatformPolicy {
     // MARK: devices
 
     private mutating func devices(of c: ComponentDeclaration) {
-        let who = "component \(QuotedText.quote(c.name.value))"
+        // Built only for a message.
+        var who: String { "component \(QuotedText.quote(c.name.value))" }
         for m in c.mmio where MMIORange(base: m.value.start, size: m.value.size).isValid {
             let start = m.value.start, end = m.value.start + m.value.size
-            let range = SizeText.range(start, m.value.size)
+            var range: String { SizeText.range(start, m.value.size) }
             if target.kernelImage.overlaps(start: start, end: end) {
                 report(m.location, "MMIO range \(range) of \(who) overlaps \(describe(target.kernelImage)); " +
                        "the kernel's memory cannot be granted")
@@ -69,7 +70,7 @@ struct PlatformPolicy {
         for vm in d.vms {
             for (what, image) in [("guest kernel", vm.kernel), ("initrd", vm.initrd), ("test image", vm.testImage)] {
                 guard let image else { continue }
-                let who = "VM \(QuotedText.quote(vm.name.value))"
+                var who: String { "VM \(QuotedText.quote(vm.name.value))" }
                 if image.value == Self.rootTaskModule {
                     report(image.location, "\(who) boots the root task's binary \(QuotedText.quote(image.value)) as its " +
                            "\(what); a VM boots a guest image")
