@@ -87,7 +87,8 @@ struct ManifestValidator {
 
     private mutating func component(_ c: ComponentDeclaration, interruptCount: UInt64) {
         // Messages name the component; built only for a message (most components have none).
-        var who: String { "component \(QuotedText.quote(c.name.value))" }
+        let componentName = c.name.value
+        var who: String { "component \(QuotedText.quote(componentName))" }
         name(c.name, what: "component name")
         if let binary = c.binary { self.binary(binary, "binary", of: who) }
         if let memory = c.memory { quota(memory, what: "memory quota of \(who)") }
@@ -151,7 +152,8 @@ struct ManifestValidator {
     }
 
     private mutating func vm(_ vm: VMDeclaration) {
-        var who: String { "VM \(QuotedText.quote(vm.name.value))" }
+        let vmName = vm.name.value
+        var who: String { "VM \(QuotedText.quote(vmName))" }
         name(vm.name, what: "VM name")
         switch (vm.kernel, vm.testImage) {
         case (nil, nil):

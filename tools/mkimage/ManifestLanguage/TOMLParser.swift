@@ -29,7 +29,7 @@ struct TOMLParser {
     init(source: String, file: String) {
         self.file = file
         self.bytes = Array(source.utf8)
-        self.root = TOMLTable(location: SourceLocation(file: file, line: 1, column: 1), definedByHeader: true)
+        self.root = TOMLTable(location: SourceLocation(line: 1, column: 1), definedByHeader: true)
         self.current = root
     }
 
@@ -37,7 +37,7 @@ struct TOMLParser {
     mutating func parse() {
         while true {
             guard diagnostics.count < ManifestLimits.maxDiagnostics else {
-                diagnostics.append(Diagnostic(location(), "too many syntax errors; stopped parsing after " +
+                diagnostics.append(Diagnostic(file: file, location(), "too many syntax errors; stopped parsing after " +
                                               "\(ManifestLimits.maxDiagnostics) (fix these first)"))
                 return
             }
@@ -63,7 +63,7 @@ struct TOMLParser {
                 }
                 try endOfLine()
             } catch {
-                diagnostics.append(Diagnostic(error.location, error.message))
+                diagnostics.append(Diagnostic(file: file, error.location, error.message))
                 // Resume on the line after the one the scanner stopped on.
                 skipRestOfLine()
             }
@@ -300,10 +300,10 @@ struct TOMLParser {
             if c == quote { return text.isEmpty ? self.text(from: run, to: end) : text + self.text(from: run, to: end) }
             if c == "\\" && quote == "\"" {
                 text += self.text(from: run, to: end)
-                text.unicodeScalars.append(try escape(at: SourceLocation(file: file, line: line, column: column - 1)))
+                text.unicodeScalars.append(try escape(at: SourceLocation(line: line, column: column - 1)))
                 run = index
             } else if Self.isControl(c) {
-                throw Failure(location: SourceLocation(file: file, line: line, column: column - 1), message:
+                throw Failure(location: SourceLocation(line: line, column: column - 1), message:
                     "control character \(Self.codePoint(c)) in string; write it as an escape")
             }
         }
@@ -409,7 +409,7 @@ struct TOMLParser {
         String(decoding: bytes[first..<(end ?? index)], as: UTF8.self)
     }
 
-    private func location() -> SourceLocation { SourceLocation(file: file, line: line, column: column) }
+    private func location() -> SourceLocation { SourceLocation(line: line, column: column) }
 
     private mutating func skipBlanks() {
         while let c = peek(), c == " " || c == "\t" { advance() }
