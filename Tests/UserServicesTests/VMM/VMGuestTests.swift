@@ -12,7 +12,7 @@ final class VMGuestTests: XCTestCase {
                                        machineMemory: 512 << 20, knownBinaries: names)
         let system = try SimBoot.system(manifest: blob, programs: programs, guests: VMGuestResults.guests,
                                         memorySize: 512 << 20)
-        let stop = system.run(maxSteps: 5_000_000) {
+        let stop = system.run(maxSteps: 20_000_000) {
             $0.serialText.components(separatedBy: " stopped: ").count > VMGuestResults.guests.count
         }
         XCTAssertEqual(stop, .condition, system.consoleText + system.serialText)
@@ -27,7 +27,7 @@ final class VMGuestTests: XCTestCase {
 /// What each test VM must print, and how to pick those lines out of a log.
 enum VMGuestResults {
     static let guests = ["guest-cpuid", "guest-io", "guest-hlt", "guest-pagefault", "guest-inject", "guest-invalid",
-                         "guest-unmapped"]
+                         "guest-unmapped", "guest-triplefault", "guest-storm"]
     static let pass = "stopped: exited through the debug-exit port with status 0x10 (pass)"
     static let expected: [String: [String]] = [
         "cpuid": ["PASS cpuid-max-leaf", "PASS cpuid-vendor", "PASS cpuid-hypervisor-bit", "PASS cpuid-hidden-features",
@@ -41,6 +41,8 @@ enum VMGuestResults {
         "invalid": ["PASS invalid-ud2", "PASS invalid-ud1", "PASS invalid-lock-nop", "PASS invalid-getsec", pass],
         "unmapped": ["unmapped: touching guest-physical 0x20000000",
                      "stopped: touched guest-physical 0x20000000, which is not its RAM"],
+        "triplefault": ["triplefault: int3 with an empty IDT", "stopped: triple fault (shutdown)"],
+        "storm": ["PASS storm-2000-cpuid-exits", pass],
     ]
 
     /// Per VM, its console lines ("<vmm>: <vm>: <line>") and the VMM's stop report ("<vmm>: <vm> stopped: ...",
