@@ -167,6 +167,7 @@ public final class SimGuestCPU {
         switchASID(asid)
         defer { state.tscOffset = tscOffset }
 
+        var stalls = 0
         while true {
             if let exit = deliverPending(&state) { return exit }
             if state.activity == .halted {
@@ -177,10 +178,20 @@ public final class SimGuestCPU {
             watchWindow = controls.interruptWindow || state.pendingEvent != nil
             engine.loadState(state)
             stop = nil
+            let (startRip, startClock) = (state.rip, clock)
             let err = engine.start(at: state.rip)
             let cause = stop
             stop = nil
             engine.storeState(into: &state)
+            if cause == nil && err == UC_ERR_OK && state.rip == startRip && clock == startClock {
+                // The engine returned at once without running anything (seen after a partial context load):
+                // load the whole context next time; an engine that stays stuck stops the vCPU.
+                stalls += 1
+                engine.invalidateHeldState()
+                if stalls > 3 { return .shutdown }
+                continue
+            }
+            stalls = 0
             if let exit = handle(cause, err, &state) { return exit }
         }
     }

@@ -214,12 +214,14 @@ extension SimGuestCPU {
     }
 
     func onInterrupt(_ vector: UInt32) {
+        engine.exceptionInFlight = true
         if let now = retired(before: engine.read(UC_X86_REG_RIP) &+ currentCSBase) { clock = now }
         // CR2 is only right inside the hook (Unicorn clobbers it afterwards).
         stopEngine(.interrupt(vector: UInt8(truncatingIfNeeded: vector), cr2: engine.read(UC_X86_REG_CR2)))
     }
 
     func onInvalidOpcode() -> Bool {
+        engine.exceptionInFlight = true
         stopEngine(.invalidOpcode)
         return false
     }

@@ -11,6 +11,10 @@ final class UnicornEngine {
     private let context: OpaquePointer
     let layout: UnicornContextLayout
     private(set) var bytes: UnsafeMutableRawPointer
+    /// The guest state the engine holds now (after the last load or store), to skip rewriting an unchanged context.
+    var held: SimGuestState?
+    /// Unicorn raised an exception since the last full load: its in-flight bookkeeping must be reset.
+    var exceptionInFlight = false
 
     init(layout: UnicornContextLayout? = nil) throws(SimGuestEntryError) {
         var handle: OpaquePointer?
