@@ -9,7 +9,7 @@ public final class SimGuestCPU {
     public let memory: SimPhysicalMemory
     public let nested: SimGuestNestedLookup
     /// Virtual time: guest instructions executed (plus one per delivered event). RDTSC reads clock + TSC offset.
-    public var clock: UInt64 = 0
+    @exclusivity(unchecked) public var clock: UInt64 = 0
 
     let engine: UnicornEngine
     let tlb = SimGuestTLB()
@@ -22,14 +22,15 @@ public final class SimGuestCPU {
 
     struct Block { var size: UInt32; var count: UInt32; var csBase: UInt64; var offsets: [UInt16] }
     struct Special { var bits: Int; var csBase: UInt64; var index: UInt32 }
-    var blocks: [UInt64: Block] = [:]
+    @exclusivity(unchecked) var blocks: [UInt64: Block] = [:]
     var specials: [UInt64: Special] = [:]
+    // The hot state of the block hook is touched only on the thread that runs the vCPU: no exclusivity checks.
     /// The block running now: where it starts, the clock before it, where its instructions start.
-    var blockClock: UInt64 = 0
-    var blockAddress: UInt64 = 0
-    var currentOffsets: [UInt16] = []
+    @exclusivity(unchecked) var blockClock: UInt64 = 0
+    @exclusivity(unchecked) var blockAddress: UInt64 = 0
+    @exclusivity(unchecked) var currentOffsets: [UInt16] = []
     var currentCSBase: UInt64 { blocks[blockAddress]?.csBase ?? 0 }
-    var blocksStale = false
+    @exclusivity(unchecked) var blocksStale = false
 
     enum Stop {
         case exit(SimGuestExit)
@@ -46,11 +47,11 @@ public final class SimGuestCPU {
     // Per run.
     var controls = SimGuestControls()
     var asid: UInt32 = 0
-    var stop: Stop?
-    var budgetEnd: UInt64 = 0
-    var watchWindow = false
+    @exclusivity(unchecked) var stop: Stop?
+    @exclusivity(unchecked) var budgetEnd: UInt64 = 0
+    @exclusivity(unchecked) var watchWindow = false
     /// The block (at this linear address) that runs in an interrupt shadow before the window is checked.
-    var windowGrace: UInt64?
+    @exclusivity(unchecked) var windowGrace: UInt64?
     var tscOffset: UInt64 = 0
 
     public init(memory: SimPhysicalMemory, nested: @escaping SimGuestNestedLookup) throws(SimGuestEntryError) {
@@ -111,9 +112,13 @@ public final class SimGuestCPU {
         forgetBlocks()
     }
 
+    /// After a flush or an address-space switch: rescan blocks, and reload the whole context so the engine's own
+    /// (guest-linear) TLB is dropped too.
     func forgetBlocks() {
         blocks = [:]
+        currentOffsets = []
         blocksStale = false
+        engine.invalidateHeldState()
     }
 
     /// Maps one guest page into the engine with the mapping's rights (host memory shared, not copied).

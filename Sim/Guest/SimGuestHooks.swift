@@ -41,6 +41,11 @@ extension SimGuestCPU {
 
     func onBlock(_ address: UInt64, _ size: UInt32) {
         if blocksStale { forgetBlocks() }
+        if address == blockAddress && !currentOffsets.isEmpty && clock < budgetEnd && !watchWindow && windowGrace == nil {
+            blockClock = clock // the same block again (a loop): no lookup
+            clock &+= UInt64(currentOffsets.count)
+            return
+        }
         guard let block = blocks[address], block.size == size else {
             scan(address, size)
             return
