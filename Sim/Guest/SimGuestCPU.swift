@@ -13,12 +13,12 @@ public final class SimGuestCPU {
 
     let engine: UnicornEngine
     let tlb = SimGuestTLB()
-    private var capstone: [Int: csh] = [:]
+    var capstone: [Int: csh] = [:]
     /// The ASID whose translations are mapped in the engine, and those mappings.
-    private var loadedASID: UInt32?
+    var loadedASID: UInt32?
     var mapped: [UInt64: SimGuestNestedMapping] = [:]
     /// Host addresses of the mapped guest pages (for the accesses the guest CPU makes itself).
-    private var hostPages: [UInt64: UnsafeMutableRawPointer] = [:]
+    var hostPages: [UInt64: UnsafeMutableRawPointer] = [:]
 
     struct Block { var size: UInt32; var count: UInt32; var csBase: UInt64; var offsets: [UInt16] }
     struct Special { var bits: Int; var csBase: UInt64; var index: UInt32 }
@@ -76,85 +76,6 @@ public final class SimGuestCPU {
 
     deinit {
         for var handle in capstone.values { cs_close(&handle) }
-    }
-
-    // MARK: TLB
-
-    /// Invalidates the cached nested translations of one ASID (after the hypervisor changed its nested tables).
-    public func flush(asid: UInt32) {
-        for page in tlb.flush(asid: asid) where loadedASID == asid {
-            engine.unmap(guestPhysical: page)
-            mapped[page] = nil
-            hostPages[page] = nil
-        }
-        forgetBlocks()
-    }
-
-    /// Invalidates every ASID's cached translations.
-    public func flushAll() {
-        tlb.flushAll()
-        for page in mapped.keys { engine.unmap(guestPhysical: page) }
-        mapped = [:]
-        hostPages = [:]
-        forgetBlocks()
-    }
-
-    /// How many guest pages the TLB holds for an ASID (for tests and statistics).
-    public func cachedTranslations(asid: UInt32) -> Int { tlb.count(asid: asid) }
-
-    private func switchASID(_ asid: UInt32) {
-        guard loadedASID != asid else { return }
-        for page in mapped.keys { engine.unmap(guestPhysical: page) }
-        mapped = [:]
-        hostPages = [:]
-        loadedASID = asid
-        for (page, mapping) in tlb.pages(asid: asid) { _ = mapInEngine(page, mapping) }
-        forgetBlocks()
-    }
-
-    /// After a flush or an address-space switch: rescan blocks, and reload the whole context so the engine's own
-    /// (guest-linear) TLB is dropped too.
-    func forgetBlocks() {
-        blocks = [:]
-        currentOffsets = []
-        blocksStale = false
-        engine.invalidateHeldState()
-    }
-
-    /// Maps one guest page into the engine with the mapping's rights (host memory shared, not copied).
-    func mapInEngine(_ page: UInt64, _ mapping: SimGuestNestedMapping) -> SimGuestEntryError? {
-        guard let host = try? memory.hostPointer(page: mapping.hostPhysical) else {
-            return .mappingBeyondRAM(guestPhysical: page, hostPhysical: mapping.hostPhysical)
-        }
-        if mapped[page] != nil { engine.unmap(guestPhysical: page) }
-        let err = engine.map(guestPhysical: page, host: host, read: mapping.read, write: mapping.write, execute: mapping.execute)
-        guard err == UC_ERR_OK else { return .engine(code: Int(err.rawValue), what: "mapping guest page \(simHex(page))") }
-        mapped[page] = mapping
-        hostPages[page] = host
-        return nil
-    }
-
-    /// The nested translation of a guest-physical access, through the TLB (filled from the nested lookup on a miss).
-    /// A cached entry that lacks the right is dropped and looked up again, as hardware re-walks after a fault.
-    func translate(_ guestPhysical: UInt64, _ access: SimGuestAccess) throws(SimGuestFault) -> SimGuestNestedMapping {
-        let page = guestPhysical & ~0xfff
-        if let cached = tlb.lookup(asid: asid, page: page), cached.allows(access) { return cached }
-        guard let mapping = nested(page), mapping.allows(access) else {
-            throw .nested(guestPhysical: guestPhysical, access: access)
-        }
-        tlb.insert(asid: asid, page: page, mapping)
-        if let error = mapInEngine(page, mapping) { throw .broken(error) }
-        return mapping
-    }
-
-    func hostPointer(_ guestPhysical: UInt64, _ access: SimGuestAccess) throws(SimGuestFault) -> UnsafeMutableRawPointer {
-        let page = guestPhysical & ~0xfff
-        if let cached = mapped[page], cached.allows(access), let host = hostPages[page] {
-            return host + Int(guestPhysical & 0xfff)
-        }
-        _ = try translate(guestPhysical, access)
-        guard let host = hostPages[page] else { throw .broken(.engine(code: 0, what: "an unmapped page \(simHex(page))")) }
-        return host + Int(guestPhysical & 0xfff)
     }
 
     // MARK: running
@@ -335,17 +256,5 @@ public final class SimGuestCPU {
             }
         }
         return nil
-    }
-
-    // MARK: capstone
-
-    /// Start offsets' lengths of the instructions in `code`.
-    func instructionLengths(_ code: UnsafeRawBufferPointer, address: UInt64, bits: Int) -> [UInt8] {
-        guard let handle = capstone[bits], let base = code.baseAddress else { return [] }
-        var lengths = [UInt8](repeating: 0, count: code.count)
-        let n = lengths.withUnsafeMutableBufferPointer {
-            cu_instruction_lengths(handle, base.assumingMemoryBound(to: UInt8.self), code.count, address, $0.baseAddress, code.count)
-        }
-        return Array(lengths.prefix(n))
     }
 }

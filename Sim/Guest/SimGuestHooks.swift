@@ -254,4 +254,16 @@ extension SimGuestCPU {
         }
         return false
     }
+
+    // MARK: capstone
+
+    /// The lengths of the instructions at the start of `code` (Capstone), in order.
+    func instructionLengths(_ code: UnsafeRawBufferPointer, address: UInt64, bits: Int) -> [UInt8] {
+        guard let handle = capstone[bits], let base = code.baseAddress else { return [] }
+        var lengths = [UInt8](repeating: 0, count: code.count)
+        let n = lengths.withUnsafeMutableBufferPointer {
+            cu_instruction_lengths(handle, base.assumingMemoryBound(to: UInt8.self), code.count, address, $0.baseAddress, code.count)
+        }
+        return Array(lengths.prefix(n))
+    }
 }
