@@ -43,4 +43,23 @@ final class SimGuestFaultSequenceTests: XCTestCase {
         XCTAssertEqual(vm.run(&state), .hlt(nextRip: vm.image["done"] + 1))
         XCTAssertEqual(state.r15, 4)
     }
+
+    func testTwoRunsOfTheSameGuestGiveTheSameExitsAtTheSameVirtualTimes() throws {
+        func trace() throws -> [String] {
+            let vm = try machine()
+            var state = vm.longModeState(at: "start")
+            var controls = SimGuestControls()
+            controls.interruptWindow = false
+            var lines: [String] = []
+            for budget in [3, 7, 1, 50, 1000] as [UInt64] {
+                let exit = vm.run(&state, controls, budget: budget)
+                lines.append("\(exit) rip \(state.rip) clock \(vm.cpu.clock) r15 \(state.r15)")
+            }
+            return lines
+        }
+        let first = try trace()
+        XCTAssertEqual(try trace(), first)
+        XCTAssertEqual(first.last?.hasPrefix("hlt"), true, "\(first)")
+        XCTAssertGreaterThan(Set(first.map { $0.split(separator: " ").last! }).count, 1, "faults were taken between slices")
+    }
 }
