@@ -199,6 +199,9 @@ extension SimGuestCPU {
         case .syscall:
             clock = now &+ 1
             stopEngine(.syscall(nextRip: nextRip))
+        case .sysenter, .sysexit:
+            clock = now
+            stopEngine(.fault(.exception(vector: 6, errorCode: nil, cr2: nil))) // not modelled: #UD, never a silent no-op
         case .virtualization(let kind):
             exit(.virtualization(kind, nextRip: nextRip))
         }
