@@ -227,7 +227,10 @@ public final class SimGuestCPU {
     private func softwareInterrupt(_ vector: UInt8, _ state: inout SimGuestState) -> SimGuestExit? {
         // rip is already past INT n / INT3 / INTO. INT3 and INTO are exceptions #BP/#OF for the bitmap.
         if (vector == 3 || vector == 4) && controls.exceptionBitmap & (1 << UInt32(vector)) != 0 {
-            state.rip &-= 1
+            var before = state
+            before.rip &-= 1
+            let oneByte = instructionBytes(at: before, count: 1).map { $0 == [0xcc] || $0 == [0xce] } ?? true
+            state.rip &-= oneByte ? 1 : 2 // INT3/INTO, or INT 3 / INT 4 written as CD xx
             return .exception(vector: vector, errorCode: nil, cr2: nil)
         }
         clock &+= 1
