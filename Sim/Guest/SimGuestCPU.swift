@@ -39,6 +39,7 @@ public final class SimGuestCPU {
         case memory(guestPhysical: UInt64, access: SimGuestAccess)
         case broken(SimGuestEntryError)
         case budget
+        case recall
         case window
         case halt(nextRip: UInt64)
         case syscall(nextRip: UInt64)
@@ -53,6 +54,9 @@ public final class SimGuestCPU {
     /// The block (at this linear address) that runs in an interrupt shadow before the window is checked.
     @exclusivity(unchecked) var windowGrace: UInt64?
     var tscOffset: UInt64 = 0
+    /// A recall not yet answered by a `.recall` exit (kept across runs: never lost).
+    @exclusivity(unchecked) var recallPending = false
+    @exclusivity(unchecked) var running = false
 
     public init(memory: SimPhysicalMemory, nested: @escaping SimGuestNestedLookup) throws(SimGuestEntryError) {
         self.memory = memory
@@ -80,6 +84,16 @@ public final class SimGuestCPU {
 
     // MARK: running
 
+    /// Forces an exit: at the next block boundary if the vCPU is running (a device model may call it from a port
+    /// passthrough), otherwise on the next `run`, before any guest instruction.
+    public func recall() {
+        recallPending = true
+        if running {
+            if stop == nil { stop = .recall }
+            engine.stop()
+        }
+    }
+
     /// Runs the vCPU from `state` until an exit, at most `budget` guest instructions. `state` is updated to the
     /// exit's state. A refused state returns `.failedEntry` without running.
     public func run(_ state: inout SimGuestState, controls: SimGuestControls, asid: UInt32 = 1,
@@ -95,6 +109,10 @@ public final class SimGuestCPU {
 
         var stalls = 0
         while true {
+            if recallPending {
+                recallPending = false
+                return .recall
+            }
             if let exit = deliverPending(&state) { return exit }
             if state.activity == .halted {
                 return controls.interruptWindow && canTakeInterrupt(state) ? .interruptWindow : .halted
@@ -105,7 +123,9 @@ public final class SimGuestCPU {
             engine.loadState(state)
             stop = nil
             let (startRip, startClock) = (state.rip, clock)
+            running = true
             let err = engine.start(at: state.rip)
+            running = false
             let cause = stop
             stop = nil
             engine.storeState(into: &state)
@@ -141,6 +161,9 @@ public final class SimGuestCPU {
             return exit
         case .budget:
             return .budgetExhausted
+        case .recall:
+            recallPending = false
+            return .recall
         case .window:
             if state.interruptShadow {
                 // One more instruction runs before the window opens (after STI, MOV SS): QEMU translates the

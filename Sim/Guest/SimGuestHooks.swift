@@ -41,7 +41,8 @@ extension SimGuestCPU {
 
     func onBlock(_ address: UInt64, _ size: UInt32) {
         if blocksStale { forgetBlocks() }
-        if address == blockAddress && !currentOffsets.isEmpty && clock < budgetEnd && !watchWindow && windowGrace == nil {
+        if address == blockAddress && !currentOffsets.isEmpty && clock < budgetEnd && !watchWindow && windowGrace == nil
+            && !recallPending {
             blockClock = clock // the same block again (a loop): no lookup
             clock &+= UInt64(currentOffsets.count)
             return
@@ -50,9 +51,9 @@ extension SimGuestCPU {
             scan(address, size)
             return
         }
-        if clock >= budgetEnd {
+        if clock >= budgetEnd || recallPending {
             engine.write(UC_X86_REG_RIP, address &- block.csBase) // the block has not run
-            stopEngine(.budget)
+            stopEngine(recallPending ? .recall : .budget)
             return
         }
         if windowGrace == address {
