@@ -13,6 +13,10 @@ let package = Package(
     products: [
         .executable(name: "mkimage", targets: ["mkimage"]),
     ],
+    dependencies: [
+        // Host tool only (mkimage's command line); nothing on the machine links it.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         // --- shared formats (Embedded-clean) ---
         .target(name: "KernelABI", path: "Kernel/ABI"),
@@ -35,19 +39,20 @@ let package = Package(
         .target(name: "PingComponent", dependencies: ["UserRuntime", "PongComponent"],
                 path: "UserServices/TestComponents/Ping"),
         // --- host only ---
-        .target(name: "Sim", dependencies: ["Kernel", "UserRuntime", "ELFFormat", "BootFormat"], path: "Sim",
-                exclude: ["Guest"]),
+        // The simulated machine, with its guest CPU (Sim/Guest) on Unicorn: the simulator platform runs vCPUs on it.
+        .target(name: "Sim", dependencies: ["Kernel", "UserRuntime", "ELFFormat", "BootFormat", "CUnicorn"], path: "Sim",
+                exclude: ["Guest/CUnicorn"]),
         .target(name: "CUnicorn", path: "Sim/Guest/CUnicorn",
                 linkerSettings: [.unsafeFlags(["-L", unicornDir + "/lib"]),
                                  .linkedLibrary("unicorn"), .linkedLibrary("capstone"),
                                  .linkedLibrary("pthread"), .linkedLibrary("m")]),
-        .target(name: "SimGuest", dependencies: ["Sim", "CUnicorn"], path: "Sim/Guest", exclude: ["CUnicorn"]),
         .target(name: "ManifestLanguage", dependencies: ["ManifestFormat"], path: "tools/mkimage/ManifestLanguage"),
-        .executableTarget(name: "mkimage", dependencies: ["ManifestLanguage", "ManifestFormat", "ELFFormat", "BootFormat"],
+        .executableTarget(name: "mkimage", dependencies: ["ManifestLanguage", "ManifestFormat", "ELFFormat", "BootFormat",
+                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "tools/mkimage/Main"),
         // --- tests mirror the source layout ---
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Sim", "KernelABI", "BootFormat", "UserRuntime"], path: "Tests/KernelTests"),
-        .testTarget(name: "SimTests", dependencies: ["Sim", "SimGuest", "Kernel", "KernelABI", "BootFormat", "UserRuntime"],
+        .testTarget(name: "SimTests", dependencies: ["Sim", "Kernel", "KernelABI", "BootFormat", "UserRuntime"],
                     path: "Tests/SimTests", exclude: ["Guest/Guests"]),
         .testTarget(name: "FormatTests", dependencies: ["ELFFormat", "BootFormat"], path: "Tests/FormatTests"),
         .testTarget(name: "ManifestTests", dependencies: ["ManifestLanguage", "ManifestFormat"], path: "Tests/ManifestTests",

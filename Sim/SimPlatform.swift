@@ -11,6 +11,11 @@ public final class SimPlatform: Platform {
     public var ticksPerUserEntry: UInt64 = 1
     /// `flushTranslations` calls (no TLB is modelled: every user access walks the tables afresh).
     public private(set) var flushCount = 0
+    /// Each vCPU's guest CPU and engine state (SimGuestPlatform.swift).
+    var guestCPUs: [ObjectIdentifier: SimGuestRecord] = [:]
+    /// How many guest tags (ASIDs) vCPUs may use: as many as QEMU's SVM offers, so recycling is exercised.
+    public var guestTagCount: UInt64 = 16
+    public var guestStateFrames: UInt64 { 1 }
 
     public init(machine: SimMachine, programs: SimProgramRegistry = SimProgramRegistry()) {
         self.machine = machine
@@ -52,6 +57,9 @@ public final class SimPlatform: Platform {
     public func activateAddressSpace(root: UInt64) { machine.cpu.activeRoot = root }
 
     public func flushTranslations(root: UInt64, page: UInt64?) { flushCount += 1 }
+
+    /// The simulated MMU walks 1 GiB leaves (tests may turn them off to exercise 2 MiB-only machines).
+    public var supportsGigabytePages = true
 
     // MARK: user execution
 

@@ -39,4 +39,21 @@ public struct CapabilityRange: Equatable, Hashable, Sendable {
 
     /// The base must be aligned to the range size so ranges nest like buddies.
     public var isAligned: Bool { order < 52 && base & (count - 1) == 0 }
+
+    /// Splits `first ..< first + count` into the fewest naturally aligned power-of-two blocks, in ascending order
+    /// (how a run of pages or ports becomes CRDs; a block never exceeds order `maxOrder`).
+    public static func alignedBlocks(first: UInt64, count: UInt64,
+                                     maxOrder: UInt64 = 51) -> [(base: UInt64, order: UInt64)] {
+        var blocks: [(base: UInt64, order: UInt64)] = []
+        var base = first
+        var left = count
+        while left > 0 {
+            var order: UInt64 = 0
+            while order < maxOrder, base & ((1 << (order + 1)) - 1) == 0, (1 << (order + 1)) <= left { order += 1 }
+            blocks.append((base, order))
+            base += 1 << order
+            left -= 1 << order
+        }
+        return blocks
+    }
 }

@@ -16,6 +16,8 @@ public enum Permissions {
     public static let pdDelegate: UInt64 = 1 << 1
     /// May use the kernel debug console (`consoleWrite`).
     public static let pdConsole: UInt64 = 1 << 2
+    /// Own right: may create VM PDs (`create_pd` with `PDFlags.vm`). Not every PD may make virtual machines.
+    public static let pdVM: UInt64 = 1 << 3
 
     // Execution context
     /// May bind portals to this EC.

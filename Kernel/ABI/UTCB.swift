@@ -39,7 +39,15 @@ public enum FaultMessage {
 /// bits 8-63 the event base selector.
 public enum ECFlags {
     public static let global: UInt64 = 1
+    /// A vCPU of a VM PD (with `global`): runs guest code, no UTCB; its exits go to its creator's portals.
+    public static let vcpu: UInt64 = 1 << 1
     public static func make(global: Bool, eventBase: UInt64) -> UInt64 { (global ? 1 : 0) | eventBase << 8 }
+}
+
+/// Flags of `create_pd`'s fourth argument.
+public enum PDFlags {
+    /// A VM PD: its memory space is guest-physical (keys from page 0), built as nested page tables.
+    public static let vm: UInt64 = 1
 }
 
 /// Operations of `ctrl_sm`.

@@ -1,9 +1,16 @@
 import KernelABI
 
 /// Address-space work on PDs: every PML4 starts with the kernel's slot 0; user mappings mirror memory capabilities.
-/// Page tables are charged to the PD that owns the address space.
+/// Page tables, and the frames reserved to split their large leaves later, are charged to the PD that owns the
+/// address space.
 extension Kernel {
-    var walker: PageTableWalker<P> { PageTableWalker(platform: platform) }
+    var walker: PageTableWalker<P, PageTableEntry> { PageTableWalker(platform: platform) }
+
+    /// The largest leaf a PD's tables use: 1 GiB where the machine has such pages, else 2 MiB.
+    var largestLeafLevel: Int { platform.supportsGigabytePages ? 2 : 1 }
+
+    /// Above this many pages a removal flushes the whole address space instead of page by page.
+    static var flushAllThreshold: UInt64 { 32 }
 
     /// A fresh PML4: only slot 0, the kernel's supervisor-only identity map.
     func initializeAddressSpace(_ pml4: UInt64) {
@@ -11,17 +18,19 @@ extension Kernel {
         platform.writePhysical(pml4, kernelPDPT | PageTableEntry.kernelTable)
     }
 
-    /// Maps a memory capability in its holder's page tables. False when the holder's quota or the pool cannot pay
-    /// for a needed table.
+    /// Maps a memory capability in its holder's page tables. False (nothing mapped) when the holder's quota or the
+    /// pool cannot pay for a needed table or reservation.
     func map(_ cap: Capability) -> Bool {
-        mapPage(in: cap.holder, virtualPage: cap.key, physical: cap.resource,
-                flags: PageTableEntry.leafFlags(cap.permissions))
+        mapPages(in: cap.holder, virtualPage: cap.key, pages: cap.count, physical: cap.resource,
+                 permissions: cap.permissions)
     }
 
-    func mapPage(in pd: ProtectionDomain, virtualPage: UInt64, physical: UInt64, flags: UInt64) -> Bool {
+    func mapPages(in pd: ProtectionDomain, virtualPage: UInt64, pages: UInt64, physical: UInt64,
+                  permissions: UInt64) -> Bool {
         pd.changes.addressSpace = true
-        return walker.map(root: pd.pageTableRoot, virtualAddress: virtualPage << AddressLayout.pageShift, physical: physical,
-                   flags: flags) { () -> UInt64? in
+        let mapped = walker.map(root: pd.pageTableRoot, virtualPage: virtualPage, pages: pages, physical: physical,
+                                permissions: permissions, largestLevel: largestLeafLevel,
+                                table: { () -> UInt64? in
             guard pd.charge(1) else { return nil }
             guard let frame = frames.allocate() else {
                 pd.refund(1)
@@ -29,15 +38,46 @@ extension Kernel {
             }
             pd.tableFrames.append(frame)
             return frame
-        }
+        }, reserve: { level in
+            let count = PageTableWalker<P, PageTableEntry>.reservation(level: level)
+            guard pd.charge(count) else { return false }
+            guard frames.reserve(count) else {
+                pd.refund(count)
+                return false
+            }
+            pd.reservedFrames += count
+            return true
+        })
+        if !mapped { unmapPages(in: pd, virtualPage: virtualPage, pages: pages) }
+        return mapped
     }
 
-    /// Removes a page from a PD's address space and drops stale translations of it.
-    func unmapPage(in pd: ProtectionDomain, virtualPage: UInt64) {
+    /// Removes pages from a PD's address space (splitting large leaves that reach outside them) and drops stale
+    /// translations before returning.
+    func unmapPages(in pd: ProtectionDomain, virtualPage: UInt64, pages: UInt64) {
         pd.changes.addressSpace = true
-        let address = virtualPage << AddressLayout.pageShift
-        if walker.unmap(root: pd.pageTableRoot, virtualAddress: address) {
-            platform.flushTranslations(root: pd.pageTableRoot, page: address)
+        let changed = walker.unmap(root: pd.pageTableRoot, virtualPage: virtualPage, pages: pages, demotionFrame: {
+            pd.reservedFrames -= 1
+            let frame = frames.allocateReserved()
+            pd.tableFrames.append(frame)
+            return frame
+        }, release: { level in
+            let count = PageTableWalker<P, PageTableEntry>.reservation(level: level)
+            pd.reservedFrames -= count
+            pd.refund(count)
+            frames.unreserve(count)
+        })
+        guard changed > 0 else { return }
+        if pd.isVM {
+            flushGuestMappings(of: pd)
+            return
+        }
+        if pages > Self.flushAllThreshold {
+            platform.flushTranslations(root: pd.pageTableRoot, page: nil)
+        } else {
+            for page in virtualPage..<virtualPage + pages {
+                platform.flushTranslations(root: pd.pageTableRoot, page: page << AddressLayout.pageShift)
+            }
         }
     }
 
@@ -46,6 +86,7 @@ extension Kernel {
         // The freed PML4 may be reused (and rewritten) at once, so the CPU must not keep it active meanwhile.
         platform.activateAddressSpace(root: kernelRoot)
         platform.flushTranslations(root: pd.pageTableRoot, page: nil)
+        precondition(pd.reservedFrames == 0, "kernel bug: a dead PD still has large leaves")
         for frame in pd.tableFrames {
             frames.free(frame)
             pd.refund(1)

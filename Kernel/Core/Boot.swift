@@ -68,27 +68,19 @@ extension Kernel {
         for (i, word) in info.words.enumerated() { platform.writePhysical(infoFrame + UInt64(i) * 8, word) }
         try grantBootMemory(root, virtualAddress: AddressLayout.rootBootInfo, physical: infoFrame,
                             permissions: Permissions.read)
-        // The bundle, read-only, where the physical window puts it.
+        // The bundle, read-only, where the physical window puts it; then all remaining free memory. Both as the
+        // fewest aligned ranges (the window is 512 GiB-aligned, so they map with large pages): nothing here
+        // touches every page of RAM.
         if config.bundle.size > 0 {
             let first = config.bundle.base & ~(page - 1)
-            for physical in stride(from: first, to: config.bundle.end, by: Int(page)) {
-                try grantBootMemory(root, virtualAddress: AddressLayout.physicalWindow + physical, physical: physical,
-                                    permissions: Permissions.read)
-            }
+            let end = (config.bundle.end + page - 1) & ~(page - 1)
+            try grantBootRanges(root, PhysicalRange(base: first, size: end - first), permissions: Permissions.read)
         }
-        // All remaining free memory in the physical window.
-        for range in rootWindow {
-            for physical in stride(from: range.base, to: range.end, by: Int(page)) {
-                try grantBootMemory(root, virtualAddress: AddressLayout.physicalWindow + physical, physical: physical,
-                                    permissions: Permissions.memoryAll)
-            }
-        }
-        // All I/O ports.
-        for port in 0..<CapabilitySpace.portLimit {
-            root.space.io[port] = Capability(kind: .io, holder: root, key: port, resource: port, object: nil,
-                                             permissions: Permissions.ioAccess, parent: nil)
-            root.ioBitmap.set(port, allowed: true)
-        }
+        for range in rootWindow { try grantBootRanges(root, range, permissions: Permissions.memoryAll) }
+        // All I/O ports: one range.
+        root.space.insert(Capability(kind: .io, holder: root, key: 0, order: 16, resource: 0, object: nil,
+                                     permissions: Permissions.ioAccess, parent: nil))
+        root.ioBitmap.set(0, count: CapabilitySpace.portLimit, allowed: true)
         try makeRootObjects(root, entry: image.entry)
     }
 
@@ -181,7 +173,7 @@ extension Kernel {
     private func makeRootPD() throws(BootError) -> ProtectionDomain {
         guard let pml4 = frames.allocate() else { throw poolExhausted() }
         let root = ProtectionDomain(id: makeID(), pageTableRoot: pml4, quotaLimit: frames.freeCount + 1, creator: nil,
-                                    rights: Permissions.pdCreate | Permissions.pdConsole)
+                                    rights: Permissions.pdCreate | Permissions.pdConsole | Permissions.pdVM)
         _ = root.charge(1)
         initializeAddressSpace(pml4)
         protectionDomains.append(root)
@@ -189,20 +181,35 @@ extension Kernel {
         return root
     }
 
-    /// Gives the root PD an original memory capability and maps it.
+    /// Gives the root PD an original memory capability of one page and maps it.
     private func grantBootMemory(_ root: ProtectionDomain, virtualAddress: UInt64, physical: UInt64,
                                  permissions: UInt64) throws(BootError) {
-        let vpn = virtualAddress >> AddressLayout.pageShift
-        let cap = Capability(kind: .memory, holder: root, key: vpn, resource: physical, object: nil,
-                             permissions: permissions, parent: nil)
+        try grantBootMemory(root, virtualPage: virtualAddress >> AddressLayout.pageShift, order: 0,
+                            physical: physical, permissions: permissions)
+    }
+
+    /// Gives the root PD physical memory `range` at its place in the physical window, as aligned ranges.
+    private func grantBootRanges(_ root: ProtectionDomain, _ range: PhysicalRange,
+                                 permissions: UInt64) throws(BootError) {
+        let firstPage = range.base >> AddressLayout.pageShift
+        for (page, order) in CapabilityRange.alignedBlocks(first: firstPage, count: range.size >> AddressLayout.pageShift) {
+            try grantBootMemory(root, virtualPage: (AddressLayout.physicalWindow >> AddressLayout.pageShift) + page,
+                                order: order, physical: page << AddressLayout.pageShift, permissions: permissions)
+        }
+    }
+
+    private func grantBootMemory(_ root: ProtectionDomain, virtualPage: UInt64, order: UInt64, physical: UInt64,
+                                 permissions: UInt64) throws(BootError) {
+        let cap = Capability(kind: .memory, holder: root, key: virtualPage, order: order, resource: physical,
+                             object: nil, permissions: permissions, parent: nil)
         guard map(cap) else { throw poolExhausted() }
-        root.space.memory[vpn] = cap
+        root.space.insert(cap)
     }
 
     private func makeRootObjects(_ root: ProtectionDomain, entry: UInt64) throws(BootError) {
-        root.space.objects[RootSelectors.ownPD] = Capability(
+        root.space.insert(Capability(
             kind: .object, holder: root, key: RootSelectors.ownPD, resource: 0, object: .pd(root),
-            permissions: Permissions.all, parent: nil)
+            permissions: Permissions.all, parent: nil))
         let ec: ExecutionContext
         do throws(Failure) {
             ec = try makeEC(in: root, chargedTo: root, global: true, eventBase: RootSelectors.rootEventBase,
@@ -217,16 +224,16 @@ extension Kernel {
                                    budget: Self.rootBudgetMilliseconds * configuration.ticksPerMillisecond,
                                    chargedTo: nil)
         bind(sc, to: ec)
-        root.space.objects[RootSelectors.ownSC] = Capability(
+        root.space.insert(Capability(
             kind: .object, holder: root, key: RootSelectors.ownSC, resource: 0, object: .sc(sc),
-            permissions: Permissions.all, parent: nil)
+            permissions: Permissions.all, parent: nil))
         for irq in 0..<configuration.interruptCount {
             let sm = Semaphore(id: makeID(), count: 0, irq: irq, chargedTo: nil)
             interruptSemaphores.append(sm)
             let selector = RootSelectors.interruptBase + irq
-            root.space.objects[selector] = Capability(
+            root.space.insert(Capability(
                 kind: .object, holder: root, key: selector, resource: 0, object: .sm(sm),
-                permissions: Permissions.all, parent: nil)
+                permissions: Permissions.all, parent: nil))
         }
     }
 }

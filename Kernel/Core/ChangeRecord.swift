@@ -1,7 +1,8 @@
 import KernelABI
 
-/// What changed in one PD since the invariant checker last looked at it, so it can re-check only that (the root
-/// alone holds 65,536 port capabilities and every page of its memory).
+/// What changed in one PD since the invariant checker last looked at it, so it can re-check only that (a PD may hold
+/// thousands of capabilities, and randomized tests check after every hypercall). Memory and I/O entries are noted by
+/// the first key of their range.
 ///
 /// Recording starts with the first check: until then the record says "everything changed" and keeps no lists, so
 /// on the image, where no checker runs, it costs nothing. The key lists are bounded: past `keyLimit` entries a list

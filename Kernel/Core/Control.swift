@@ -1,6 +1,7 @@
 import KernelABI
 
-/// The control hypercalls (ctrl_ec, ctrl_sc, ctrl_pt, ctrl_sm), interrupt assignment, console output and lookup.
+/// The control hypercalls ctrl_ec, ctrl_sc and ctrl_pt, console output and lookup (ctrl_sm: SemaphoreControl.swift;
+/// assign_int: InterruptAssignment.swift).
 extension Kernel {
     /// ctrl_ec(ec, op): op 0 = recall; the EC takes its recall event the next time it would run.
     func controlEC(by caller: ExecutionContext, ec selector: UInt64, operation: UInt64) throws(Failure) -> Completion {
@@ -25,70 +26,6 @@ extension Kernel {
         return .success
     }
 
-    /// ctrl_sm(sm, op, deadline): up, down, or down until the absolute tick `deadline`.
-    func controlSM(by caller: ExecutionContext, sm selector: UInt64, operation: UInt64,
-                   deadline: UInt64) throws(Failure) -> Completion {
-        guard let op = SemaphoreOp(rawValue: operation) else {
-            _ = try resolveSM(caller.pd, selector, needs: 0)
-            throw .badRange
-        }
-        switch op {
-        case .up:
-            let sm = try resolveSM(caller.pd, selector, needs: Permissions.smUp)
-            guard up(sm) else { throw .badRange }
-            return .success
-        case .down, .downTimed:
-            let sm = try resolveSM(caller.pd, selector, needs: Permissions.smDown)
-            if sm.count > 0 {
-                sm.count -= 1
-                return .success
-            }
-            if op == .downTimed {
-                guard deadline > platform.now else { return .done(.timeout, 0, 0) }
-                timeouts.append((deadline: deadline, ec: caller))
-            }
-            caller.state = .blocked
-            caller.blockedOn = sm
-            sm.waiters.append(caller)
-            return .blocked
-        }
-    }
-
-    /// Wakes the first waiter or counts up. False when the count would pass `Semaphore.maxCount`.
-    func up(_ sm: Semaphore) -> Bool {
-        if !sm.waiters.isEmpty {
-            let ec = sm.waiters.removeFirst()
-            ec.blockedOn = nil
-            cancelTimeout(ec)
-            finish(ec, .success)
-            wake(ec)
-            return true
-        }
-        guard sm.count < Semaphore.maxCount else { return false }
-        sm.count += 1
-        return true
-    }
-
-    /// assign_int(sm, irq): `sm` must be the kernel's interrupt semaphore for `irq`; unmasks the line.
-    func assignInterrupt(by caller: ExecutionContext, sm selector: UInt64, irq: UInt64) throws(Failure) -> Completion {
-        let sm = try resolveSM(caller.pd, selector, needs: Permissions.smAssign)
-        guard let line = sm.irq else { throw .badState }
-        guard irq == line else { throw .badRange }
-        sm.interruptAssigned = true
-        platform.unmaskInterrupt(line)
-        return .success
-    }
-
-    /// A device interrupt: an `up` on its semaphore if one was assigned, then end-of-interrupt.
-    func deliverInterrupt(_ irq: UInt64) {
-        statistics.interrupts += 1
-        if irq < UInt64(interruptSemaphores.count) {
-            let sm = interruptSemaphores[Int(irq)]
-            if sm.isAlive, sm.interruptAssigned { _ = up(sm) }
-        }
-        platform.endOfInterrupt(irq)
-    }
-
     /// console_write(len): `len` bytes from the UTCB data area, if the caller's PD has the console right.
     func consoleWrite(by caller: ExecutionContext, length: UInt64) throws(Failure) -> Completion {
         guard caller.pd.rights & Permissions.pdConsole != 0 else { throw .insufficientRights }
@@ -98,17 +35,17 @@ extension Kernel {
         return .success
     }
 
-    /// lookup(crd): what the caller holds at the range's first key: rdi = a CRD word (0 when empty), rsi = the
-    /// physical page number (memory), the port (I/O) or the object type code (objects).
+    /// lookup(crd): what the caller holds at the range's first key: rdi = the CRD word of the capability that
+    /// covers it (its base, order and permissions; 0 when empty), rsi = the physical page number of that range's
+    /// first page (memory), its first port (I/O) or the object type code (objects).
     func lookup(by caller: ExecutionContext, range word: UInt64) throws(Failure) -> Completion {
         guard let crd = CapabilityRange(word: word), crd.kind != .null,
               CapabilitySpace.isValidRange(crd.kind, base: crd.base, count: 1) else { throw .badRange }
-        guard let cap = caller.pd.space[crd.kind, crd.base] else { return .value(0) }
-        let found = CapabilityRange(kind: cap.kind, base: cap.key, order: 0, permissions: cap.permissions)
+        guard let cap = caller.pd.space.covering(crd.kind, crd.base) else { return .value(0) }
+        let found = CapabilityRange(kind: cap.kind, base: cap.key, order: cap.order, permissions: cap.permissions)
         let detail: UInt64
         switch cap.kind {
-        case .memory: detail = cap.resource >> AddressLayout.pageShift
-        case .io: detail = cap.resource
+        case .memory, .io: detail = cap.resourceKey
         case .object: detail = cap.object?.typeCode ?? 0
         case .null: detail = 0
         }

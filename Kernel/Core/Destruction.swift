@@ -24,6 +24,7 @@ extension Kernel {
             if let original = ec.original, original.isLive { remove(original) } else { destroy(ec) }
         }
         releaseAddressSpace(pd)
+        if pd.isVM { guestTags.release(pd) }
         protectionDomains.removeAll { $0 === pd }
         if let creator = pd.creator { creator.refund(pd.quotaLimit) }
     }
@@ -57,8 +58,14 @@ extension Kernel {
         ec.currentSC = nil
         ec.lastCalledPortal = nil
         if let sc = ec.boundSC { scheduler.remove(sc) }
+        if let vcpu = ec.vcpu {
+            // No UTCB: the platform's state frames go back, all charged to the VMM.
+            for frame in vcpu.frames { frames.free(frame) }
+            ec.chargedTo?.refund(UInt64(vcpu.frames.count))
+            return
+        }
         let page = ec.utcbAddress >> AddressLayout.pageShift
-        if ec.pd.isAlive { unmapPage(in: ec.pd, virtualPage: page) }
+        if ec.pd.isAlive { unmapPages(in: ec.pd, virtualPage: page, pages: 1) }
         ec.pd.utcbPages[page] = nil
         ec.pd.changes.addressSpace = true
         frames.free(ec.utcbFrame)

@@ -10,6 +10,8 @@ import KernelABI
 /// - `.blocked` iff it is in `blockedOn.waiters`.
 /// - A global EC's `currentSC` is its bound SC while not serving; a local EC's is nil while `.waitingForCall`.
 /// - `caller`, `callee` and `currentSC` name live objects (they are non-owning links: Link.swift).
+/// - A vCPU (`vcpu != nil`) is global, lives in a VM PD, has no UTCB (`utcbFrame` is its first state frame) and
+///   looks its event portals up in `vcpu.vmm`'s object space.
 final class ExecutionContext {
     enum State: Equatable {
         /// Can run when an SC reaches it.
@@ -25,9 +27,6 @@ final class ExecutionContext {
         /// Stopped for good: an unhandled fault, or destroyed.
         case stopped
     }
-
-    /// What the call being served was: a `call` hypercall, or an event the kernel raised for the caller.
-    enum CallKind: Equatable { case hypercall, event }
 
     let id: UInt64
     let pd: ProtectionDomain
@@ -48,12 +47,12 @@ final class ExecutionContext {
     var currentSCLink: Link<SchedulingContext>?
     var callerLink: Link<ExecutionContext>?
     var calleeLink: Link<ExecutionContext>?
-    var callKind: CallKind = .hypercall
+    /// What its current (or queued) call is: a `call` hypercall or an event (CallKind.swift).
+    var callKind: CallKind = .call
     var pendingCallers: [ExecutionContext] = []
     var queuedAt: ExecutionContext?
-    /// The portal a queued caller is waiting to enter, with the kind of call.
+    /// The portal a queued caller is waiting to enter (the kind of call is `callKind`).
     var queuedPortal: Portal?
-    var queuedKind: CallKind = .hypercall
     var blockedOn: Semaphore?
     var recallPending = false
     /// Its creator's capability; when the home PD dies the kernel removes it, which destroys the EC everywhere.
@@ -68,6 +67,11 @@ final class ExecutionContext {
     var lastCalledPortal: (capability: Capability, portal: Link<Portal>)?
     /// The PD that paid for it (nil for the root EC, paid by the kernel at boot).
     let chargedTo: ProtectionDomain?
+    /// Set for a vCPU: its guest state and platform frames.
+    var vcpu: VirtualCPU?
+
+    /// The PD whose object space holds this EC's event portals: its own, or a vCPU's VMM.
+    var eventSpace: ProtectionDomain { vcpu?.vmm ?? pd }
 
     init(id: UInt64, pd: ProtectionDomain, isGlobal: Bool, eventBase: UInt64, utcbAddress: UInt64, utcbFrame: UInt64,
          stackPointer: UInt64, entry: UInt64, chargedTo: ProtectionDomain?) {

@@ -9,9 +9,11 @@ extension Kernel {
             if let ec { handleHypercall(ec) }
         case .exception(let vector, let errorCode, let address):
             statistics.exceptions += 1
-            if let ec { raiseEvent(vector, errorCode: errorCode, address: address, for: ec, fatal: true) }
+            if let ec { raiseEvent(.exception, vector: vector, errorCode: errorCode, address: address, for: ec) }
         case .interrupt(let irq):
             deliverInterrupt(irq)
+        case .guest:
+            if let ec, let vcpu = ec.vcpu { raiseGuestExit(ec, vcpu, vcpu.state.exitReason) }
         case .timer:
             statistics.timerExits += 1
             wakeExpiredTimeouts()

@@ -4,7 +4,11 @@ import KernelABI
 /// The kernel's pool of physical page frames (page tables, UTCBs). Frames come from the ranges given at boot,
 /// first by bumping through them, then from the frames given back.
 ///
-/// Invariants: a frame is either handed out or free, never both; `allocatedCount` counts the handed-out frames.
+/// Some free frames can be reserved: promised to a PD for splitting its large page-table leaves later
+/// (PageTable.swift), so a revoke never fails for want of a frame. Unreserved allocation leaves them alone.
+///
+/// Invariants: a frame is either handed out or free, never both; `allocatedCount` counts the handed-out frames;
+/// `reservedCount <= freeCount` and equals the sum of every PD's `reservedFrames`.
 struct FrameAllocator {
     private var ranges: [PhysicalRange]
     private var rangeIndex = 0
@@ -19,10 +23,37 @@ struct FrameAllocator {
         totalCount = ranges.reduce(0) { $0 + $1.size / AddressLayout.pageSize }
     }
 
+    private(set) var reservedCount: UInt64 = 0
+
     var freeCount: UInt64 { totalCount - allocatedCount }
 
-    /// A frame (not zeroed), or nil when the pool is empty.
+    /// A frame (not zeroed), or nil when every free frame is reserved or the pool is empty.
     mutating func allocate() -> UInt64? {
+        guard freeCount > reservedCount else { return nil }
+        return take()
+    }
+
+    /// Promises `count` free frames for later (`allocateReserved`); false when not that many are unpromised.
+    mutating func reserve(_ count: UInt64) -> Bool {
+        guard freeCount - reservedCount >= count else { return false }
+        reservedCount += count
+        return true
+    }
+
+    mutating func unreserve(_ count: UInt64) {
+        precondition(count <= reservedCount, "kernel bug: unreserving more frames than reserved")
+        reservedCount -= count
+    }
+
+    /// One of the promised frames (not zeroed).
+    mutating func allocateReserved() -> UInt64 {
+        precondition(reservedCount > 0, "kernel bug: no frame reserved")
+        reservedCount -= 1
+        guard let frame = take() else { preconditionFailure("kernel bug: a reserved frame is missing") }
+        return frame
+    }
+
+    private mutating func take() -> UInt64? {
         if let frame = freed.popLast() {
             allocatedCount += 1
             return frame

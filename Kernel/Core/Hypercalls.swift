@@ -38,12 +38,13 @@ extension Kernel {
             switch number {
             case .call: completion = try call(from: ec, portal: r.rdi)
             case .reply: completion = try reply(from: ec)
-            case .createPD: completion = try createPD(by: ec, at: r.rdi, quota: r.rsi, permissions: r.rdx)
+            case .createPD: completion = try createPD(by: ec, at: r.rdi, quota: r.rsi, permissions: r.rdx, flags: r.r10)
             case .createEC:
                 completion = try createEC(by: ec, at: r.rdi, pd: r.rsi, utcb: r.rdx, stackPointer: r.r10, entry: r.r8,
                                           flags: r.r9)
             case .createSC: completion = try createSC(by: ec, at: r.rdi, ec: r.rsi, priority: r.rdx, budget: r.r10)
-            case .createPT: completion = try createPT(by: ec, at: r.rdi, ec: r.rsi, entry: r.rdx, portalID: r.r10)
+            case .createPT:
+                completion = try createPT(by: ec, at: r.rdi, ec: r.rsi, entry: r.rdx, portalID: r.r10, mtd: r.r8)
             case .createSM: completion = try createSM(by: ec, at: r.rdi, count: r.rsi)
             case .delegate: completion = try delegate(by: ec, pd: r.rdi, range: r.rsi, destination: r.rdx)
             case .ctrlEC: completion = try controlEC(by: ec, ec: r.rdi, operation: r.rsi)
@@ -71,14 +72,21 @@ extension Kernel {
 
     // MARK: capability lookup
 
-    /// The object capability at `selector` in `pd`, checked for kind (via `extract`) and `rights`, in that order.
-    func resolve<T>(_ pd: ProtectionDomain, _ selector: UInt64, needs rights: UInt64,
-                    _ extract: (KernelObject) -> T?) throws(Failure) -> T {
+    /// The object capability at `selector` in `pd` and its object, checked for kind (via `extract`) and `rights`, in
+    /// that order: every capability check of an object hypercall argument goes through here.
+    @inline(__always)
+    func resolveCapability<T>(_ pd: ProtectionDomain, _ selector: UInt64, needs rights: UInt64,
+                              _ extract: (KernelObject) -> T?) throws(Failure) -> (capability: Capability, object: T) {
         guard selector < CapabilitySpace.selectorLimit, let cap = pd.space.objects[selector],
               let object = cap.object else { throw .badSelector }
         guard let typed = extract(object) else { throw .wrongType }
         guard cap.permissions & rights == rights else { throw .insufficientRights }
-        return typed
+        return (cap, typed)
+    }
+
+    func resolve<T>(_ pd: ProtectionDomain, _ selector: UInt64, needs rights: UInt64,
+                    _ extract: (KernelObject) -> T?) throws(Failure) -> T {
+        try resolveCapability(pd, selector, needs: rights, extract).object
     }
 
     func resolvePD(_ pd: ProtectionDomain, _ s: UInt64, needs r: UInt64) throws(Failure) -> ProtectionDomain {
@@ -91,7 +99,18 @@ extension Kernel {
         try resolve(pd, s, needs: r) { if case .sc(let o) = $0 { return o } else { return nil } }
     }
     func resolvePT(_ pd: ProtectionDomain, _ s: UInt64, needs r: UInt64) throws(Failure) -> Portal {
-        try resolve(pd, s, needs: r) { if case .pt(let o) = $0 { return o } else { return nil } }
+        try resolve(pd, s, needs: r, Self.portal)
+    }
+    private static func portal(_ object: KernelObject) -> Portal? {
+        if case .pt(let o) = object { return o } else { return nil }
+    }
+
+    /// A portal `ec` may call through the capability at `selector` in its object space (call right), with that
+    /// capability: the one check behind `call`, events (EventDelivery.swift) and the fast path's cache misses.
+    @inline(__always)
+    func callablePortal(_ ec: ExecutionContext, _ selector: UInt64) throws(Failure) -> (capability: Capability,
+                                                                                       object: Portal) {
+        try resolveCapability(ec.eventSpace, selector, needs: Permissions.ptCall, Self.portal)
     }
     func resolveSM(_ pd: ProtectionDomain, _ s: UInt64, needs r: UInt64) throws(Failure) -> Semaphore {
         try resolve(pd, s, needs: r) { if case .sm(let o) = $0 { return o } else { return nil } }

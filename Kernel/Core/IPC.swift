@@ -1,19 +1,20 @@
 import KernelABI
 
 /// Synchronous IPC. `call` sends the caller's UTCB message through a portal and blocks; the portal's handler EC runs
-/// on the caller's SC (donation) until it replies. A busy handler queues callers in FIFO order. Exceptions travel
-/// the same path as calls from the faulting EC to the portal at its event base + vector.
+/// on the caller's SC (donation) until it replies. A busy handler queues callers in FIFO order. Events
+/// (EventDelivery.swift) travel the same path as calls from the EC to the portal at its event base + vector; what a
+/// call carries each way depends on its kind (CallKind.swift).
 extension Kernel {
     /// call(pt)
     func call(from caller: ExecutionContext, portal selector: UInt64) throws(Failure) -> Completion {
-        let portal = try resolvePT(caller.pd, selector, needs: Permissions.ptCall)
+        let portal = try callablePortal(caller, selector).object
         try checkMessageCounts(caller)
-        try enter(portal, from: caller, kind: .hypercall)
+        try enter(portal, from: caller, kind: .call)
         return .blocked
     }
 
     /// Starts (or queues) a call from `caller` into `portal`.
-    func enter(_ portal: Portal, from caller: ExecutionContext, kind: ExecutionContext.CallKind) throws(Failure) {
+    func enter(_ portal: Portal, from caller: ExecutionContext, kind: CallKind) throws(Failure) {
         let handler = portal.ec
         guard portal.isAlive, handler.isAlive, handler.state != .stopped else { throw .aborted }
         // Calling an EC that (transitively) waits for the caller would deadlock.
@@ -35,16 +36,7 @@ extension Kernel {
 
     /// The handler takes the call: message into its UTCB, fresh registers at the portal entry, caller's SC donated.
     private func deliver(_ portal: Portal, from caller: ExecutionContext) throws(Failure) {
-        let handler = portal.ec
-        switch caller.callKind {
-        case .hypercall:
-            try transferMessage(from: caller, to: handler)
-        case .event:
-            let e = caller.pendingEvent
-            let words = [e.vector, e.errorCode, e.address, caller.context.rip, caller.context.rsp, caller.context.rflags]
-            for (i, word) in words.enumerated() { setUTCBWord(handler, UTCBLayout.firstDataWord + i, word) }
-            setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: FaultMessage.words, typed: 0))
-        }
+        try caller.callKind.packMessage(from: caller, to: portal.ec, in: self)
         begin(portal, servingCallOf: caller)
     }
 
@@ -68,14 +60,7 @@ extension Kernel {
         guard let caller = handler.caller else { throw .badState }
         try checkMessageCounts(handler)
         if caller.isAlive, caller.callee === handler {
-            switch caller.callKind {
-            case .hypercall:
-                try transferMessage(from: handler, to: caller)
-                finish(caller, .success)
-            case .event:
-                try transferTypedItems(from: handler, to: caller)
-                resumeAfterEvent(caller, replyFrom: handler)
-            }
+            try caller.callKind.unpackReply(from: handler, to: caller, in: self)
             end(callOf: caller, servedBy: handler)
         } else {
             caller.callee = nil
@@ -112,67 +97,13 @@ extension Kernel {
         }
     }
 
-    /// Ends a call the caller can no longer complete: a hypercall returns `status`; an event stops the EC.
+    /// Ends a call the caller can no longer complete, as its kind says (a hypercall returns `status`).
     func abortCall(of caller: ExecutionContext, _ status: Status) {
         caller.callee = nil
         caller.queuedAt = nil
         caller.queuedPortal = nil
         guard caller.isAlive else { return }
-        if caller.callKind == .event {
-            let e = caller.pendingEvent
-            stop(caller, "event handler for vector \(e.vector) is gone (\(status))", vector: e.vector,
-                 errorCode: e.errorCode, address: e.address)
-        } else {
-            finish(caller, status)
-            wake(caller)
-        }
-    }
-
-    /// An event reply with at least `FaultMessage.words` untyped words sets rip, rsp and rflags (arithmetic flags
-    /// only; interrupts stay on); a seventh word sets rdi (used to hand a start argument to a new EC).
-    private func resumeAfterEvent(_ ec: ExecutionContext, replyFrom handler: ExecutionContext) {
-        let count = UTCBLayout.untypedCount(utcbWord(handler, UTCBLayout.countsWord))
-        guard count >= FaultMessage.words else { return }
-        let word = { (i: Int) in self.utcbWord(handler, UTCBLayout.firstDataWord + i) }
-        ec.context.rip = word(FaultMessage.instructionPointer)
-        ec.context.rsp = word(FaultMessage.stackPointer)
-        ec.context.rflags = (word(FaultMessage.flags) & 0xcd5) | 0x202
-        if count > FaultMessage.resumeArgument { ec.context.rdi = word(FaultMessage.resumeArgument) }
-    }
-
-    /// Raises event `vector` for `ec`: a call to the portal at its event base + vector. Without such a portal a
-    /// fatal event stops the EC with a console line; a non-fatal one (startup, recall) is dropped.
-    /// Returns whether a call was started.
-    @discardableResult
-    func raiseEvent(_ vector: UInt64, errorCode: UInt64, address: UInt64, for ec: ExecutionContext,
-                    fatal: Bool) -> Bool {
-        let selector = ec.eventBase &+ vector
-        if selector < CapabilitySpace.selectorLimit, let cap = ec.pd.space.objects[selector],
-           cap.permissions & Permissions.ptCall != 0, case .pt(let portal)? = cap.object {
-            ec.pendingEvent = (vector, errorCode, address)
-            do throws(Failure) {
-                try enter(portal, from: ec, kind: .event)
-                return true
-            } catch {
-                if fatal {
-                    stop(ec, "event portal for vector \(vector) failed (\(error.status))", vector: vector,
-                         errorCode: errorCode, address: address)
-                }
-                return false
-            }
-        }
-        if fatal {
-            stop(ec, "no event portal at selector \(hex(selector))", vector: vector, errorCode: errorCode,
-                 address: address)
-        }
-        return false
-    }
-
-    /// Stops an EC for good and says why on the console.
-    func stop(_ ec: ExecutionContext, _ why: String, vector: UInt64, errorCode: UInt64, address: UInt64) {
-        ec.state = .stopped
-        log("kernel: \(ec.name) stopped: vector \(vector) error \(hex(errorCode)) address \(hex(address)) "
-            + "rip \(hex(ec.context.rip)): \(why)")
+        caller.callKind.abort(caller, status, in: self)
     }
 
     /// Untyped and typed counts must fit the UTCB data area.
@@ -183,7 +114,7 @@ extension Kernel {
     }
 
     /// Copies the untyped words and performs the typed items; the receiver's count word describes what arrived.
-    private func transferMessage(from sender: ExecutionContext, to receiver: ExecutionContext) throws(Failure) {
+    func transferMessage(from sender: ExecutionContext, to receiver: ExecutionContext) throws(Failure) {
         let delivered = try transferTypedItems(from: sender, to: receiver)
         let untyped = UTCBLayout.untypedCount(utcbWord(sender, UTCBLayout.countsWord))
         copyUntypedWords(untyped, from: sender, to: receiver)

@@ -37,7 +37,7 @@ extension Kernel {
 
     @_optimize(speed)
     private func fastCall(from caller: ExecutionContext) -> Link<ExecutionContext>? {
-        guard let portal = callablePortal(caller, caller.context.rdi) else { return nil }
+        guard let portal = cachedCallablePortal(caller, caller.context.rdi) else { return nil }
         return portal.withObject { portal -> Link<ExecutionContext>? in
             let handler = portal.ec
             guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall,
@@ -45,32 +45,32 @@ extension Kernel {
             // A handler waiting for a call serves no one, so it cannot be on the caller's chain: no deadlock check.
             copyUntypedWords(count, from: caller, to: handler)
             setUTCBWord(handler, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
-            caller.callKind = .hypercall
+            caller.callKind = .call
             begin(portal, servingCallOf: caller)
             return Link(handler)
         }
     }
 
-    /// The portal behind the capability at `selector` in the caller's object space, if the caller may call it. A
-    /// live capability always sits in its holder's slot at its key (Capability's invariant) and its object and
-    /// rights never change, so the one the caller used last is still the right answer while it is live: a repeated
-    /// call needs no dictionary lookup (hashing the selector costs ~150 instructions).
+    /// The portal behind the capability at `selector` in the caller's object space, if the caller may call it
+    /// (Kernel.callablePortal, behind a one-entry cache). A live capability always sits in its holder's slot at its
+    /// key (Capability's invariant) and its object and rights never change, so the one the caller used last is
+    /// still the right answer while it is live: a repeated call needs no dictionary lookup (hashing the selector
+    /// costs ~150 instructions).
     @_optimize(speed)
-    private func callablePortal(_ caller: ExecutionContext, _ selector: UInt64) -> Link<Portal>? {
+    private func cachedCallablePortal(_ caller: ExecutionContext, _ selector: UInt64) -> Link<Portal>? {
         if let last = caller.lastCalledPortal, last.capability.isLive, last.capability.key == selector {
             return last.portal
         }
-        guard selector < CapabilitySpace.selectorLimit, let cap = caller.pd.space.objects[selector],
-              cap.permissions & Permissions.ptCall != 0, case .pt(let portal)? = cap.object else { return nil }
-        caller.lastCalledPortal = (cap, Link(portal))
-        return Link(portal)
+        guard let found = try? callablePortal(caller, selector) else { return nil }
+        caller.lastCalledPortal = (found.capability, Link(found.object))
+        return Link(found.object)
     }
 
     @_optimize(speed)
     private func fastReply(from handler: ExecutionContext) -> Link<ExecutionContext>? {
         guard let link = handler.callerLink else { return nil }
         return link.withObject { caller -> Link<ExecutionContext>? in
-            guard caller.isAlive, caller.calleeLink == Link(handler), caller.callKind == .hypercall,
+            guard caller.isAlive, caller.calleeLink == Link(handler), caller.callKind == .call,
                   let count = untypedOnlyCount(handler) else { return nil }
             copyUntypedWords(count, from: handler, to: caller)
             setUTCBWord(caller, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))

@@ -33,8 +33,15 @@ extension Kernel {
         let liveECs = Set(executionContexts.map { Link($0) })
         let liveSCs = Set(executionContexts.compactMap { $0.boundSC }.filter { $0.isAlive }.map { Link($0) })
         for ec in executionContexts {
-            heldFrames += 1
+            heldFrames += UInt64(ec.vcpu?.frames.count ?? 1)
             if !ec.isAlive || !ec.pd.isAlive { fail("\(ec.name) listed but dead or homeless") }
+            if let vcpu = ec.vcpu {
+                if !ec.pd.isVM || !ec.isGlobal { fail("\(ec.name) is a vCPU outside a VM PD or not global") }
+                if !vcpu.vmm.isAlive || ec.chargedTo !== vcpu.vmm { fail("\(ec.name) vCPU's VMM is gone or did not pay") }
+                if vcpu.nestedRoot != ec.pd.pageTableRoot { fail("\(ec.name) vCPU runs another nested table") }
+            } else if ec.pd.isVM {
+                fail("\(ec.name) is an ordinary EC in a VM PD")
+            }
             let dangling = [("caller", ec.callerLink.map { !liveECs.contains($0) } ?? false),
                             ("callee", ec.calleeLink.map { !liveECs.contains($0) } ?? false),
                             ("current SC", ec.currentSCLink.map { !liveSCs.contains($0) } ?? false)]
@@ -53,6 +60,13 @@ extension Kernel {
             fail("scheduler holds a dead or out-of-range sc#\(sc.id)")
         }
         if !scheduler.bitmapAgreesWithQueues { fail("scheduler priority bitmap disagrees with its queues") }
+        let reserved = protectionDomains.reduce(UInt64(0)) { $0 + $1.reservedFrames }
+        for (tag, vm) in guestTags.heldTags where !vm.isAlive || !vm.isVM || vm.guestTag != tag {
+            fail("guest tag \(tag) is held by a dead or non-VM PD")
+        }
+        if reserved != frames.reservedCount {
+            fail("pool: \(frames.reservedCount) frames reserved but PDs reserve \(reserved)")
+        }
         if heldFrames != frames.allocatedCount {
             fail("pool: \(frames.allocatedCount) frames allocated but \(heldFrames) held by page tables and UTCBs")
         }
@@ -71,46 +85,115 @@ extension Kernel {
         }
     }
 
-    /// The I/O capabilities and the bitmap: at `keys`, or all ports when `keys` is nil.
+    /// The I/O capabilities and the bitmap: at `keys`, or all ports when `keys` is nil. Incrementally, each noted
+    /// capability's ports must be allowed, a noted key nobody holds must not be, and the bitmap must allow exactly
+    /// as many ports as the capabilities cover (so no stale bit can hide elsewhere).
     private func checkPorts(of pd: ProtectionDomain, keys: [UInt64]?, _ fail: (String) -> Void) {
         checkCapabilities(pd.space.io, keys: keys, in: pd, fail)
         guard let keys else {
             var expected = IOPermissionBitmap()
-            for (port, _) in pd.space.io { expected.set(port, allowed: true) }
+            for (port, cap) in pd.space.io { expected.set(port, count: cap.count, allowed: true) }
             if expected != pd.ioBitmap { fail("\(pd.name) I/O bitmap disagrees with its I/O capabilities") }
             return
         }
-        for port in keys where pd.ioBitmap.allows(port) != (pd.space.io[port] != nil) {
-            fail("\(pd.name) I/O bitmap disagrees with its I/O capabilities at port \(hex(port))")
+        var held = 0
+        for (_, cap) in pd.space.io { held += Int(cap.count) }
+        if held != pd.ioBitmap.allowedCount {
+            fail("\(pd.name) I/O bitmap allows \(pd.ioBitmap.allowedCount) ports, its capabilities cover \(held)")
+        }
+        for port in keys {
+            if let cap = pd.space.io[port] {
+                if !pd.ioBitmap.allowsAll(cap.key, count: cap.count) {
+                    fail("\(pd.name) I/O bitmap does not allow all ports of its capability \(hex(port))")
+                }
+            } else if pd.space.covering(.io, port) == nil, pd.ioBitmap.allows(port) {
+                fail("\(pd.name) I/O bitmap allows port \(hex(port)) without a capability")
+            }
         }
     }
 
     /// The page tables: the kernel map in slot 0, nothing in the kernel half, exactly the PD's table frames, and
     /// mappings for exactly its memory capabilities (with their rights) and its UTCBs.
     private func checkAddressSpace(of pd: ProtectionDomain, _ fail: (String) -> Void) {
-        if platform.readPhysical(pd.pageTableRoot) != kernelPDPT | PageTableEntry.kernelTable {
-            fail("\(pd.name) PML4 slot 0 is not the kernel map")
+        // A VM PD's nested table is all guest-physical; a PD's has the kernel in slot 0 and nothing in the upper half.
+        if !pd.isVM {
+            if platform.readPhysical(pd.pageTableRoot) != kernelPDPT | PageTableEntry.kernelTable {
+                fail("\(pd.name) PML4 slot 0 is not the kernel map")
+            }
+            for slot in UInt64(256)..<512 where platform.readPhysical(pd.pageTableRoot + slot * 8) != 0 {
+                fail("\(pd.name) PML4 slot \(slot) (kernel half) is used")
+            }
+        } else if !pd.utcbPages.isEmpty {
+            fail("\(pd.name) is a VM PD with UTCB pages")
         }
-        for slot in UInt64(256)..<512 where platform.readPhysical(pd.pageTableRoot + slot * 8) != 0 {
-            fail("\(pd.name) PML4 slot \(slot) (kernel half) is used")
-        }
-        var mappings = walker.userMappings(root: pd.pageTableRoot)
+        let mappings = pd.isVM ? walker.userMappings(root: pd.pageTableRoot, slots: 0..<512)
+                               : walker.userMappings(root: pd.pageTableRoot)
         var expectedTables = Set(mappings.tables)
         expectedTables.insert(pd.pageTableRoot)
         if expectedTables != Set(pd.tableFrames) { fail("\(pd.name) table frames differ from its page tables") }
+        var reserved: UInt64 = 0
+        for leaf in mappings.leaves { reserved += PageTableWalker<P, PageTableEntry>.reservation(level: leaf.level) }
+        if reserved != pd.reservedFrames {
+            fail("\(pd.name) reserves \(pd.reservedFrames) frames, its large leaves need \(reserved)")
+        }
+        // What must be mapped, in virtual order: the memory capabilities and the UTCBs.
+        var expected: [MappedRun] = []
         for (page, cap) in pd.space.memory {
-            let want = cap.resource | PageTableEntry.leafFlags(cap.permissions)
-            let have = mappings.leaves.removeValue(forKey: page)
-            if have != want { fail("\(pd.name) page \(hex(page)) maps \(have.map(hex) ?? "nothing"), capability says \(hex(want))") }
+            expected.append(MappedRun(page: page, count: cap.count, physical: cap.resource, permissions: cap.permissions))
         }
         for (page, ec) in pd.utcbPages {
-            let want = ec.utcbFrame | PageTableEntry.leafFlags(Permissions.read | Permissions.write)
-            let have = mappings.leaves.removeValue(forKey: page)
-            if have != want || !ec.isAlive || ec.pd !== pd { fail("\(pd.name) UTCB page \(hex(page)) is wrong") }
+            if !ec.isAlive || ec.pd !== pd { fail("\(pd.name) UTCB page \(hex(page)) belongs to a dead or foreign EC") }
+            expected.append(MappedRun(page: page, count: 1, physical: ec.utcbFrame,
+                                      permissions: Permissions.read | Permissions.write))
         }
-        for (page, entry) in mappings.leaves {
-            fail("\(pd.name) maps page \(hex(page)) -> \(hex(entry)) without holding it")
+        expected.sort { $0.page < $1.page }
+        if let problem = compare(mappings.leaves, with: expected) { fail("\(pd.name) \(problem)") }
+    }
+
+    /// A run of virtual pages that must map consecutive physical memory with `permissions`.
+    private struct MappedRun {
+        let page: UInt64
+        let count: UInt64
+        let physical: UInt64
+        let permissions: UInt64
+        var end: UInt64 { page + count }
+    }
+
+    /// Whether the leaves (any size) map exactly the runs, page for page; the first difference otherwise. Both are
+    /// in ascending order, so one merge pass compares them.
+    private func compare(_ leaves: [UserMappings.Leaf], with runs: [MappedRun]) -> String? {
+        typealias Walker = PageTableWalker<P, PageTableEntry>
+        var run = 0
+        var next = runs.first?.page ?? UInt64.max  // first page of runs[run] not matched yet
+        for leaf in leaves {
+            let span = Walker.span(level: leaf.level)
+            let physical = PageTableEntry.address(leaf.entry)
+            let permissions = PageTableEntry.permissions(ofLeaf: leaf.entry)
+            if leaf.entry != PageTableEntry.leaf(physical, permissions: permissions, level: leaf.level)
+                || physical & (span << AddressLayout.pageShift - 1) != 0 {
+                return "has a malformed leaf \(hex(leaf.entry)) at page \(hex(leaf.virtualPage))"
+            }
+            var page = leaf.virtualPage
+            while page < leaf.virtualPage + span {
+                if page > next { return "does not map page \(hex(next)), which it holds" }
+                guard run < runs.count, page == next else {
+                    return "maps page \(hex(page)) -> \(hex(leaf.entry)) without holding it"
+                }
+                let r = runs[run]
+                let want = r.physical + (page - r.page) << AddressLayout.pageShift
+                let have = physical + (page - leaf.virtualPage) << AddressLayout.pageShift
+                if want != have || permissions != r.permissions | Permissions.read {
+                    return "page \(hex(page)) maps \(hex(have)) with rights \(permissions), capability says \(hex(want)) with \(r.permissions)"
+                }
+                page = min(leaf.virtualPage + span, r.end)
+                next = page
+                if page == r.end {
+                    run += 1
+                    next = run < runs.count ? runs[run].page : UInt64.max
+                }
+            }
         }
+        return run < runs.count ? "does not map page \(hex(next)), which it holds" : nil
     }
 
     private func checkCapability(_ cap: Capability, in pd: ProtectionDomain, _ fail: (String) -> Void) {
@@ -119,7 +202,14 @@ extension Kernel {
         if !cap.isLive || cap.holder !== pd { fail("\(what) is dead or held elsewhere") }
         if cap.permissions == 0 { fail("\(what) has no permissions") }
         if let object = cap.object, !object.isAlive { fail("\(what) names a destroyed object") }
-        if cap.kind == .io, pd.space.io[cap.key] === cap, cap.resource != cap.key { fail("\(what) names another port") }
+        if cap.kind == .io, cap.resource != cap.key { fail("\(what) names another port") }
+        if cap.kind != .object {
+            if cap.key & (cap.count - 1) != 0 || cap.resourceKey & (cap.count - 1) != 0 {
+                fail("\(what) of order \(cap.order) is not aligned")
+            }
+            if let other = pd.space.enclosing(cap) { fail("\(what) overlaps capability \(hex(other.key))") }
+            if let other = pd.space.inside(cap).first { fail("\(what) overlaps capability \(hex(other.key))") }
+        }
         for child in cap.children where child.parent !== cap || !child.isLive {
             fail("\(what) has a child that does not point back")
         }
@@ -132,7 +222,10 @@ extension Kernel {
             fail("\(what) derives from a capability that is gone")
         }
         if !parent.children.contains(where: { $0 === cap }) { fail("\(what) is not among its parent's children") }
-        if parent.kind != cap.kind || parent.resource != cap.resource || cap.permissions & ~parent.permissions != 0 {
+        if parent.kind != cap.kind || cap.permissions & ~parent.permissions != 0
+            || (cap.kind == .object && parent.resource != cap.resource)
+            || (cap.kind != .object && (cap.resourceKey < parent.resourceKey
+                                        || cap.resourceKey + cap.count > parent.resourceKey + parent.count)) {
             fail("\(what) exceeds or differs from its parent")
         }
         if let a = cap.object, let b = parent.object, !a.isSame(as: b) { fail("\(what) names another object than its parent") }

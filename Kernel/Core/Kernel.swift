@@ -29,10 +29,13 @@ public final class Kernel<P: Platform> {
     /// The memory the root PD holds in its physical window (reported in RootBootInfo).
     var rootWindow: [PhysicalRange] = []
     public internal(set) var statistics = KernelStatistics()
+    /// Tagged-TLB IDs of the VM PDs.
+    var guestTags: GuestTagAllocator
 
     public init(platform: P, configuration: BootConfiguration) throws(BootError) {
         self.platform = platform
         self.configuration = configuration
+        guestTags = GuestTagAllocator(count: platform.guestTagCount)
         try boot()
     }
 
@@ -79,6 +82,10 @@ public final class Kernel<P: Platform> {
             if current.withObject({ $0.startupPending || $0.recallPending }), raisePendingEvents(current.object) {
                 return
             }
+            if let vcpu = current.withObject({ $0.vcpu }), let problem = entryProblem(vcpu) {
+                refuseEntry(current.object, problem)
+                return
+            }
             let exit = current.withObject { enter($0) }
             let end = platform.now
             let budgetLeft = bill(sc, ticks: end &- start)
@@ -98,11 +105,15 @@ public final class Kernel<P: Platform> {
     private func raisePendingEvents(_ ec: ExecutionContext) -> Bool {
         if ec.startupPending {
             ec.startupPending = false
-            if raiseEvent(Event.startup, errorCode: 0, address: 0, for: ec, fatal: false) { return true }
+            if let vcpu = ec.vcpu {
+                if raiseGuestExit(ec, vcpu, VMExit.startup) { return true }
+            } else if raiseEvent(.startup, vector: Event.startup, for: ec) { return true }
         }
         if ec.recallPending {
             ec.recallPending = false
-            if raiseEvent(Event.recall, errorCode: 0, address: 0, for: ec, fatal: false) { return true }
+            if let vcpu = ec.vcpu {
+                if raiseGuestExit(ec, vcpu, VMExit.recall) { return true }
+            } else if raiseEvent(.recall, vector: Event.recall, for: ec) { return true }
         }
         return false
     }
@@ -110,6 +121,7 @@ public final class Kernel<P: Platform> {
     /// Runs `ec` in its PD's address space, with its PD's I/O ports, until it exits.
     @inline(__always)
     private func enter(_ ec: ExecutionContext) -> Exit {
+        if let vcpu = ec.vcpu { return enterGuest(ec, vcpu) }
         let pd = ec.pd
         platform.activateAddressSpace(root: pd.pageTableRoot)
         if pd.ioBitmap.isEmpty { return platform.enterUser(&ec.context, ioPermissions: nil) }

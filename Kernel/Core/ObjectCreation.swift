@@ -5,40 +5,56 @@ import KernelABI
 extension Kernel {
     static var maxBudget: UInt64 { 1 << 40 }
 
-    /// create_pd(dst, quota_pages, permissions): a new PD with `quota_pages` of the caller's quota (its PML4 is the
-    /// first page). `permissions` are the caller's rights on the new PD; its `pdCreate`/`pdConsole` bits also become
-    /// the new PD's own rights, as far as the caller has them itself.
-    func createPD(by caller: ExecutionContext, at dst: UInt64, quota: UInt64,
-                  permissions: UInt64) throws(Failure) -> Completion {
+    /// create_pd(dst, quota_pages, permissions, flags): a new PD with `quota_pages` of the caller's quota (its PML4
+    /// is the first page). `permissions` are the caller's rights on the new PD; its `pdCreate`/`pdConsole`/`pdVM` bits
+    /// also become the new PD's own rights, as far as the caller has them itself. With `PDFlags.vm` (needs the
+    /// caller's own `pdVM`) it is a VM PD: a guest-physical memory space on a nested page table, no own rights.
+    func createPD(by caller: ExecutionContext, at dst: UInt64, quota: UInt64, permissions: UInt64,
+                  flags: UInt64 = 0) throws(Failure) -> Completion {
         let pd = caller.pd
         try requireCreateRight(pd)
         try requireFreeSelector(pd, dst)
-        guard permissions != 0, permissions & ~Permissions.all == 0, quota >= 1 else { throw .badRange }
+        guard permissions != 0, permissions & ~Permissions.all == 0, quota >= 1, flags & ~PDFlags.vm == 0 else {
+            throw .badRange
+        }
+        let isVM = flags & PDFlags.vm != 0
+        if isVM {
+            guard pd.rights & Permissions.pdVM != 0 else { throw .insufficientRights }
+            guard platform.guestTagCount > 0 else { throw .badState }
+        }
         guard pd.charge(quota) else { throw .outOfMemory }
         guard let pml4 = frames.allocate() else {
             pd.refund(quota)
             throw .outOfMemory
         }
-        let rights = permissions & pd.rights & (Permissions.pdCreate | Permissions.pdConsole)
-        let child = ProtectionDomain(id: makeID(), pageTableRoot: pml4, quotaLimit: quota, creator: pd, rights: rights)
+        let rights = isVM ? 0 : permissions & pd.rights & (Permissions.pdCreate | Permissions.pdConsole | Permissions.pdVM)
+        let child = ProtectionDomain(id: makeID(), pageTableRoot: pml4, quotaLimit: quota, creator: pd, rights: rights,
+                                     isVM: isVM)
         _ = child.charge(1)
-        initializeAddressSpace(pml4)
+        if isVM { platform.zeroPage(pml4) } else { initializeAddressSpace(pml4) }
         protectionDomains.append(child)
         insertOriginal(.pd(child), in: pd, at: dst, permissions: permissions)
         return .success
     }
 
     /// create_ec(dst, pd, utcb, sp, ip, flags): a thread (global) or portal handler (local) in `pd`, whose UTCB
-    /// the kernel maps at `utcb` there.
+    /// the kernel maps at `utcb` there; or, with `ECFlags.vcpu`, a vCPU of the VM PD `pd` (VCPUCreation.swift).
     func createEC(by caller: ExecutionContext, at dst: UInt64, pd selector: UInt64, utcb: UInt64, stackPointer: UInt64,
                   entry: UInt64, flags: UInt64) throws(Failure) -> Completion {
         let pd = caller.pd
         try requireCreateRight(pd)
         try requireFreeSelector(pd, dst)
         let home = try resolvePD(pd, selector, needs: Permissions.pdCreate)
-        guard flags & 0xfe == 0, flags >> 8 < CapabilitySpace.selectorLimit else { throw .badRange }
-        let ec = try makeEC(in: home, chargedTo: pd, global: flags & ECFlags.global != 0, eventBase: flags >> 8,
+        guard flags & 0xfc == 0, flags >> 8 < CapabilitySpace.selectorLimit else { throw .badRange }
+        let ec: ExecutionContext
+        if flags & ECFlags.vcpu != 0 {
+            guard home.isVM, flags & ECFlags.global != 0 else { throw .badState }
+            ec = try makeVCPU(in: home, createdBy: pd, eventBase: flags >> 8)
+        } else {
+            guard !home.isVM else { throw .badState }
+            ec = try makeEC(in: home, chargedTo: pd, global: flags & ECFlags.global != 0, eventBase: flags >> 8,
                             utcb: utcb, stackPointer: stackPointer, entry: entry)
+        }
         insertOriginal(.ec(ec), in: pd, at: dst, permissions: Permissions.all)
         return .success
     }
@@ -48,14 +64,15 @@ extension Kernel {
                 utcb: UInt64, stackPointer: UInt64, entry: UInt64) throws(Failure) -> ExecutionContext {
         let page = utcb >> AddressLayout.pageShift
         guard utcb & (AddressLayout.pageSize - 1) == 0, AddressLayout.isUserRange(utcb, length: AddressLayout.pageSize),
-              home.space.memory[page] == nil, home.utcbPages[page] == nil else { throw .badRange }
+              home.space.covering(.memory, page) == nil, home.utcbPages[page] == nil else { throw .badRange }
         guard payer.charge(1) else { throw .outOfMemory }
         guard let frame = frames.allocate() else {
             payer.refund(1)
             throw .outOfMemory
         }
         platform.zeroPage(frame)
-        guard mapPage(in: home, virtualPage: page, physical: frame, flags: PageTableEntry.leafFlags(Permissions.read | Permissions.write)) else {
+        guard mapPages(in: home, virtualPage: page, pages: 1, physical: frame,
+                       permissions: Permissions.read | Permissions.write) else {
             frames.free(frame)
             payer.refund(1)
             throw .outOfMemory
@@ -87,16 +104,18 @@ extension Kernel {
         return .success
     }
 
-    /// create_pt(dst, ec, ip, id): a portal into the local EC `ec`, entered at `ip`.
+    /// create_pt(dst, ec, ip, id, mtd): a portal into the local EC `ec`, entered at `ip`; `mtd` is what a vCPU exit
+    /// through it transfers.
     func createPT(by caller: ExecutionContext, at dst: UInt64, ec selector: UInt64, entry: UInt64,
-                  portalID: UInt64) throws(Failure) -> Completion {
+                  portalID: UInt64, mtd: UInt64 = 0) throws(Failure) -> Completion {
         let pd = caller.pd
         try requireCreateRight(pd)
         try requireFreeSelector(pd, dst)
         let ec = try resolveEC(pd, selector, needs: Permissions.ecBindPortal)
         guard !ec.isGlobal else { throw .badState }
+        guard mtd & ~TransferDescriptor.all == 0 else { throw .badRange }
         guard pd.charge(1) else { throw .outOfMemory }
-        let pt = Portal(id: makeID(), ec: ec, entry: entry, portalID: portalID, chargedTo: pd)
+        let pt = Portal(id: makeID(), ec: ec, entry: entry, portalID: portalID, mtd: mtd, chargedTo: pd)
         insertOriginal(.pt(pt), in: pd, at: dst, permissions: Permissions.all)
         return .success
     }
@@ -122,7 +141,7 @@ extension Kernel {
         pd.noteChange(.object, key: selector)
         let cap = Capability(kind: .object, holder: pd, key: selector, resource: 0, object: object,
                              permissions: permissions, parent: nil)
-        pd.space.objects[selector] = cap
+        pd.space.insert(cap)
         if case .ec(let ec) = object { ec.original = cap }
     }
 }

@@ -1,104 +1,153 @@
 import KernelABI
 
-/// x86-64 4-level page-table entries and the walks the kernel does on them, through the platform's physical memory.
-enum PageTableEntry {
-    static let present: UInt64 = 1 << 0
-    static let writable: UInt64 = 1 << 1
-    static let user: UInt64 = 1 << 2
-    static let largePage: UInt64 = 1 << 7
-    static let noExecute: UInt64 = 1 << 63
-    static let addressMask: UInt64 = 0x000f_ffff_ffff_f000
-
-    /// Flags for a user leaf mapping with memory-capability `permissions` (read is implied on x86).
-    static func leafFlags(_ permissions: UInt64) -> UInt64 {
-        var flags = present | user
-        if permissions & Permissions.write != 0 { flags |= writable }
-        if permissions & Permissions.execute == 0 { flags |= noExecute }
-        return flags
-    }
-
-    /// Intermediate user tables allow everything; the leaf decides.
-    static let userTable: UInt64 = present | writable | user
-    /// The kernel's own tables and 2 MiB identity pages: supervisor only.
-    static let kernelTable: UInt64 = present | writable
-}
-
-/// Page-table operations on one address space. Intermediate tables come from `allocate` (which charges them).
-struct PageTableWalker<P: Platform> {
+/// Page-table operations on one 4-level address space in entry format `F`, through the platform's physical
+/// memory. Ranges are mapped with the largest leaves that alignment allows (2 MiB, and 1 GiB where the machine
+/// has them); removing part of a large leaf first splits it into a table of smaller leaves ("demotion").
+///
+/// Large leaves and the memory to split them: a leaf at level `l` could later need `reservation(l)` tables to be
+/// split down to 4 KiB pages (1 for 2 MiB, 1 + 512 for 1 GiB), exactly what mapping it with 4 KiB pages would have
+/// cost. The caller reserves that much when the leaf is written, so a later revoke never fails for want of memory.
+struct PageTableWalker<P: Platform, F: PageTableFormat> {
     let platform: P
 
     static func index(_ virtualAddress: UInt64, level: Int) -> UInt64 {
         (virtualAddress >> (12 + 9 * UInt64(level))) & 0x1ff
     }
 
-    /// Maps one 4 KiB page. Returns false when a needed table could not be allocated (nothing is half-mapped:
-    /// tables allocated before the failure stay, empty, in the address space).
-    func map(root: UInt64, virtualAddress: UInt64, physical: UInt64, flags: UInt64, allocate: () -> UInt64?) -> Bool {
-        var table = root
-        for level in stride(from: 3, to: 0, by: -1) {
-            let slot = table + Self.index(virtualAddress, level: level) * 8
-            let entry = platform.readPhysical(slot)
-            if entry & PageTableEntry.present != 0 {
-                table = entry & PageTableEntry.addressMask
-            } else {
-                guard let frame = allocate() else { return false }
-                platform.zeroPage(frame)
-                platform.writePhysical(slot, frame | PageTableEntry.userTable)
-                table = frame
-            }
+    /// Pages covered by one entry at `level`.
+    static func span(level: Int) -> UInt64 { 1 << (9 * UInt64(level)) }
+
+    /// Frames a large leaf at `level` keeps reserved for its own demotion (see the type's comment).
+    static func reservation(level: Int) -> UInt64 {
+        switch level {
+        case 1: return 1
+        case 2: return 1 + 512
+        default: return 0
         }
-        platform.writePhysical(table + Self.index(virtualAddress, level: 0) * 8, physical | flags)
+    }
+
+    /// Maps `pages` virtual pages from `virtualPage` to consecutive physical memory from `physical`, with leaves
+    /// up to `largestLevel`. `table` gives a table frame (zeroed here) or nil when none can be paid for; `reserve`
+    /// reserves the demotion frames of a large leaf at a level, false when that cannot be paid for. Returns false
+    /// on such a failure; what was mapped before it stays mapped (the caller unmaps the range to undo it).
+    func map(root: UInt64, virtualPage: UInt64, pages: UInt64, physical: UInt64, permissions: UInt64,
+             largestLevel: Int, table: () -> UInt64?, reserve: (Int) -> Bool) -> Bool {
+        map(table: root, level: 3, first: virtualPage, end: virtualPage + pages, physicalOfFirst: physical,
+            permissions: permissions, largestLevel: largestLevel, newTable: table, reserve: reserve)
+    }
+
+    private func map(table: UInt64, level: Int, first: UInt64, end: UInt64, physicalOfFirst: UInt64,
+                     permissions: UInt64, largestLevel: Int, newTable: () -> UInt64?,
+                     reserve: (Int) -> Bool) -> Bool {
+        let span = Self.span(level: level)
+        var page = first
+        while page < end {
+            let slotBase = page & ~(span - 1)
+            let slotEnd = min(end, slotBase + span)
+            let slot = table + Self.index(page << AddressLayout.pageShift, level: level) * 8
+            let entry = platform.readPhysical(slot)
+            let physical = physicalOfFirst + (page - first) << AddressLayout.pageShift
+            let wholeSlot = page == slotBase && slotEnd == slotBase + span
+            if level == 0 {
+                platform.writePhysical(slot, F.leaf(physical, permissions: permissions, level: 0))
+            } else if wholeSlot, level <= largestLevel, !F.isPresent(entry),
+                      physical & (span << AddressLayout.pageShift - 1) == 0 {
+                guard reserve(level) else { return false }
+                platform.writePhysical(slot, F.leaf(physical, permissions: permissions, level: level))
+            } else {
+                precondition(!F.isPresent(entry) || !F.isLeaf(entry, level: level), "kernel bug: mapping over a leaf")
+                var next = F.address(entry)
+                if !F.isPresent(entry) {
+                    guard let frame = newTable() else { return false }
+                    platform.zeroPage(frame)
+                    platform.writePhysical(slot, F.table(frame))
+                    next = frame
+                }
+                guard map(table: next, level: level - 1, first: page, end: slotEnd, physicalOfFirst: physical,
+                          permissions: permissions, largestLevel: largestLevel, newTable: newTable,
+                          reserve: reserve) else { return false }
+            }
+            page = slotEnd
+        }
         return true
     }
 
-    /// Removes one 4 KiB mapping (if any). Returns whether something was mapped.
+    /// Removes every mapping of the `pages` virtual pages from `virtualPage`, splitting large leaves that reach
+    /// outside the range. `demotionFrame` gives one frame out of the reservation of the leaf being split (it
+    /// becomes a table of the space); `release` takes back the whole reservation of a removed large leaf at a
+    /// level. Returns how many leaves were removed or split (0: nothing was mapped there).
     @discardableResult
-    func unmap(root: UInt64, virtualAddress: UInt64) -> Bool {
-        guard let slot = leafSlot(root: root, virtualAddress: virtualAddress) else { return false }
-        let had = platform.readPhysical(slot) & PageTableEntry.present != 0
-        platform.writePhysical(slot, 0)
-        return had
+    func unmap(root: UInt64, virtualPage: UInt64, pages: UInt64, demotionFrame: () -> UInt64,
+               release: (Int) -> Void) -> UInt64 {
+        unmap(table: root, level: 3, first: virtualPage, end: virtualPage + pages, demotionFrame: demotionFrame,
+              release: release)
     }
 
-    /// The leaf entry for a user page, or nil when a table on the way is missing.
-    func leafEntry(root: UInt64, virtualAddress: UInt64) -> UInt64? {
-        guard let slot = leafSlot(root: root, virtualAddress: virtualAddress) else { return nil }
-        let entry = platform.readPhysical(slot)
-        return entry & PageTableEntry.present != 0 ? entry : nil
-    }
-
-    private func leafSlot(root: UInt64, virtualAddress: UInt64) -> UInt64? {
-        var table = root
-        for level in stride(from: 3, to: 0, by: -1) {
-            let entry = platform.readPhysical(table + Self.index(virtualAddress, level: level) * 8)
-            guard entry & PageTableEntry.present != 0, entry & PageTableEntry.largePage == 0 else { return nil }
-            table = entry & PageTableEntry.addressMask
+    private func unmap(table: UInt64, level: Int, first: UInt64, end: UInt64, demotionFrame: () -> UInt64,
+                       release: (Int) -> Void) -> UInt64 {
+        let span = Self.span(level: level)
+        var changed: UInt64 = 0
+        var page = first
+        while page < end {
+            let slotBase = page & ~(span - 1)
+            let slotEnd = min(end, slotBase + span)
+            defer { page = slotEnd }
+            let slot = table + Self.index(page << AddressLayout.pageShift, level: level) * 8
+            var entry = platform.readPhysical(slot)
+            guard F.isPresent(entry) else { continue }
+            let wholeSlot = page == slotBase && slotEnd == slotBase + span
+            if F.isLeaf(entry, level: level) {
+                if wholeSlot {
+                    platform.writePhysical(slot, 0)
+                    release(level)
+                    changed += 1
+                    continue
+                }
+                entry = demote(entry, at: slot, level: level, frame: demotionFrame())
+                changed += 1
+            }
+            changed += unmap(table: F.address(entry), level: level - 1, first: page, end: slotEnd,
+                             demotionFrame: demotionFrame, release: release)
         }
-        return table + Self.index(virtualAddress, level: 0) * 8
+        return changed
+    }
+
+    /// Replaces the large leaf `entry` at `slot` with a table of 512 leaves one level down that map the same.
+    /// The table frame comes out of the leaf's reservation; the rest of it stays reserved for the new leaves.
+    private func demote(_ entry: UInt64, at slot: UInt64, level: Int, frame: UInt64) -> UInt64 {
+        let base = F.address(entry)
+        let permissions = F.permissions(ofLeaf: entry)
+        let step = Self.span(level: level - 1) << AddressLayout.pageShift
+        for i in UInt64(0)..<512 {
+            platform.writePhysical(frame + i * 8, F.leaf(base + i * step, permissions: permissions, level: level - 1))
+        }
+        let table = F.table(frame)
+        platform.writePhysical(slot, table)
+        return table
     }
 
     /// The user half (PML4 slots 1..255) in one pass, for the invariant checker: the frames of every table below
-    /// the PML4, and every present 4 KiB leaf by virtual page number.
-    func userMappings(root: UInt64) -> UserMappings {
+    /// the PML4, and every present leaf, in ascending virtual order.
+    func userMappings(root: UInt64, slots: Range<UInt64> = 1..<256) -> UserMappings {
         var result = UserMappings()
-        collect(table: root, level: 3, slots: 1, 256, virtualBase: 0, into: &result)
+        collect(table: root, level: 3, slots: slots.lowerBound, slots.upperBound, virtualPageBase: 0, into: &result)
         return result
     }
 
-    private func collect(table: UInt64, level: UInt64, slots first: UInt64, _ end: UInt64, virtualBase: UInt64,
+    private func collect(table: UInt64, level: Int, slots first: UInt64, _ end: UInt64, virtualPageBase: UInt64,
                          into result: inout UserMappings) {
         var slot = first
         while slot < end {
             defer { slot += 1 }
             let entry = platform.readPhysical(table + slot * 8)
-            guard entry & PageTableEntry.present != 0 else { continue }
-            let address = virtualBase | slot << (12 + 9 * level)
-            if level == 0 {
-                result.leaves[address >> AddressLayout.pageShift] = entry
+            guard F.isPresent(entry) else { continue }
+            let page = virtualPageBase | slot << (9 * UInt64(level))
+            if F.isLeaf(entry, level: level) {
+                result.leaves.append(UserMappings.Leaf(virtualPage: page, level: level, entry: entry))
             } else {
-                let next = entry & PageTableEntry.addressMask
+                let next = F.address(entry)
                 result.tables.append(next)
-                collect(table: next, level: level - 1, slots: 0, 512, virtualBase: address, into: &result)
+                collect(table: next, level: level - 1, slots: 0, 512, virtualPageBase: page, into: &result)
             }
         }
     }
@@ -106,8 +155,14 @@ struct PageTableWalker<P: Platform> {
 
 /// What the user half of an address space holds (see `PageTableWalker.userMappings`).
 struct UserMappings {
+    struct Leaf {
+        let virtualPage: UInt64
+        /// 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB.
+        let level: Int
+        let entry: UInt64
+    }
     /// Frames of the PDPTs, page directories and page tables (not the PML4).
     var tables: [UInt64] = []
-    /// Virtual page number -> leaf entry, for every present 4 KiB page.
-    var leaves: [UInt64: UInt64] = [:]
+    /// Every present leaf, in ascending virtual order.
+    var leaves: [Leaf] = []
 }

@@ -7,11 +7,15 @@ final class Portal {
     let ec: ExecutionContext
     let entry: UInt64
     var portalID: UInt64
+    /// For vCPU exits through this portal: the state groups transferred (`TransferDescriptor`).
+    let mtd: UInt64
     var isAlive = true
     let chargedTo: ProtectionDomain?
 
-    init(id: UInt64, ec: ExecutionContext, entry: UInt64, portalID: UInt64, chargedTo: ProtectionDomain?) {
+    init(id: UInt64, ec: ExecutionContext, entry: UInt64, portalID: UInt64, mtd: UInt64 = 0,
+         chargedTo: ProtectionDomain?) {
         self.id = id
+        self.mtd = mtd
         self.ec = ec
         self.entry = entry
         self.portalID = portalID

@@ -5,16 +5,23 @@ import KernelABI
 /// Invariants:
 /// - `quotaUsed <= quotaLimit` (quota never goes negative); everything charged to this PD is in `quotaUsed`.
 /// - `tableFrames` are the pool frames of this PD's page tables (the PML4 first); they are charged to it.
-/// - The page tables map exactly the memory capabilities in `space.memory` (with their permissions) plus the
-///   UTCBs of live ECs whose home is this PD; nothing else in the user half.
+/// - `reservedFrames` is the sum of the demotion reservations of its large leaves (PageTable.swift); they are
+///   charged to it and reserved in the kernel pool.
+/// - The page tables map exactly the memory capabilities in `space.memory` (with their permissions, with leaves
+///   of any size) plus the UTCBs of live ECs whose home is this PD; nothing else in the user half.
 /// - `ioBitmap` allows exactly the ports in `space.io`.
 /// - Once `isAlive` is false its spaces are empty and its frames are back in the pool.
+/// - A VM PD (`isVM`): its memory keys are guest page numbers from 0 and its page table is the nested one (no kernel
+///   slot, no UTCBs); its only ECs are vCPUs; `guestTag` is 0 or the tag it holds in `Kernel.guestTags`.
 final class ProtectionDomain {
     let id: UInt64
     var space = CapabilitySpace()
     /// Physical address of the PML4.
     let pageTableRoot: UInt64
     var tableFrames: [UInt64]
+    var reservedFrames: UInt64 = 0
+    let isVM: Bool
+    var guestTag: UInt64 = 0
     var ioBitmap = IOPermissionBitmap()
     var quotaLimit: UInt64
     var quotaUsed: UInt64 = 0
@@ -28,8 +35,10 @@ final class ProtectionDomain {
     /// For the invariant checker: what changed since it last looked.
     var changes = ChangeRecord()
 
-    init(id: UInt64, pageTableRoot: UInt64, quotaLimit: UInt64, creator: ProtectionDomain?, rights: UInt64) {
+    init(id: UInt64, pageTableRoot: UInt64, quotaLimit: UInt64, creator: ProtectionDomain?, rights: UInt64,
+         isVM: Bool = false) {
         self.id = id
+        self.isVM = isVM
         self.pageTableRoot = pageTableRoot
         self.tableFrames = [pageTableRoot]
         self.quotaLimit = quotaLimit
@@ -53,5 +62,5 @@ final class ProtectionDomain {
     /// grants. Every such change must be noted, on the holder of each capability involved, for the invariant checker.
     func noteChange(_ kind: CapabilityRange.Kind, key: UInt64) { changes.note(kind, key: key) }
 
-    var name: String { "pd#\(id)" }
+    var name: String { isVM ? "vm#\(id)" : "pd#\(id)" }
 }

@@ -6,6 +6,7 @@ import X86Shims
 /// check what the loader handed over, build the kernel and run it until nothing can ever run again.
 @_cdecl("kernel_main")
 public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
+    let entryTime = x86_tsc()
     // Nothing may allocate before x86_setup has carved out the kernel heap: only static strings until then.
     print("kernel: hv starting (x86-64)")
     guard info.pointee.magic == HV_BOOT_INFO_MAGIC, info.pointee.region_count <= UInt64(HV_BOOT_MAX_REGIONS) else {
@@ -32,6 +33,10 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
     } catch {
         stop(because: error.description)
     }
+    // Boot cost (tools/bench-memory reads this line): TSC ticks from kernel entry to the root task, and the heap.
+    let bootMicroseconds = (x86_tsc() - entryTime) * 1000 / max(platform.ticksPerMillisecond, 1)
+    print("kernel: booted in \(bootMicroseconds) us, heap \(heap_used_bytes() >> 10) KiB used, "
+          + "\(freeBytes(configuration) >> 20) MiB free")
     print("kernel: starting root task")
     while kernel.step() {}
     print("kernel: nothing can run any more, stopping")

@@ -1,7 +1,7 @@
 /* The kernel's Swift heap (heap.c) lives in RAM taken off the loader's free list before any Swift code allocates:
-   kernel objects (capabilities, PDs, ECs) are Swift class instances and their number grows with the RAM the root
-   PD is given (one memory capability per page), so the arena is a quarter of free memory, 16..512 MiB, taken from
-   the top of the largest free region. */
+   kernel objects (capabilities, PDs, ECs) are Swift class instances. Memory and I/O capabilities are ranges, so
+   their number no longer grows with RAM (the root holds a handful at boot): the arena is a fixed 32 MiB (a quarter
+   of free memory on machines smaller than 128 MiB), taken from the top of the largest free region. */
 #include "x86.h"
 #include "cpu.h"
 
@@ -11,8 +11,7 @@ int x86_setup_heap(struct hv_boot_info *info) {
     uint64_t total = 0;
     for (uint64_t i = 0; i < info->region_count; i++) total += info->regions[i].size;
     uint64_t bytes = total / 4;
-    if (bytes < 16 * MIB) bytes = 16 * MIB;
-    if (bytes > 512 * MIB) bytes = 512 * MIB;
+    if (bytes > 32 * MIB) bytes = 32 * MIB;
     bytes &= ~0xfffull;
     uint64_t best = info->region_count;
     for (uint64_t i = 0; i < info->region_count; i++) {

@@ -1,5 +1,4 @@
 import CUnicorn
-import Sim
 
 /// One virtual CPU of a VM, run on Unicorn 2.1.4 under the simulator's model of what a hypervisor sees: intercepts
 /// (`SimGuestControls`) end `run` with a vendor-neutral `SimGuestExit`; guest-physical memory comes from the caller's

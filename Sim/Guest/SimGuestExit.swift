@@ -1,4 +1,3 @@
-import Sim
 
 /// How a guest-physical access was made (the nested-page-fault qualification).
 public enum SimGuestAccess: Equatable, Sendable {

@@ -101,11 +101,14 @@ extension SimGuestCPU {
             }
         }
         blocks[address] = Block(size: size, count: count, csBase: csBase, offsets: offsets)
-        if hooked {
-            engine.removeTranslations(from: address, to: address &+ UInt64(size))
-        }
         // Restart the block: it runs again with its hooks, and is counted then.
         engine.write(UC_X86_REG_RIP, address &- csBase)
+        if hooked {
+            engine.removeTranslations(from: address, to: address &+ UInt64(size))
+            // The block translated before its hooks existed must not run on: leave the engine here (no cause, so the
+            // run loop enters again at the block's start and the new translation carries the hooks).
+            engine.stop()
+        }
     }
 
     // MARK: instructions Unicorn cannot intercept

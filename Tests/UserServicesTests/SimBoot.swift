@@ -42,7 +42,7 @@ enum SimBoot {
     static func compile(_ source: String, file: String = "test.toml", machineMemory: UInt64 = 64 << 20,
                         knownBinaries: Set<String> = Set(components.map(\.name))) throws -> [UInt8] {
         let names = knownBinaries
-        switch ManifestCompiler.compile(source: source, file: file, machineMemory: machineMemory,
+        switch ManifestCompiler.compile(source: source, file: file, target: .simulator(memory: machineMemory),
                                         binaryExists: { names.contains($0) }) {
         case .success(let compiled): return compiled.blob
         case .failure(let errors): throw CompileFailure(description: errors.diagnostics.map(\.description).joined(separator: "\n"))

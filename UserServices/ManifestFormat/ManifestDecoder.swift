@@ -190,8 +190,9 @@ public enum ManifestDecoder {
                                     isVMM: flags & BlobLayout.vmmFlag != 0)
     }
 
-    /// A route of component `user` (or of a VM run by VMM `user`): its provider must start before `user`.
-    static func route(user: Int, componentCount: Int, decoded: [ComponentDescription],
+    /// A route of component `user` (or of a VM run by VMM `user`): its provider must start before `user`, or be
+    /// `user` itself when `mayBeUser` (a VM using a service of its own VMM; see `StartOrder`).
+    static func route(user: Int, componentCount: Int, decoded: [ComponentDescription], mayBeUser: Bool = false,
                       reader r: inout BlobReader) throws(ManifestDecodeError) -> ServiceRoute {
         let at = r.offset
         let name = try r.string(.routeName)
@@ -201,7 +202,9 @@ public enum ManifestDecoder {
         guard Int(provider) < componentCount else {
             throw .indexOutOfRange(offset: providerAt, what: .provider, value: provider, count: componentCount)
         }
-        guard Int(provider) < user else { throw .startOrder(offset: providerAt, component: user, needs: Int(provider)) }
+        guard Int(provider) < user || (mayBeUser && Int(provider) == user) else {
+            throw .startOrder(offset: providerAt, component: user, needs: Int(provider))
+        }
         let serviceAt = r.offset
         let service = try r.u32(.service)
         let offered = decoded[Int(provider)].provides
@@ -261,7 +264,8 @@ public enum ManifestDecoder {
         var routeNames: [Int] = []
         for _ in 0..<count {
             routeNames.append(r.offset)
-            services.append(try route(user: Int(vmm), componentCount: components.count, decoded: components, reader: &r))
+            services.append(try route(user: Int(vmm), componentCount: components.count, decoded: components,
+                                      mayBeUser: true, reader: &r))
         }
         places.routeNames.append(routeNames)
         return VirtualMachineDescription(name: name, vmm: Int(vmm), image: image, memory: memory, vcpus: vcpus,
@@ -283,28 +287,23 @@ public enum ManifestDecoder {
     }
 
     static func unique(_ names: [ManifestString], _ offsets: [Int], _ what: BlobField) throws(ManifestDecodeError) {
-        for j in 0..<names.count {
-            for i in 0..<j where names[i] == names[j] { throw .duplicateName(offset: offsets[j], what: what) }
-        }
+        if let d = DuplicateCheck.duplicates(in: names).first { throw .duplicateName(offset: offsets[d.index], what: what) }
     }
 
     /// No I/O port, MMIO byte or interrupt may be granted twice (to two components, or twice to one).
     static func checkResources(_ places: Places) throws(ManifestDecodeError) {
-        for j in 0..<places.ports.count {
-            for i in 0..<j where places.ports[i].range.overlaps(places.ports[j].range) {
-                throw .resourceConflict(offset: places.ports[j].offset, what: .ioPorts, otherOffset: places.ports[i].offset)
-            }
-        }
-        for j in 0..<places.mmio.count {
-            for i in 0..<j where places.mmio[i].range.overlaps(places.mmio[j].range) {
-                throw .resourceConflict(offset: places.mmio[j].offset, what: .mmio, otherOffset: places.mmio[i].offset)
-            }
-        }
-        for j in 0..<places.interrupts.count {
-            for i in 0..<j where places.interrupts[i].irq == places.interrupts[j].irq {
-                throw .resourceConflict(offset: places.interrupts[j].offset, what: .interrupt,
-                                        otherOffset: places.interrupts[i].offset)
-            }
+        try noOverlap(places.ports.map { $0.range.first }, places.ports.map { $0.range.end },
+                      places.ports.map { $0.offset }, .ioPorts)
+        try noOverlap(places.mmio.map { $0.range.base }, places.mmio.map { $0.range.end },
+                      places.mmio.map { $0.offset }, .mmio)
+        try noOverlap(places.interrupts.map { $0.irq }, places.interrupts.map { $0.irq + 1 },
+                      places.interrupts.map { $0.offset }, .interrupt)
+    }
+
+    static func noOverlap(_ starts: [UInt64], _ ends: [UInt64], _ offsets: [Int],
+                          _ what: BlobField) throws(ManifestDecodeError) {
+        if let o = OverlapCheck.overlaps(starts: starts, ends: ends).first {
+            throw .resourceConflict(offset: offsets[o.index], what: what, otherOffset: offsets[o.earlier])
         }
     }
 

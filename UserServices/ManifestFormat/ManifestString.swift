@@ -19,3 +19,8 @@ public struct ManifestString: Equatable, Sendable, ExpressibleByStringLiteral, C
     /// Printable ASCII (space to tilde): the only bytes a compiled manifest may contain in its strings.
     public static func isPrintable(_ byte: UInt8) -> Bool { byte >= 0x20 && byte <= 0x7e }
 }
+
+extension ManifestString: Comparable {
+    /// Byte order, so names can be sorted (duplicate checks) without Unicode tables.
+    public static func < (a: ManifestString, b: ManifestString) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+}

@@ -46,16 +46,6 @@ public enum CapabilityGrants {
 
     /// Splits `first ..< first + count` into the fewest naturally aligned power-of-two blocks, in ascending order.
     public static func alignedBlocks(first: UInt64, count: UInt64) -> [(base: UInt64, order: UInt64)] {
-        var blocks: [(base: UInt64, order: UInt64)] = []
-        var base = first
-        var left = count
-        while left > 0 {
-            var order: UInt64 = 0
-            while order < 51, base & ((1 << (order + 1)) - 1) == 0, (1 << (order + 1)) <= left { order += 1 }
-            blocks.append((base, order))
-            base += 1 << order
-            left -= 1 << order
-        }
-        return blocks
+        CapabilityRange.alignedBlocks(first: first, count: count)
     }
 }

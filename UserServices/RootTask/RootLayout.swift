@@ -20,8 +20,6 @@ enum RootLayout {
     /// Selectors from here on are handed out by `SelectorAllocator`.
     static let firstDynamicSelector: UInt64 = RootSelectors.firstFree + 64
 
-    /// Pages the kernel needs for one component's objects and page tables (charged to the component's PD).
-    static let kernelQuotaPages: UInt64 = 64
     /// The manifest's memory is a quota: the root maps the image, stack and start-info page, and a heap of what is
     /// left but at most this many pages (memory is not handed out before anything needs it).
     static let maxHeapPages: UInt64 = 32

@@ -22,6 +22,14 @@ public struct SystemCalls<P: UserPlatform> {
     public func createPD(_ dst: UInt64, quotaPages: UInt64, permissionsForCreator: UInt64 = Permissions.all) -> Status {
         invoke(.createPD, dst, quotaPages, permissionsForCreator).status
     }
+    /// A VM PD (needs the caller's own `pdVM` right): its memory space is guest-physical.
+    public func createVM(_ dst: UInt64, quotaPages: UInt64, permissionsForCreator: UInt64 = Permissions.all) -> Status {
+        invoke(.createPD, dst, quotaPages, permissionsForCreator, PDFlags.vm).status
+    }
+    /// A vCPU of VM PD `vm`; its exit `n` calls the caller's portal at `eventBase + n`.
+    public func createVCPU(_ dst: UInt64, vm: UInt64, eventBase: UInt64) -> Status {
+        invoke(.createEC, dst, vm, 0, 0, 0, ECFlags.global | ECFlags.vcpu | eventBase << 8).status
+    }
     public func createEC(_ dst: UInt64, pd: UInt64, utcb: UInt64, stackPointer: UInt64, entry: UInt64,
                          global: Bool, eventBase: UInt64) -> Status {
         invoke(.createEC, dst, pd, utcb, stackPointer, entry, ECFlags.make(global: global, eventBase: eventBase)).status
@@ -29,8 +37,9 @@ public struct SystemCalls<P: UserPlatform> {
     public func createSC(_ dst: UInt64, ec: UInt64, priority: UInt64, budget: UInt64) -> Status {
         invoke(.createSC, dst, ec, priority, budget).status
     }
-    public func createPT(_ dst: UInt64, ec: UInt64, entry: UInt64, portalID: UInt64) -> Status {
-        invoke(.createPT, dst, ec, entry, portalID).status
+    /// `mtd`: for vCPU exit portals, the state groups the kernel transfers (`TransferDescriptor`).
+    public func createPT(_ dst: UInt64, ec: UInt64, entry: UInt64, portalID: UInt64, mtd: UInt64 = 0) -> Status {
+        invoke(.createPT, dst, ec, entry, portalID, mtd).status
     }
     public func createSM(_ dst: UInt64, count: UInt64) -> Status { invoke(.createSM, dst, count).status }
     /// Puts `source` (a subset of the caller's rights) into `pd` at `destinationBase`.

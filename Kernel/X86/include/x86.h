@@ -64,6 +64,16 @@ static inline uint64_t x86_read_cr3(void) {
 }
 static inline void x86_write_cr3(uint64_t root) { __asm__ volatile("mov %0, %%cr3" : : "r"(root) : "memory"); }
 void x86_invalidate_page(uint64_t address);
+/* Whether the CPU has 1 GiB pages (CPUID 0x80000001 EDX bit 26, "pdpe1gb"). */
+static inline int x86_has_gigabyte_pages(void) {
+    uint32_t a = 0x80000000u, b, c, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    if (a < 0x80000001u) return 0;
+    a = 0x80000001u;
+    c = 0;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    return (d >> 26) & 1;
+}
 
 /* Time: TSC ticks; the LAPIC timer is programmed in TSC ticks through the calibration done in x86_setup. Inline:
    the kernel reads it around every user run to bill scheduling contexts. */

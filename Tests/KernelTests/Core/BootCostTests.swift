@@ -5,33 +5,49 @@ import Sim
 import XCTest
 @testable import Kernel
 
-/// What booting costs the kernel on a QEMU-sized machine (512 MiB): the root PD gets one capability object per
-/// I/O port (65,536) and one per page of free RAM. Prints the heap bytes and the (debug build) boot time; asserts
-/// the capability count and a per-capability heap bound, so a fatter `Capability` shows up here.
+/// What booting costs the kernel as RAM grows (512 MiB, 4 GiB, 16 GiB simulated machines): the root's memory
+/// and ports are a handful of ranges, so the kernel heap and the page tables do not grow with RAM. Prints the heap,
+/// the root's capability counts, its page-table frames and the (debug build) boot time; asserts the counts and the
+/// heap bounds (under 1 MiB at 16 GiB, and flat in RAM size).
 final class BootCostTests: XCTestCase {
-    func testRootCapabilitiesOnA512MiBMachine() throws {
+    struct Cost {
+        let memoryCapabilities: Int, ioCapabilities: Int, objectCapabilities: Int
+        let kernelHeap: Int, tableFrames: Int, reservedFrames: UInt64
+        let seconds: Double
+    }
+
+    func boot(_ memorySize: UInt64) throws -> Cost {
         let heapBefore = Self.heapBytesInUse()
         let start = DispatchTime.now().uptimeNanoseconds
-        let h = try KernelHarness(memorySize: 512 << 20)
+        let h = try KernelHarness(memorySize: memorySize)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         // The simulated RAM is host heap too: the pages the boot wrote (page tables, the bundle) are not the kernel's.
         let simulatedRAM = h.machine.memory.touchedPageCount * (Int(SimPhysicalMemory.pageSize) + 48)
         let kernelHeap = Self.heapBytesInUse() - heapBefore - simulatedRAM
-
         let root = h.rootPD
-        let capabilities = root.space.objects.count + root.space.memory.count + root.space.io.count
-        let capabilityObject = Self.usableSize(root.space.io[0x3f8]!)
-        print("boot on 512 MiB: \(root.space.memory.count) memory + \(root.space.io.count) I/O + "
-              + "\(root.space.objects.count) object capabilities; kernel heap \(kernelHeap / 1024) KiB "
-              + "(\(kernelHeap / capabilities) bytes per capability, of which \(capabilityObject) the object itself), "
-              + "boot \(String(format: "%.2f", seconds)) s (debug build, simulator)")
+        XCTAssertEqual(h.kernel.invariantViolations(), [], "\(memorySize >> 20) MiB")
+        return Cost(memoryCapabilities: root.space.memory.count, ioCapabilities: root.space.io.count,
+                    objectCapabilities: root.space.objects.count, kernelHeap: kernelHeap,
+                    tableFrames: root.tableFrames.count, reservedFrames: root.reservedFrames, seconds: seconds)
+    }
 
-        XCTAssertEqual(root.space.io.count, 65536)
-        let freePages = Int(h.kernel.rootWindow.reduce(0) { $0 + $1.size } / AddressLayout.pageSize)
-        XCTAssertGreaterThanOrEqual(root.space.memory.count, freePages, "every window page is a capability")
-        XCTAssertLessThanOrEqual(capabilityObject, 72, "a Capability object grew")
-        XCTAssertGreaterThan(kernelHeap, capabilities * capabilityObject, "the heap holds at least the objects")
-        XCTAssertLessThan(kernelHeap, capabilities * 128, "heap per capability (object, dictionary slot) grew")
+    func testRootBootCostIsFlatInRAMSize() throws {
+        var costs: [(UInt64, Cost)] = []
+        for size: UInt64 in [512 << 20, 4 << 30, 16 << 30] {
+            let cost = try boot(size)
+            costs.append((size, cost))
+            print("boot on \(size >> 20) MiB: root holds \(cost.memoryCapabilities) memory + \(cost.ioCapabilities) I/O + "
+                  + "\(cost.objectCapabilities) object capabilities; kernel heap \(cost.kernelHeap / 1024) KiB, "
+                  + "root page tables \(cost.tableFrames) frames (+\(cost.reservedFrames) reserved for splits), "
+                  + "boot \(String(format: "%.3f", cost.seconds)) s (debug build, simulator)")
+            XCTAssertEqual(cost.ioCapabilities, 1, "all ports are one range")
+            // The image and stack pages are single pages; the window and the bundle are a few ranges per region.
+            XCTAssertLessThan(cost.memoryCapabilities, 160, "\(size >> 20) MiB")
+            XCTAssertLessThan(cost.tableFrames, 64, "\(size >> 20) MiB: the window maps with large pages")
+        }
+        let small = costs[0].1, large = costs[2].1
+        XCTAssertLessThan(large.kernelHeap, 1 << 20, "kernel heap at 16 GiB")
+        XCTAssertLessThan(large.kernelHeap - small.kernelHeap, 64 << 10, "the heap does not grow with RAM")
     }
 
     /// Bytes allocated with malloc, small and large (`mallinfo2`'s uordblks + hblkhd). glibc's `mallinfo2` is not

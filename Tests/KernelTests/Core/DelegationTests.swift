@@ -101,11 +101,23 @@ final class DelegationTests: XCTestCase {
         XCTAssertEqual(h.call(root, .lookup, pt.word),
                        .returned(.success, CapabilityRange(kind: .object, base: 1, permissions: Permissions.all).word, 1))
         XCTAssertEqual(h.call(root, .lookup, CapabilityRange(kind: .object, base: 9999, permissions: 0).word), .returned(.success, 0, 0))
+        // Lookup reports the range that covers the key: all ports are one range of order 16.
         XCTAssertEqual(h.call(root, .lookup, CapabilityRange(kind: .io, base: 0x3f8, permissions: 0).word),
-                       .returned(.success, CapabilityRange(kind: .io, base: 0x3f8, permissions: 1).word, 0x3f8))
+                       .returned(.success, CapabilityRange(kind: .io, base: 0, order: 16, permissions: 1).word, 0))
         let page = h.windowPage(2)
+        let window = try XCTUnwrap(h.rootPD.space.covering(.memory, page))
+        XCTAssertGreaterThan(window.order, 0)
         XCTAssertEqual(h.call(root, .lookup, CapabilityRange(kind: .memory, base: page, permissions: 0).word),
-                       .returned(.success, CapabilityRange(kind: .memory, base: page, permissions: 7).word, h.windowPhysical(2) >> 12))
+                       .returned(.success, CapabilityRange(kind: .memory, base: window.key, order: window.order, permissions: 7).word,
+                                 window.resource >> 12))
+        // A delegated part is its own range in the receiver, with its own physical base.
+        let (child, _) = h.makeChild(at: 300)
+        let part = CapabilityRange(kind: .memory, base: window.key + 2, order: 1, permissions: Permissions.read)
+        XCTAssertEqual(h.call(root, .delegate, 300, part.word, 0xa0_0000_0), .returned(.success, 2, 0))
+        let held = try XCTUnwrap(child.space.covering(.memory, 0xa0_0000_1))
+        XCTAssertEqual(held.key, 0xa0_0000_0)
+        XCTAssertEqual(held.order, 1)
+        XCTAssertEqual(held.resource, window.resource + 0x2000)
         XCTAssertEqual(h.status(root, .lookup, CapabilityRange.null.word), .badRange)
         XCTAssertEqual(h.status(root, .lookup, CapabilityRange(kind: .memory, base: 5, permissions: 0).word), .badRange)
     }

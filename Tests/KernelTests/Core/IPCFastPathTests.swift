@@ -121,10 +121,10 @@ final class IPCFastPathTests: XCTestCase {
         XCTAssertTrue(handler.caller === client)
         h.assertInvariants("after the fast reply with a queued caller")
         // An event call (the client faults into an event portal) is answered by the general path only.
-        handler.caller?.callKind = .event
+        handler.caller?.callKind = .exception
         issue(h, handler, .reply)
         XCTAssertNil(h.kernel.fastIPC(from: handler))
-        handler.caller?.callKind = .hypercall
+        handler.caller?.callKind = .call
     }
 
     func testTheRememberedPortalIsNotUsedOnceItsCapabilityIsGone() throws {

@@ -9,9 +9,9 @@ final class InvariantCheckerTests: XCTestCase {
         XCTAssertEqual(h.kernel.invariantViolations(), [])
         let (child, _) = h.makeChild(at: 300)
         // A mapping nobody holds.
-        XCTAssertTrue(h.kernel.mapPage(in: child, virtualPage: 0xa0_0000_0, physical: h.windowPhysical(0), flags: PageTableEntry.leafFlags(1)))
+        XCTAssertTrue(h.kernel.mapPages(in: child, virtualPage: 0xa0_0000_0, pages: 1, physical: h.windowPhysical(0), permissions: 1))
         XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("without holding it") })
-        h.kernel.unmapPage(in: child, virtualPage: 0xa0_0000_0)
+        h.kernel.unmapPages(in: child, virtualPage: 0xa0_0000_0, pages: 1)
         XCTAssertEqual(h.kernel.invariantViolations(), [])
         // A port allowed without a capability.
         child.ioBitmap.set(0x60, allowed: true)
@@ -23,9 +23,9 @@ final class InvariantCheckerTests: XCTestCase {
         // A capability whose parent is gone.
         let orphan = Capability(kind: .object, holder: child, key: 7, resource: 0, object: .pd(child), permissions: 1,
                                 parent: Capability(kind: .object, holder: child, key: 8, resource: 0, object: .pd(child), permissions: 1, parent: nil))
-        child.space.objects[7] = orphan
+        child.space.insert(orphan)
         XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("derives from a capability that is gone") })
-        child.space.objects[7] = nil
+        child.space.remove(orphan)
         // Quota over the limit.
         child.quotaUsed = child.quotaLimit + 1
         XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("quota") })
@@ -64,18 +64,70 @@ final class InvariantCheckerTests: XCTestCase {
         XCTAssertEqual(h.kernel.invariantViolations(), [])
         let stranger = Capability(kind: .io, holder: root, key: 0x61, resource: 0x61, object: nil, permissions: 1,
                                   parent: nil)
-        root.space.io[0x60]!.children.append(stranger)
+        let ports = try XCTUnwrap(root.space.covering(.io, 0x60))
+        XCTAssertEqual(ports.count, 65536, "the root's ports are one range")
+        ports.children.append(stranger)
         XCTAssertEqual(h.kernel.invariantViolations(incremental: true), [], "nothing noted: the root is skipped")
-        root.noteChange(.io, key: 0x60)
-        XCTAssertTrue(h.kernel.invariantViolations(incremental: true).contains { $0.contains("io capability 0x60 has a child that does not point back") })
-        root.space.io[0x60]!.children = []
+        root.noteChange(.io, key: ports.key)
+        XCTAssertTrue(h.kernel.invariantViolations(incremental: true).contains { $0.contains("io capability 0x0 has a child that does not point back") })
+        ports.children = []
 
-        let page = h.windowPage(3)
-        root.space.memory[page]!.children.append(stranger)
-        root.noteChange(.memory, key: page)
-        XCTAssertTrue(h.kernel.invariantViolations(incremental: true).contains { $0.contains("memory capability \(hex(page)) has a child") })
-        root.space.memory[page]!.children = []
+        let window = try XCTUnwrap(root.space.covering(.memory, h.windowPage(3)))
+        window.children.append(stranger)
+        root.noteChange(.memory, key: window.key)
+        XCTAssertTrue(h.kernel.invariantViolations(incremental: true).contains { $0.contains("memory capability \(hex(window.key)) has a child") })
+        window.children = []
         XCTAssertEqual(h.kernel.invariantViolations(), [])
+    }
+
+    /// Ranges: overlapping or misaligned capabilities, large leaves that map something else, and reservations that
+    /// do not add up are each reported.
+    func testCheckerNoticesBrokenRanges() throws {
+        let h = try KernelHarness(memorySize: 64 << 20)
+        let (child, _) = h.makeChild(at: 300)
+        let base: UInt64 = 0xa0_0000_0 // 2 MiB aligned virtual page number
+        let source = try XCTUnwrap(h.rootPD.space.covering(.memory, h.windowPage(1024)))
+        XCTAssertGreaterThanOrEqual(source.order, 10, "a 64 MiB machine's window has ranges of at least 4 MiB")
+        XCTAssertEqual(h.status(h.rootEC, .delegate, 300, CapabilityRange(kind: .memory, base: source.key, order: 9, permissions: 3).word, base), .success)
+        XCTAssertEqual(h.kernel.invariantViolations(), [])
+        XCTAssertEqual(child.reservedFrames, 1, "one 2 MiB leaf keeps one frame for its split")
+        let held = try XCTUnwrap(child.space.covering(.memory, base + 5))
+        // A second capability inside the first.
+        let inner = Capability(kind: .memory, holder: child, key: base + 8, order: 3, resource: held.resource + 0x8000,
+                               object: nil, permissions: 1, parent: nil)
+        child.space.insert(inner)
+        XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("overlaps capability \(hex(base))") })
+        child.space.remove(inner)
+        // A misaligned one (nothing maps it either).
+        let crooked = Capability(kind: .memory, holder: child, key: base + 0x202, order: 2, resource: held.resource,
+                                 object: nil, permissions: 1, parent: nil)
+        child.space.insert(crooked)
+        XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("is not aligned") })
+        child.space.remove(crooked)
+        // The reservation no longer matching the large leaves.
+        child.reservedFrames += 1
+        XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("its large leaves need 1") })
+        child.reservedFrames -= 1
+        // A large leaf that maps other memory than the capability says.
+        let leafSlot = try XCTUnwrap(largeLeafSlot(h, child, virtualPage: base))
+        let entry = h.kernel.platform.readPhysical(leafSlot)
+        h.kernel.platform.writePhysical(leafSlot, entry + (2 << 20))
+        XCTAssertTrue(h.kernel.invariantViolations().contains { $0.contains("capability says") })
+        h.kernel.platform.writePhysical(leafSlot, entry)
+        XCTAssertEqual(h.kernel.invariantViolations(), [])
+    }
+
+    /// The page-directory slot of the 2 MiB leaf mapping `virtualPage` in `pd`, if there is one.
+    private func largeLeafSlot(_ h: KernelHarness, _ pd: ProtectionDomain, virtualPage: UInt64) -> UInt64? {
+        var table = pd.pageTableRoot
+        for level in stride(from: 3, through: 1, by: -1) {
+            let slot = table + ((virtualPage >> (9 * UInt64(level))) & 0x1ff) * 8
+            let entry = h.kernel.platform.readPhysical(slot)
+            guard entry & PageTableEntry.present != 0 else { return nil }
+            if entry & PageTableEntry.largePage != 0 { return level == 1 ? slot : nil }
+            table = entry & PageTableEntry.addressMask
+        }
+        return nil
     }
 
     /// Past `ChangeRecord.keyLimit` noted entries the record stops listing and the next check looks at everything.

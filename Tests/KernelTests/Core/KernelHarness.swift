@@ -113,6 +113,13 @@ final class KernelHarness {
         return (first + 15) & ~15 + index
     }
 
+    /// The first window page of an aligned block of `2^order` pages that the root holds inside one range.
+    func windowBlock(order: UInt64) -> UInt64? {
+        let size: UInt64 = 1 << order
+        return rootPD.space.memory.values.filter { $0.order >= order && $0.key >= AddressLayout.physicalWindow >> 12 }
+            .map { $0.key }.min().map { ($0 + size - 1) & ~(size - 1) }
+    }
+
     /// The physical address behind `windowPage(index)`.
     func windowPhysical(_ index: UInt64) -> UInt64 {
         windowPage(index) * AddressLayout.pageSize - AddressLayout.physicalWindow

@@ -4,8 +4,8 @@ import XCTest
 
 /// Behaviour of the compiler as a whole that the single-change corpus cannot show.
 final class ManifestCompilerTests: XCTestCase {
-    func compile(_ source: String, binaries: Set<String> = ["a", "b", "v"]) -> Result<CompiledManifest, ManifestErrors> {
-        ManifestCompiler.compile(source: source, file: "m.toml", machineMemory: 64 << 20, binaryExists: { binaries.contains($0) })
+    func compile(_ source: String, binaries: Set<String> = ["a", "b", "v", "t"]) -> Result<CompiledManifest, ManifestErrors> {
+        ManifestCompiler.compile(source: source, file: "m.toml", machineMemory: 512 << 20, binaryExists: { binaries.contains($0) })
     }
 
     /// Several unrelated mistakes come back together, sorted by position.
@@ -21,17 +21,18 @@ final class ManifestCompilerTests: XCTestCase {
         [[component]]
         name = "b"
         binary = "b"
-        memory = 100M
+        memory = 600M
         interrupts = [4]
         """)
         guard case .failure(let errors) = result else { return XCTFail() }
         XCTAssertEqual(errors.diagnostics.map { $0.description }, [
-            "m.toml:3:10: error: binary 'missing' of component 'a' does not exist; build it or correct the name",
+            "m.toml:3:10: error: binary 'missing' of component 'a' does not exist (or is not a regular file); build it or correct the name",
             "m.toml:5:1: error: unknown key 'priorty' in [[component]]; did you mean 'priority'?",
-            "m.toml:11:10: error: memory quotas exceed the machine: components and VMs need 101M but the machine has 64M (the total passes the limit here); reduce quotas by 37M",
+            "m.toml:11:10: error: memory quotas exceed the machine: components and VMs need 601M but the machine has 512M (the total passes the limit here); reduce quotas by 89M",
+            "m.toml:11:10: error: memory quotas leave too little for the kernel and the root task on q35 + OVMF with 512M: quotas 601M + kernel quotas of the components 512K + kernel image 8M + kernel heap 32M + root task 2M = 643.50M (674758656 bytes), but 511M of RAM is usable (the total passes it here)",
             "m.toml:12:15: error: interrupt 4 is claimed twice: by component 'b' here and by component 'a' (at 6:15); give each interrupt to one component only",
         ])
-        XCTAssertEqual(errors.description.split(separator: "\n").count, 4)
+        XCTAssertEqual(errors.description.split(separator: "\n").count, 5)
     }
 
     func testLongerCycleIsNamedStepByStep() {
@@ -101,14 +102,14 @@ final class ManifestCompilerTests: XCTestCase {
         [[vm]]
         name = "g"
         vmm = "v"
-        test_image = "a"
+        test_image = "t"
         memory = 4M
         [[vm.services]]
         name = "log"
         """).get()
         XCTAssertEqual(compiled.system.components.map { $0.name.description }, ["logger", "v", "user"])
         XCTAssertEqual(compiled.system.vms[0].vmm, 1)
-        XCTAssertEqual(compiled.binaries, ["b", "v", "a"])
+        XCTAssertEqual(compiled.binaries, ["b", "v", "a", "t"])
     }
 
     func testEmptyManifestIsAnError() {

@@ -65,8 +65,8 @@ final class TOMLParserTests: XCTestCase {
     }
 
     func testSuggestions() {
-        XCTAssertEqual(KeySuggestion.closest(to: "priorty", in: ManifestSchema.component.map { $0.name }), "priority")
-        XCTAssertEqual(KeySuggestion.closest(to: "iports", in: ManifestSchema.component.map { $0.name }), "io_ports")
-        XCTAssertNil(KeySuggestion.closest(to: "colour", in: ManifestSchema.component.map { $0.name }))
+        XCTAssertEqual(KeySuggestion().closest(to: "priorty", in: ManifestSchema.component.map { $0.name }), "priority")
+        XCTAssertEqual(KeySuggestion().closest(to: "iports", in: ManifestSchema.component.map { $0.name }), "io_ports")
+        XCTAssertNil(KeySuggestion().closest(to: "colour", in: ManifestSchema.component.map { $0.name }))
     }
 }

@@ -1,5 +1,5 @@
 import Sim
-@testable import SimGuest
+@testable import Sim
 
 /// A small VM for the guest CPU tests: 32 MiB of host RAM, guest-physical 0..8 MiB mapped by a nested table the test
 /// can edit (guest page p lives at host p + 16 MiB, so a mix-up of the two shows), and a boot-loader-like layout:

@@ -1,5 +1,5 @@
 import XCTest
-@testable import SimGuest
+@testable import Sim
 
 /// The small decoder for the instructions the guest CPU handles itself: kinds, operands and lengths.
 final class SimGuestInstructionTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import SimGuest
+@testable import Sim
 
 final class SimGuestInterruptTests: XCTestCase {
     private func machine() throws -> GuestMachine {

@@ -1,6 +1,6 @@
 import XCTest
 import Sim
-@testable import SimGuest
+@testable import Sim
 
 /// Random bytes as a guest, in each mode: the host survives, every run ends in an exit, and a second run of the
 /// same bytes gives the same exits at the same virtual times.

@@ -1,5 +1,5 @@
 import XCTest
-@testable import SimGuest
+@testable import Sim
 
 final class SimGuestTimeTests: XCTestCase {
     private func runOnce(tscOffset: UInt64) throws -> (SimGuestState, UInt64) {

@@ -6,14 +6,11 @@ import ManifestLanguage
 func compileManifest(at path: String, binaries: String?, machineMemory: UInt64) throws(MkimageError)
     -> CompiledManifest {
     let bytes = try readFile(path, what: "manifest")
-    guard let source = String(bytes: bytes, encoding: .utf8) else {
-        throw MkimageError("manifest '\(path)' is not valid UTF-8")
-    }
     let exists: (String) -> Bool = { name in
         guard let binaries else { return true }
         return FileManager.default.fileExists(atPath: (binaries as NSString).appendingPathComponent(name))
     }
-    switch ManifestCompiler.compile(source: source, file: path, machineMemory: machineMemory, binaryExists: exists) {
+    switch ManifestCompiler.compile(bytes: bytes, file: path, machineMemory: machineMemory, binaryExists: exists) {
     case .success(let compiled): return compiled
     case .failure(let errors): throw MkimageError(lines: errors.diagnostics.map { $0.description })
     }

@@ -5,6 +5,9 @@ struct DeclarationReader {
     /// Set when an error may have hidden a name, route, dependency or section: cross-references cannot be checked
     /// reliably then (they would report components or services as missing that are only misspelt).
     private(set) var lostReferences = false
+    let suggestions: KeySuggestion
+
+    init(suggestions: KeySuggestion = KeySuggestion()) { self.suggestions = suggestions }
 
     mutating func read(_ root: TOMLTable) -> ManifestDeclarations {
         var result = ManifestDeclarations()
@@ -82,7 +85,7 @@ struct DeclarationReader {
     private mutating func checkKeys(_ t: TOMLTable, _ schema: [ManifestSchema.Key], path: String?) {
         let valid = schema.map { $0.name }
         for entry in t.entries where !valid.contains(entry.key) {
-            let suggestion = KeySuggestion.closest(to: entry.key, in: valid)
+            let suggestion = suggestions.closest(to: entry.key, in: valid)
             let message: String
             switch entry.value.kind {
             case .table, .tableArray:
@@ -94,8 +97,8 @@ struct DeclarationReader {
                 }
                 message = "unknown section \(brackets.0)\(full)\(brackets.1)" + (hint ?? "; valid sections here are " + list(schema.filter { $0.type == .table || $0.type == .tableArray }.map { $0.name }))
             default:
-                message = "unknown key '\(entry.key)' in \(section(path))" +
-                    (suggestion.map { "; did you mean '\($0)'?" } ?? "; valid keys are " + list(valid))
+                message = "unknown key \(QuotedText.quote(entry.key)) in \(section(path))" +
+                    (suggestion.map { "; did you mean \(QuotedText.quote($0))?" } ?? "; valid keys are " + list(valid))
             }
             if case .table = entry.value.kind { lostReferences = true }
             if case .tableArray = entry.value.kind { lostReferences = true }
@@ -104,7 +107,7 @@ struct DeclarationReader {
     }
 
     private func list(_ names: [String]) -> String {
-        names.isEmpty ? "none" : names.map { "'\($0)'" }.joined(separator: ", ")
+        names.isEmpty ? "none" : names.map { "\(QuotedText.quote($0))" }.joined(separator: ", ")
     }
 
     // MARK: typed values
@@ -124,7 +127,7 @@ struct DeclarationReader {
         guard matches else {
             if [.string, .stringArray, .table, .tableArray].contains(spec.type) { lostReferences = true }
             let example = spec.type == .table || spec.type == .tableArray ? spec.example : "\(key) = \(spec.example)"
-            report(entry.value.location, "'\(key)' in \(section(path)) must be \(spec.type.description) " +
+            report(entry.value.location, "\(QuotedText.quote(key)) in \(section(path)) must be \(spec.type.description) " +
                    "(e.g. \(example)), not \(entry.value.typeName)")
             return nil
         }
@@ -155,7 +158,7 @@ struct DeclarationReader {
         elements(t, key, s, path: path).compactMap { e in
             guard case .string(let text) = e.kind else {
                 lostReferences = true
-                report(e.location, "each element of '\(key)' must be a string in quotes, not \(e.typeName)")
+                report(e.location, "each element of \(QuotedText.quote(key)) must be a string in quotes, not \(e.typeName)")
                 return nil
             }
             return Located(value: text, location: e.location)
@@ -165,7 +168,7 @@ struct DeclarationReader {
     private mutating func integers(_ t: TOMLTable, _ key: String, _ s: [ManifestSchema.Key], path: String?) -> [Located<UInt64>] {
         elements(t, key, s, path: path).compactMap { e in
             guard case .integer(let n) = e.kind else {
-                report(e.location, "each element of '\(key)' must be an integer, not \(e.typeName)")
+                report(e.location, "each element of \(QuotedText.quote(key)) must be an integer, not \(e.typeName)")
                 return nil
             }
             return Located(value: n, location: e.location)
@@ -176,14 +179,14 @@ struct DeclarationReader {
         let example = s.first { $0.name == key }?.example ?? ""
         let all = elements(t, key, s, path: path)
         if let first = all.first, !all.contains(where: { if case .array = $0.kind { return true }; return false }) {
-            report(t.entry(key)?.value.location ?? first.location, "'\(key)' must be an array of [start, size] pairs, " +
+            report(t.entry(key)?.value.location ?? first.location, "\(QuotedText.quote(key)) must be an array of [start, size] pairs, " +
                    "e.g. \(key) = \(example) (note the double brackets)")
             return []
         }
         return all.compactMap { e in
             guard case .array(let pair) = e.kind, pair.count == 2,
                   case .integer(let start) = pair[0].kind, case .integer(let size) = pair[1].kind else {
-                report(e.location, "each element of '\(key)' must be a [start, size] pair of integers " +
+                report(e.location, "each element of \(QuotedText.quote(key)) must be a [start, size] pair of integers " +
                        "(e.g. \(key) = \(example)), not \(e.typeName)")
                 return nil
             }
@@ -202,7 +205,7 @@ struct DeclarationReader {
         if value == nil, t.entry(key) == nil, !t.keysWithInvalidValues.contains(key) {
             let example = schema.first { $0.name == key }?.example ?? ""
             lostReferences = true
-            report(t.location, "\(section(path)) is missing the required key '\(key)' (e.g. \(key) = \(example))")
+            report(t.location, "\(section(path)) is missing the required key \(QuotedText.quote(key)) (e.g. \(key) = \(example))")
         }
         return value
     }

@@ -9,7 +9,8 @@ public struct Diagnostic: Equatable, Hashable, Sendable, CustomStringConvertible
         self.file = file
         self.line = line
         self.column = column
-        self.message = message
+        // Whatever a check put in its message, a diagnostic is one line of printable ASCII.
+        self.message = QuotedText.sanitize(message)
     }
 
     public init(_ location: SourceLocation, _ message: String) {

@@ -13,11 +13,36 @@ public enum ManifestCompiler {
     /// - Parameters:
     ///   - machineMemory: the target machine's memory; `[machine] memory` may lower but not raise it.
     ///   - binaryExists: whether a bundle module (component binary, guest kernel, initrd, test image) is available.
+    /// A size as the manifest writes it (`512M`, `0x1000`, `4096`), for command-line options; nil if invalid.
+    public static func size(_ text: String) -> UInt64? {
+        if case .success(let value) = IntegerLiteral.parse(text) { return value }
+        return nil
+    }
+
+    /// The file as read from disk: checked for size, UTF-8 and line endings first (`SourceText`).
+    public static func compile(bytes: [UInt8], file: String, machineMemory: UInt64,
+                               binaryExists: (String) -> Bool) -> Result<CompiledManifest, ManifestErrors> {
+        switch SourceText.decode(bytes, file: file) {
+        case .success(let source):
+            return compile(source: source, file: file, machineMemory: machineMemory, binaryExists: binaryExists)
+        case .failure(let errors):
+            return .failure(errors)
+        }
+    }
+
     public static func compile(source: String, file: String, machineMemory: UInt64,
                                binaryExists: (String) -> Bool) -> Result<CompiledManifest, ManifestErrors> {
+        compile(source: source, file: file, target: .q35OVMF(memory: machineMemory), binaryExists: binaryExists)
+    }
+
+    /// - Parameter target: the machine the image is for; its RAM is the limit `[machine] memory` may lower.
+    public static func compile(source: String, file: String, target: TargetMachine,
+                               binaryExists: (String) -> Bool) -> Result<CompiledManifest, ManifestErrors> {
+        let machineMemory = target.memory
         var parser = TOMLParser(source: source, file: file)
         parser.parse()
-        var reader = DeclarationReader()
+        let suggestions = KeySuggestion()
+        var reader = DeclarationReader(suggestions: suggestions)
         let declarations = reader.read(parser.root)
         var diagnostics = parser.diagnostics + reader.diagnostics
         if declarations.components.isEmpty && diagnostics.isEmpty {
@@ -25,10 +50,13 @@ public enum ManifestCompiler {
                                           "the manifest declares no components; add at least one [[component]] section"))
         }
         let resolution = withoutActuallyEscaping(binaryExists) { exists -> ManifestValidator.Resolution in
-            var validator = ManifestValidator(machineMemory: machineMemory, binaryExists: exists)
+            var validator = ManifestValidator(machineMemory: machineMemory, binaryExists: exists, suggestions: suggestions)
             let complete = parser.diagnostics.isEmpty && !reader.lostReferences
             let resolution = validator.validate(declarations, checkReferences: complete)
             diagnostics += validator.diagnostics
+            var policy = PlatformPolicy(target: target)
+            policy.check(declarations, file: file)
+            diagnostics += policy.diagnostics
             return resolution
         }
         guard diagnostics.isEmpty, let system = build(declarations, resolution) else {
@@ -51,7 +79,7 @@ public enum ManifestCompiler {
         guard let order = r.startOrder else { return nil }
         var position = Array(repeating: 0, count: d.components.count)
         for (newIndex, declIndex) in order.enumerated() { position[declIndex] = newIndex }
-        let names = d.components.map { $0.name.value }
+        let names = ComponentNames(d.components)
 
         func routes(_ declared: [RouteDeclaration], _ resolved: [ManifestValidator.ResolvedRoute?]) -> [ServiceRoute]? {
             var result: [ServiceRoute] = []
@@ -71,7 +99,7 @@ public enum ManifestCompiler {
             }
             var dependsOn: [Int] = []
             for dep in c.dependsOn {
-                guard let j = names.firstIndex(of: dep.value) else { return nil }
+                guard let j = names.index(of: dep.value) else { return nil }
                 dependsOn.append(position[j])
             }
             components.append(ComponentDescription(
@@ -126,10 +154,19 @@ public enum ManifestCompiler {
         return names
     }
 
-    /// By position; diagnostics at the same position keep the order in which they were found.
+    /// By position; diagnostics at the same position keep the order in which they were found. At most
+    /// `ManifestLimits.maxDiagnostics` are kept, then one line says how many more there were.
     static func sorted(_ diagnostics: [Diagnostic], file: String) -> [Diagnostic] {
-        diagnostics.enumerated().sorted { a, b in
+        var result = diagnostics.enumerated().sorted { a, b in
             (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
         }.map { $0.element }
+        if result.count > ManifestLimits.maxDiagnostics {
+            let more = result.count - ManifestLimits.maxDiagnostics
+            let last = result[ManifestLimits.maxDiagnostics - 1]
+            result.removeLast(more)
+            result.append(Diagnostic(file: file, line: last.line, column: last.column,
+                                     message: "\(more) more errors not shown; fix these first"))
+        }
+        return result
     }
 }

@@ -23,11 +23,13 @@ struct ManifestValidator {
 
     let machineMemory: UInt64
     let binaryExists: (String) -> Bool
+    let suggestions: KeySuggestion
     private(set) var diagnostics: [Diagnostic] = []
 
-    init(machineMemory: UInt64, binaryExists: @escaping (String) -> Bool) {
+    init(machineMemory: UInt64, binaryExists: @escaping (String) -> Bool, suggestions: KeySuggestion) {
         self.machineMemory = machineMemory
         self.binaryExists = binaryExists
+        self.suggestions = suggestions
     }
 
     /// With `checkReferences` false (the declarations are known to be incomplete), routes, dependencies, VMMs and
@@ -48,16 +50,18 @@ struct ManifestValidator {
         for vm in d.vms { self.vm(vm) }
         guard checkReferences else { return r }
 
-        var resolver = RouteResolver(components: d.components)
-        r.componentRoutes = d.components.map { c in c.uses.map { resolver.resolve($0, user: "component '\(c.name.value)'") } }
+        let names = ComponentNames(d.components)
+        let vmmNames = d.components.filter { $0.isVMM }.map { $0.name.value }
+        var resolver = RouteResolver(components: d.components, names: names, suggestions: suggestions)
+        r.componentRoutes = d.components.map { c in c.uses.map { resolver.resolve($0, user: "component \(QuotedText.quote(c.name.value))") } }
         for vm in d.vms {
-            r.vmms.append(vmm(of: vm, in: d.components))
-            r.vmRoutes.append(vm.services.map { resolver.resolve($0, user: "VM '\(vm.name.value)'") })
+            r.vmms.append(vmm(of: vm, in: d.components, names: names, vmms: vmmNames))
+            r.vmRoutes.append(vm.services.map { resolver.resolve($0, user: "VM \(QuotedText.quote(vm.name.value))") })
         }
         diagnostics += resolver.diagnostics
 
-        var order = StartOrder(components: d.components, routes: r.componentRoutes, vms: d.vms, vmms: r.vmms,
-                               vmRoutes: r.vmRoutes)
+        var order = StartOrderCheck(components: d.components, names: names, routes: r.componentRoutes, vms: d.vms,
+                                    vmms: r.vmms, vmRoutes: r.vmRoutes, suggestions: suggestions)
         r.startOrder = order.compute()
         diagnostics += order.diagnostics
         return r
@@ -82,7 +86,7 @@ struct ManifestValidator {
     // MARK: components
 
     private mutating func component(_ c: ComponentDeclaration, interruptCount: UInt64) {
-        let who = "component '\(c.name.value)'"
+        let who = "component \(QuotedText.quote(c.name.value))"
         name(c.name, what: "component name")
         if let binary = c.binary { self.binary(binary, "binary", of: who) }
         if let memory = c.memory { quota(memory, what: "memory quota of \(who)") }
@@ -101,8 +105,14 @@ struct ManifestValidator {
             }
         }
         for m in c.mmio where !MMIORange(base: m.value.start, size: m.value.size).isValid {
-            report(m.location, "MMIO range [\(SizeText.hex(m.value.start)), \(SizeText.hex(m.value.size))] of \(who) " +
-                   "must have a page-aligned (4K) base and a non-zero page-multiple size")
+            let written = "MMIO range [\(SizeText.hex(m.value.start)), \(SizeText.hex(m.value.size))] of \(who)"
+            if m.value.size == 0 {
+                report(m.location, "\(written) is empty; the second number is the size in bytes")
+            } else if m.value.size > UInt64.max - m.value.start {
+                report(m.location, "\(written) runs past the end of the 64-bit address space")
+            } else {
+                report(m.location, "\(written) must have a page-aligned (4K) base and a page-multiple size")
+            }
         }
         for irq in c.interrupts where irq.value >= interruptCount {
             report(irq.location, "interrupt \(irq.value) of \(who) does not exist; the machine has interrupts 0 to \(interruptCount - 1)")
@@ -122,18 +132,17 @@ struct ManifestValidator {
 
     // MARK: VMs
 
-    private mutating func vmm(of vm: VMDeclaration, in components: [ComponentDeclaration]) -> Int? {
+    private mutating func vmm(of vm: VMDeclaration, in components: [ComponentDeclaration], names: ComponentNames,
+                              vmms: [String]) -> Int? {
         guard let vmm = vm.vmm else { return nil }
-        guard let index = components.firstIndex(where: { $0.name.value == vmm.value }) else {
-            let vmms = components.filter { $0.isVMM }.map { $0.name.value }
-            report(vmm.location, "VM '\(vm.name.value)' is run by '\(vmm.value)', which is not a component" +
-                   (KeySuggestion.closest(to: vmm.value, in: components.map { $0.name.value }).map { "; did you mean '\($0)'?" }
+        guard let index = names.index(of: vmm.value) else {
+            report(vmm.location, "VM \(QuotedText.quote(vm.name.value)) is run by \(QuotedText.quote(vmm.value)), which is not a component" +
+                   (suggestions.closest(to: vmm.value, in: names.names).map { "; did you mean \(QuotedText.quote($0))?" }
                     ?? (vmms.isEmpty ? "; add a [[component]] with vmm = true" : "; VMM components are " + quoted(vmms))))
             return nil
         }
         guard components[index].isVMM else {
-            let vmms = components.filter { $0.isVMM }.map { $0.name.value }
-            report(vmm.location, "VM '\(vm.name.value)' is run by '\(vmm.value)', which is not a VMM component; " +
+            report(vmm.location, "VM \(QuotedText.quote(vm.name.value)) is run by \(QuotedText.quote(vmm.value)), which is not a VMM component; " +
                    "set vmm = true in its [[component]]" + (vmms.isEmpty ? "" : " or use one of " + quoted(vmms)))
             return nil
         }
@@ -141,7 +150,7 @@ struct ManifestValidator {
     }
 
     private mutating func vm(_ vm: VMDeclaration) {
-        let who = "VM '\(vm.name.value)'"
+        let who = "VM \(QuotedText.quote(vm.name.value))"
         name(vm.name, what: "VM name")
         switch (vm.kernel, vm.testImage) {
         case (nil, nil):
@@ -199,28 +208,28 @@ struct ManifestValidator {
 
     private mutating func name(_ n: Located<String>, what: String) {
         if !NameRules.isValidName(n.value) {
-            report(n.location, "invalid \(what) '\(n.value)': \(NameRules.nameRule)")
+            report(n.location, "invalid \(what) \(QuotedText.quote(n.value)): \(NameRules.nameRule)")
         }
     }
 
     /// `what` is "binary", "guest kernel", ...; `owner` is "component 'serial'" or "VM 'guest'".
     private mutating func binary(_ b: Located<String>, _ what: String, of owner: String) {
         if !NameRules.isValidBinaryName(b.value) {
-            report(b.location, "invalid \(what) name '\(b.value)' for \(owner): \(NameRules.binaryRule)")
+            report(b.location, "invalid \(what) name \(QuotedText.quote(b.value)) for \(owner): \(NameRules.binaryRule)")
         } else if !binaryExists(b.value) {
-            report(b.location, "\(what) '\(b.value)' of \(owner) does not exist; build it or correct the name")
+            report(b.location, "\(what) \(QuotedText.quote(b.value)) of \(owner) does not exist (or is not a " +
+                   "regular file); build it or correct the name")
         }
     }
 
     private mutating func checkUnique(_ names: [Located<String>], what: String) {
-        for (j, n) in names.enumerated() {
-            if let first = names[..<j].first(where: { $0.value == n.value }) {
-                report(n.location, "duplicate \(what) '\(n.value)' (first at \(first.location.line):\(first.location.column)); names must be unique")
-            }
+        for d in DuplicateCheck.duplicates(in: names.map { $0.value }) {
+            let n = names[d.index], first = names[d.first].location
+            report(n.location, "duplicate \(what) \(QuotedText.quote(n.value)) (first at \(first.line):\(first.column)); names must be unique")
         }
     }
 
-    private func quoted(_ names: [String]) -> String { names.map { "'\($0)'" }.joined(separator: ", ") }
+    private func quoted(_ names: [String]) -> String { MessageList.join(names) { QuotedText.quote($0) } }
 
     private mutating func report(_ location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(location, message))

@@ -11,9 +11,11 @@ enum NameRules {
         return name.unicodeScalars.allSatisfy { isLetter($0) || isDigit($0) || $0 == "-" || $0 == "_" }
     }
 
-    /// Binary (boot bundle module) names: letters, digits, '.', '-' and '_'.
+    /// Binary (boot bundle module) names: letters, digits, '.', '-' and '_', starting with a letter or digit
+    /// (so never a directory name like "." or "..", nor a hidden file).
     static func isValidBinaryName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.count <= maxLength
+        guard let first = name.unicodeScalars.first, isLetter(first) || isDigit(first) else { return false }
+        return name.unicodeScalars.count <= maxLength
             && name.unicodeScalars.allSatisfy { isLetter($0) || isDigit($0) || $0 == "-" || $0 == "_" || $0 == "." }
     }
 
@@ -23,7 +25,7 @@ enum NameRules {
     }
 
     static let nameRule = "use a letter followed by letters, digits, '-' or '_' (at most 63 characters)"
-    static let binaryRule = "use letters, digits, '.', '-' and '_' (at most 63 characters)"
+    static let binaryRule = "use letters, digits, '.', '-' and '_', starting with a letter or digit (at most 63 characters)"
 
     private static func isLetter(_ c: Unicode.Scalar) -> Bool { (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") }
     private static func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }

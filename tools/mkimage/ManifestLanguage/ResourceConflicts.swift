@@ -9,7 +9,6 @@ enum ResourceConflicts {
         var size: UInt64
         var location: SourceLocation
         var end: UInt64 { start &+ size }
-        func overlaps(_ other: Claim) -> Bool { start < other.end && other.start < end }
     }
 
     static func check(_ components: [ComponentDeclaration]) -> [Diagnostic] {
@@ -26,33 +25,34 @@ enum ResourceConflicts {
             }
         }
         var diagnostics: [Diagnostic] = []
-        for (j, claim) in ports.enumerated() {
-            if let earlier = ports[..<j].first(where: { $0.overlaps(claim) }) {
-                diagnostics.append(Diagnostic(claim.location,
-                    "I/O ports \(SizeText.range(claim.start, claim.size)) of component '\(claim.component)' overlap ports " +
-                    "\(SizeText.range(earlier.start, earlier.size)) of \(owner(earlier, claim)); each port can belong to one component only"))
-            }
+        for o in overlaps(ports) {
+            let claim = ports[o.index], earlier = ports[o.earlier]
+            diagnostics.append(Diagnostic(claim.location,
+                "I/O ports \(SizeText.range(claim.start, claim.size)) of component \(QuotedText.quote(claim.component)) overlap ports " +
+                "\(SizeText.range(earlier.start, earlier.size)) of \(owner(earlier, claim)); each port can belong to one component only"))
         }
-        for (j, claim) in mmio.enumerated() {
-            if let earlier = mmio[..<j].first(where: { $0.overlaps(claim) }) {
-                diagnostics.append(Diagnostic(claim.location,
-                    "MMIO range \(SizeText.range(claim.start, claim.size)) of component '\(claim.component)' overlaps " +
-                    "\(SizeText.range(earlier.start, earlier.size)) of \(owner(earlier, claim)); each MMIO page can belong to one component only"))
-            }
+        for o in overlaps(mmio) {
+            let claim = mmio[o.index], earlier = mmio[o.earlier]
+            diagnostics.append(Diagnostic(claim.location,
+                "MMIO range \(SizeText.range(claim.start, claim.size)) of component \(QuotedText.quote(claim.component)) overlaps " +
+                "\(SizeText.range(earlier.start, earlier.size)) of \(owner(earlier, claim)); each MMIO page can belong to one component only"))
         }
-        for (j, claim) in interrupts.enumerated() {
-            if let earlier = interrupts[..<j].first(where: { $0.start == claim.start }) {
-                diagnostics.append(Diagnostic(claim.location,
-                    "interrupt \(claim.start) is claimed twice: by component '\(claim.component)' here and by " +
-                    "\(owner(earlier, claim)); give each interrupt to one component only"))
-            }
+        for o in overlaps(interrupts) {
+            let claim = interrupts[o.index], earlier = interrupts[o.earlier]
+            diagnostics.append(Diagnostic(claim.location,
+                "interrupt \(claim.start) is claimed twice: by component \(QuotedText.quote(claim.component)) here and by " +
+                "\(owner(earlier, claim)); give each interrupt to one component only"))
         }
         return diagnostics
+    }
+
+    private static func overlaps(_ claims: [Claim]) -> [OverlapCheck.Overlap] {
+        OverlapCheck.overlaps(starts: claims.map { $0.start }, ends: claims.map { $0.end })
     }
 
     private static func owner(_ earlier: Claim, _ later: Claim) -> String {
         let place = "\(earlier.location.line):\(earlier.location.column)"
         return earlier.component == later.component ? "the same component (at \(place))"
-            : "component '\(earlier.component)' (at \(place))"
+            : "component \(QuotedText.quote(earlier.component)) (at \(place))"
     }
 }

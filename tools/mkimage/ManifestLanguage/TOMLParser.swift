@@ -4,6 +4,8 @@
 /// Supported: `key = value` lines, `[table]` and `[[array.of.tables]]` headers, basic ("...") and literal ('...')
 /// strings, integers (see `IntegerLiteral`), booleans, arrays (may span lines), `#` comments, bare and quoted keys.
 /// Rejected with a clear message: inline tables, floats, dates, multi-line strings, dotted keys in assignments.
+/// Bounded (`ManifestLimits`): nesting depth, keys per table, string length, and the number of errors reported.
+/// The only recursion (arrays in arrays) stops at the nesting limit, so no input can exhaust the stack.
 struct TOMLParser {
     struct Failure: Error {
         var location: SourceLocation
@@ -30,6 +32,11 @@ struct TOMLParser {
     /// Parses the whole file; the result is `root` plus `diagnostics`.
     mutating func parse() {
         while true {
+            guard diagnostics.count < ManifestLimits.maxDiagnostics else {
+                diagnostics.append(Diagnostic(location(), "too many syntax errors; stopped parsing after " +
+                                              "\(ManifestLimits.maxDiagnostics) (fix these first)"))
+                return
+            }
             skipBlanks()
             guard let c = peek() else { return }
             if c == "\n" {
@@ -38,7 +45,7 @@ struct TOMLParser {
             }
             do throws(Failure) {
                 if c == "#" {
-                    skipComment()
+                    try skipComment()
                 } else if c == "[" {
                     do throws(Failure) {
                         try tableHeader()
@@ -70,6 +77,11 @@ struct TOMLParser {
         var path: [(key: String, location: SourceLocation)] = []
         while true {
             let keyLocation = location()
+            guard path.count < ManifestLimits.maxNesting else {
+                throw Failure(location: keyLocation, message:
+                    "table header with more than \(ManifestLimits.maxNesting) keys; tables may nest at most " +
+                    "\(ManifestLimits.maxNesting) deep")
+            }
             path.append((try key(), keyLocation))
             skipBlanks()
             guard peek() == "." else { break }
@@ -91,11 +103,20 @@ struct TOMLParser {
     /// element of an array of tables).
     private func open(_ path: [(key: String, location: SourceLocation)], isArray: Bool,
                       headerLocation: SourceLocation) throws(Failure) -> TOMLTable {
-        let name = path.map { $0.key }.joined(separator: ".")
+        let dotted = path.map { $0.key }.joined(separator: ".")
+        let name = QuotedText.quote(dotted), header = QuotedText.escaped(dotted, quote: "]")
         var table = root
         for (position, step) in path.enumerated() {
             let isLast = position == path.count - 1
+            if isLast, isArray, table.holdsTableArray(at: step.key) {
+                // Checked without copying the entry: a copy would share the array and make the append copy it.
+                let created = TOMLTable(location: headerLocation, definedByHeader: true)
+                table.append(created, toArrayAt: step.key)
+                table = created
+                continue
+            }
             guard let existing = table.entry(step.key) else {
+                try checkRoom(in: table, for: step.location)
                 let created = TOMLTable(location: headerLocation, definedByHeader: isLast)
                 table.set(step.key, at: step.location,
                           to: TOMLValue(kind: isLast && isArray ? .tableArray([created]) : .table(created),
@@ -108,11 +129,11 @@ struct TOMLParser {
                 if isLast {
                     if isArray {
                         throw Failure(location: step.location, message:
-                            "'\(name)' is already a table (defined at \(existing.value.location.line):\(existing.value.location.column)); it cannot also be an array of tables")
+                            "\(name) is already a table (defined at \(existing.value.location.line):\(existing.value.location.column)); it cannot also be an array of tables")
                     }
                     if t.definedByHeader {
                         throw Failure(location: step.location, message:
-                            "table [\(name)] is defined twice (first at \(t.location.line):\(t.location.column)); merge the two sections")
+                            "table [\(header)] is defined twice (first at \(t.location.line):\(t.location.column)); merge the two sections")
                     }
                     t.definedByHeader = true
                 }
@@ -121,18 +142,17 @@ struct TOMLParser {
                 if isLast {
                     guard isArray else {
                         throw Failure(location: step.location, message:
-                            "'\(name)' is an array of tables; write [[\(name)]] to add an element")
+                            "\(name) is an array of tables; write [[\(header)]] to add an element")
                     }
                     let created = TOMLTable(location: headerLocation, definedByHeader: true)
-                    table.set(step.key, at: existing.keyLocation,
-                              to: TOMLValue(kind: .tableArray(tables + [created]), location: existing.value.location))
+                    table.append(created, toArrayAt: step.key)
                     table = created
                 } else {
                     table = tables[tables.count - 1]
                 }
             default:
                 throw Failure(location: step.location, message:
-                    "'\(path[...position].map { $0.key }.joined(separator: "."))' is already a value (set at \(existing.keyLocation.line):\(existing.keyLocation.column)), not a table")
+                    "\(QuotedText.quote(path[...position].map { $0.key }.joined(separator: "."))) is already a value (set at \(existing.keyLocation.line):\(existing.keyLocation.column)), not a table")
             }
         }
         return table
@@ -147,8 +167,7 @@ struct TOMLParser {
                 "dotted keys are not supported; set the key inside its own [section] instead")
         }
         guard peek() == "=" else {
-            let found = peek().map { $0 == "\n" ? "end of line" : "'\($0)'" } ?? "end of file"
-            throw Failure(location: location(), message: "expected '=' after key '\(name)', found \(found)")
+            throw Failure(location: location(), message: "expected '=' after key \(QuotedText.quote(name)), found \(found())")
         }
         advance()
         skipBlanks()
@@ -161,35 +180,54 @@ struct TOMLParser {
         }
         if let previous = current.entry(name) {
             throw Failure(location: keyLocation, message:
-                "duplicate key '\(name)' (first set at \(previous.keyLocation.line):\(previous.keyLocation.column)); remove one of them")
+                "duplicate key \(QuotedText.quote(name)) (first set at \(previous.keyLocation.line):\(previous.keyLocation.column)); remove one of them")
         }
+        try checkRoom(in: current, for: keyLocation)
         current.set(name, at: keyLocation, to: value)
     }
 
     /// After a statement only blanks and a comment may follow on the line.
     private mutating func endOfLine() throws(Failure) {
         skipBlanks()
-        if peek() == "#" { skipComment() }
+        if peek() == "#" { try skipComment() }
         guard let c = peek(), c != "\n" else { return }
         throw Failure(location: location(), message:
-            "unexpected '\(c)' after the value; put each key = value on its own line")
+            "unexpected \(QuotedText.quote(c)) after the value; put each key = value on its own line")
+    }
+
+    /// A new key must fit in `table` (`ManifestLimits.maxKeysPerTable`).
+    private func checkRoom(in table: TOMLTable, for keyLocation: SourceLocation) throws(Failure) {
+        guard table.count < ManifestLimits.maxKeysPerTable else {
+            throw Failure(location: keyLocation, message:
+                "too many keys in one table: at most \(ManifestLimits.maxKeysPerTable) are allowed")
+        }
+    }
+
+    /// What the scanner stopped at, for "expected ..., found ..." messages.
+    private func found() -> String {
+        guard let c = peek() else { return "end of file" }
+        return c == "\n" ? "end of line" : QuotedText.quote(c)
     }
 
     // MARK: keys and values
 
     private mutating func key() throws(Failure) -> String {
         if peek() == "\"" || peek() == "'" { return try string() }
+        let start = location()
         var text = ""
+        var length = 0
         while let c = peek(), Self.isBareKeyCharacter(c) {
+            guard length < ManifestLimits.maxStringLength else { throw tooLong("key", start) }
+            length += 1
             text.unicodeScalars.append(c)
             advance()
         }
         guard text.isEmpty else { return text }
-        let found = peek().map { $0 == "\n" ? "end of line" : "'\($0)'" } ?? "end of file"
-        throw Failure(location: location(), message: "expected a key (letters, digits, '_' or '-'), found \(found)")
+        throw Failure(location: location(), message: "expected a key (letters, digits, '_' or '-'), found \(found())")
     }
 
-    private mutating func value() throws(Failure) -> TOMLValue {
+    /// `depth`: arrays around this value (bounded by `ManifestLimits.maxNesting`).
+    private mutating func value(depth: Int = 0) throws(Failure) -> TOMLValue {
         let start = location()
         guard let c = peek(), c != "\n", c != "#" else {
             throw Failure(location: start, message: "missing value after '='")
@@ -198,17 +236,21 @@ struct TOMLParser {
         case "\"", "'":
             return TOMLValue(kind: .string(try string()), location: start)
         case "[":
-            return try array()
+            guard depth < ManifestLimits.maxNesting else {
+                throw Failure(location: start, message:
+                    "arrays nested more than \(ManifestLimits.maxNesting) deep; the manifest needs at most 2")
+            }
+            return try array(depth: depth + 1)
         case "{":
             throw Failure(location: start, message:
                 "inline tables are not supported; use a [table] or [[array of tables]] section")
         default:
-            let word = bareWord()
+            let word = try bareWord()
             if word == "true" || word == "false" { return TOMLValue(kind: .bool(word == "true"), location: start) }
             guard let first = word.unicodeScalars.first, first.properties.numericType != nil || first == "+" || first == "-" else {
                 let shown = word.isEmpty ? String(c) : word
-                throw Failure(location: start, message:
-                    "invalid value '\(shown)'; strings need quotes (\"\(shown)\"), booleans are true or false")
+                throw Failure(location: start, message: "invalid value \(QuotedText.quote(shown)); strings need quotes " +
+                              "(\"\(QuotedText.escaped(shown, quote: "\""))\"), booleans are true or false")
             }
             switch IntegerLiteral.parse(word) {
             case .success(let n): return TOMLValue(kind: .integer(n), location: start)
@@ -217,9 +259,13 @@ struct TOMLParser {
         }
     }
 
-    private mutating func bareWord() -> String {
+    private mutating func bareWord() throws(Failure) -> String {
+        let start = location()
         var text = ""
+        var length = 0
         while let c = peek(), c != " ", c != "\t", c != "\n", c != "\r", c != ",", c != "]", c != "#", c != "[" {
+            guard length < ManifestLimits.maxStringLength else { throw tooLong("value", start) }
+            length += 1
             text.unicodeScalars.append(c)
             advance()
         }
@@ -234,17 +280,22 @@ struct TOMLParser {
             throw Failure(location: start, message: "multi-line strings are not supported; use a one-line string")
         }
         var text = ""
+        var length = 0
         while true {
             guard let c = peek(), c != "\n" else {
                 throw Failure(location: start, message: "unterminated string; add a closing \(quote) on the same line")
+            }
+            if c != quote {
+                guard length < ManifestLimits.maxStringLength else { throw tooLong("string", start) }
+                length += 1
             }
             advance()
             if c == quote { return text }
             if c == "\\" && quote == "\"" {
                 text.unicodeScalars.append(try escape(at: SourceLocation(file: file, line: line, column: index - lineStart)))
-            } else if c.value < 0x20 && c != "\t" {
+            } else if Self.isControl(c) {
                 throw Failure(location: SourceLocation(file: file, line: line, column: index - lineStart), message:
-                    "control character U+\(String(c.value, radix: 16, uppercase: true)) in string; write it as an escape")
+                    "control character \(Self.codePoint(c)) in string; write it as an escape")
             } else {
                 text.unicodeScalars.append(c)
             }
@@ -276,16 +327,16 @@ struct TOMLParser {
                 "invalid Unicode escape '\\\(c)\(hex)'; write \\u followed by 4 or \\U by 8 hex digits of a valid code point")
         default:
             throw Failure(location: location, message:
-                "invalid escape sequence '\\\(c)'; valid escapes are \\\" \\\\ \\n \\t \\r \\uXXXX (write \\\\ for a backslash)")
+                "invalid escape sequence '\\\(QuotedText.escape(c, quote: "'"))'; valid escapes are \\\" \\\\ \\n \\t \\r \\uXXXX (write \\\\ for a backslash)")
         }
     }
 
-    private mutating func array() throws(Failure) -> TOMLValue {
+    private mutating func array(depth: Int) throws(Failure) -> TOMLValue {
         let start = location()
         advance() // [
         var elements: [TOMLValue] = []
         while true {
-            skipBlanksNewlinesAndComments()
+            try skipBlanksNewlinesAndComments()
             guard let c = peek() else {
                 throw Failure(location: start, message: "unterminated array; add ']' to close it")
             }
@@ -293,8 +344,8 @@ struct TOMLParser {
                 advance()
                 return TOMLValue(kind: .array(elements), location: start)
             }
-            elements.append(try value())
-            skipBlanksNewlinesAndComments()
+            elements.append(try value(depth: depth))
+            try skipBlanksNewlinesAndComments()
             switch peek() {
             case ",": advance()
             case "]": break
@@ -302,7 +353,7 @@ struct TOMLParser {
             case let other?:
                 let hint = line == start.line ? "is a ',' missing?" : "is a ']' missing?"
                 throw Failure(location: location(), message:
-                    "expected ',' or ']' in the array opened at \(start.line):\(start.column) (\(hint)), found '\(other)'")
+                    "expected ',' or ']' in the array opened at \(start.line):\(start.column) (\(hint)), found \(QuotedText.quote(other))")
             }
         }
     }
@@ -332,16 +383,36 @@ struct TOMLParser {
         while let c = peek(), c == " " || c == "\t" { advance() }
     }
 
-    private mutating func skipComment() {
-        while let c = peek(), c != "\n" { advance() }
+    /// TOML allows no control characters in comments except tab.
+    private mutating func skipComment() throws(Failure) {
+        while let c = peek(), c != "\n" {
+            if Self.isControl(c) {
+                throw Failure(location: location(), message:
+                    "control character \(Self.codePoint(c)) in a comment; TOML allows only tab there")
+            }
+            advance()
+        }
     }
 
-    private mutating func skipBlanksNewlinesAndComments() {
+    /// C0 controls except tab, and DEL: not allowed in strings or comments.
+    static func isControl(_ c: Unicode.Scalar) -> Bool { (c.value < 0x20 && c != "\t") || c.value == 0x7f }
+
+    static func codePoint(_ c: Unicode.Scalar) -> String {
+        let hex = String(c.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
+    private func tooLong(_ what: String, _ start: SourceLocation) -> Failure {
+        Failure(location: location(), message: "\(what) starting at \(start.line):\(start.column) is longer than " +
+                "\(ManifestLimits.maxStringLength) characters")
+    }
+
+    private mutating func skipBlanksNewlinesAndComments() throws(Failure) {
         while let c = peek() {
             if c == " " || c == "\t" || c == "\n" {
                 advance()
             } else if c == "#" {
-                skipComment()
+                try skipComment()
             } else {
                 return
             }

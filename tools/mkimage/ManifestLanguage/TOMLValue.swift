@@ -39,6 +39,8 @@ final class TOMLTable {
     /// Set once a `[header]` names this table itself, so a second `[header]` is an error.
     var definedByHeader: Bool
     private(set) var entries: [Entry] = []
+    /// Position in `entries` of each key, so a lookup costs the same in a table of 3 keys or of 1,000.
+    private var positions: [String: Int] = [:]
     /// Keys written in this table whose value had a syntax error (already reported): not "missing".
     var keysWithInvalidValues: Set<String> = []
 
@@ -47,13 +49,30 @@ final class TOMLTable {
         self.definedByHeader = definedByHeader
     }
 
-    func entry(_ key: String) -> Entry? { entries.first { $0.key == key } }
+    var count: Int { entries.count }
+
+    func entry(_ key: String) -> Entry? { positions[key].map { entries[$0] } }
 
     func set(_ key: String, at keyLocation: SourceLocation, to value: TOMLValue) {
-        if let i = entries.firstIndex(where: { $0.key == key }) {
+        if let i = positions[key] {
             entries[i].value = value
         } else {
+            positions[key] = entries.count
             entries.append(Entry(key: key, keyLocation: keyLocation, value: value))
         }
+    }
+
+    func holdsTableArray(at key: String) -> Bool {
+        guard let i = positions[key], case .tableArray = entries[i].value.kind else { return false }
+        return true
+    }
+
+    /// Appends `table` to the array of tables at `key` in place (rebuilding the array for each `[[...]]` header
+    /// would make a file of n components cost n^2).
+    func append(_ table: TOMLTable, toArrayAt key: String) {
+        guard let i = positions[key], case .tableArray(var tables) = entries[i].value.kind else { return }
+        entries[i].value.kind = .bool(false) // drop the entry's reference so `tables` is not copied
+        tables.append(table)
+        entries[i].value.kind = .tableArray(tables)
     }
 }

@@ -1,8 +1,8 @@
 @testable import Kernel
 import XCTest
 
-/// The parts of the platform interface the x86 assembly depends on.
-final class PlatformTests: XCTestCase {
+/// The parts of UserContext the x86 assembly depends on.
+final class UserContextTests: XCTestCase {
     /// traps.S loads and stores the EC's registers in place at fixed word offsets; a reordered or inserted stored
     /// property in UserContext would make user registers land in the wrong fields.
     func testUserContextStartsWithTheRegisterWordsInStubOrder() {

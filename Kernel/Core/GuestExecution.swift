@@ -1,0 +1,90 @@
+import KernelABI
+
+/// Running vCPUs: entering the guest with its tag and ports, refusing states the hardware would not enter, and
+/// delivering exits as calls to the VMM's portal at the vCPU's event base + exit number (ABI.md, "Virtual
+/// machines"). The message is the vCPU state the portal's transfer descriptor asks for, at fixed UTCB words.
+extension Kernel {
+    /// Enters `vcpu`'s guest: its VM PD's tag (flushed when new to it), the ports its VM PD holds.
+    func enterGuest(_ ec: ExecutionContext, _ vcpu: VirtualCPU) -> Exit {
+        let vm = ec.pd
+        let (tag, fresh, flushAll) = guestTags.assign(vm)
+        if flushAll { platform.flushGuestTranslations(tag: nil) }
+        if fresh { platform.flushGuestTranslations(tag: tag) }
+        vcpu.tag = tag
+        vcpu.ioPermissions = vm.ioBitmap.isEmpty ? nil : vm.ioBitmap
+        return platform.enterGuest(vcpu)
+    }
+
+    /// Why `vcpu` cannot be entered now: a refused reply, or a state the hardware would refuse.
+    func entryProblem(_ vcpu: VirtualCPU) -> String? {
+        if let failure = vcpu.pendingFailure { return failure }
+        return vcpu.state.entryProblem
+    }
+
+    /// Delivers exit `failedEntry` instead of entering (the state stays as the VMM left it).
+    func refuseEntry(_ ec: ExecutionContext, _ problem: String) {
+        guard let vcpu = ec.vcpu else { return }
+        vcpu.pendingFailure = nil
+        vcpu.state.exitReason = VMExit.failedEntry
+        vcpu.state.qualification0 = 0
+        vcpu.state.qualification1 = 0
+        vcpu.lastFailure = problem
+        raiseGuestExit(ec, vcpu, VMExit.failedEntry)
+    }
+
+    /// Calls the VMM's portal for exit `reason`. Without one, startup and recall are skipped (the vCPU runs on);
+    /// any other exit stops the vCPU with a console line. Returns whether a call was started.
+    @discardableResult
+    func raiseGuestExit(_ ec: ExecutionContext, _ vcpu: VirtualCPU, _ reason: UInt64) -> Bool {
+        vcpu.state.exitReason = reason
+        let selector = ec.eventBase &+ reason
+        let optional = reason == VMExit.startup || reason == VMExit.recall
+        guard let portal = try? callablePortal(ec, selector).object else {
+            if !optional { stopGuest(ec, vcpu, "no exit portal at selector \(hex(selector))") }
+            return false
+        }
+        vcpu.transfer = portal.mtd
+        ec.pendingEvent = (reason, vcpu.state.qualification0, vcpu.state.guestPhysical)
+        do throws(Failure) {
+            try enter(portal, from: ec, kind: .vmExit)
+            return true
+        } catch {
+            if !optional { stopGuest(ec, vcpu, "exit portal for exit \(reason) failed (\(error.status))") }
+            return false
+        }
+    }
+
+    func stopGuest(_ ec: ExecutionContext, _ vcpu: VirtualCPU, _ why: String) {
+        ec.state = .stopped
+        log("kernel: \(ec.name) stopped: exit \(vcpu.state.exitReason) qualification \(hex(vcpu.state.qualification0)) "
+            + "rip \(hex(vcpu.state.rip)): \(why)")
+    }
+
+    /// The exit message: the groups of the portal's transfer descriptor at `GuestStateLayout` words.
+    func packGuestState(of ec: ExecutionContext, into handler: ExecutionContext) {
+        guard let vcpu = ec.vcpu else { return }
+        vcpu.state.write(vcpu.transfer) { word, value in self.setUTCBWord(handler, word, value) }
+        setUTCBWord(handler, UTCBLayout.countsWord,
+                    UTCBLayout.counts(untyped: GuestStateLayout.words - UTCBLayout.firstDataWord, typed: 0))
+    }
+
+    /// The reply: the groups its MTD word names are checked and written back; a reply the guest cannot have is
+    /// refused whole and reported as exit `failedEntry` before the next entry.
+    func unpackGuestState(from handler: ExecutionContext, to ec: ExecutionContext) {
+        guard let vcpu = ec.vcpu else { return }
+        let mtd = utcbWord(handler, GuestStateLayout.mtd)
+        guard mtd & ~TransferDescriptor.all == 0 else {
+            vcpu.pendingFailure = "reply MTD \(hex(mtd)) names groups that do not exist"
+            return
+        }
+        if let problem = vcpu.state.read(mtd & ~TransferDescriptor.qualification, { self.utcbWord(handler, $0) }) {
+            vcpu.pendingFailure = "reply refused: " + problem
+        }
+    }
+
+    /// After a VM PD's nested mapping changed: no vCPU of it may use what it cached (before the revoke returns).
+    func flushGuestMappings(of vm: ProtectionDomain) {
+        guard vm.guestTag != 0 else { return }
+        platform.flushGuestTranslations(tag: vm.guestTag)
+    }
+}

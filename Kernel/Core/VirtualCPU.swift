@@ -1,0 +1,36 @@
+import KernelABI
+
+/// What makes an EC a vCPU: the guest state it runs and what its platform needs to run it. The EC's `pd` is the VM
+/// PD (its nested address space and guest ports); its exits go to portals in `vmm`'s object space.
+///
+/// Invariants:
+/// - `vmm` is the PD that created the vCPU (it holds the EC's original capability) and is alive while the vCPU is.
+/// - `frames` are `platform.guestStateFrames` pool frames owned by this vCPU (charged to `vmm`), freed with it.
+/// - `tag` is 0 (none yet) or the ASID the VM PD holds from `Kernel.guestTags`.
+public final class VirtualCPU {
+    /// The platform writes the exit information and the state the guest left; the kernel the rest.
+    public var state = GuestState()
+    /// Frames of the platform's per-vCPU hardware state (VMCB, I/O and MSR permission maps, ...).
+    public let frames: [UInt64]
+    /// Root of the VM PD's nested page table.
+    public let nestedRoot: UInt64
+    /// The tagged-TLB ID (ASID/VPID) to run with, and whether its cached translations must go first.
+    public internal(set) var tag: UInt64 = 0
+    public internal(set) var flushTag = true
+    /// The ports the guest may use directly (the VM PD's I/O capabilities); nil: none.
+    public internal(set) var ioPermissions: IOPermissionBitmap?
+    /// Per-vCPU state of the platform, which only the platform reads and writes (e.g. "VMCB initialized").
+    public var platformState: UInt64 = 0
+    let vmm: ProtectionDomain
+    /// An invalid reply or state to report as `failedEntry` before the next entry, and the last one reported.
+    var pendingFailure: String?
+    public internal(set) var lastFailure: String?
+    /// The transfer descriptor of the portal the current exit goes to.
+    var transfer: UInt64 = 0
+
+    init(vmm: ProtectionDomain, nestedRoot: UInt64, frames: [UInt64]) {
+        self.vmm = vmm
+        self.nestedRoot = nestedRoot
+        self.frames = frames
+    }
+}

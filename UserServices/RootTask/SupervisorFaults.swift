@@ -1,0 +1,58 @@
+import KernelABI
+import ManifestFormat
+import UserRuntime
+
+/// A component's fault: report it, take back everything the component was given, and restart it when the manifest
+/// asks for that (up to `RootLayout.maxRestarts` times).
+extension Supervisor {
+    func handleFault(_ index: Int, event: UInt64) {
+        let label = name(index)
+        let m = mailbox
+        console.line("root: \(label) faulted: \(eventName(event)) (vector \(event)), error code \(hex(m.data(FaultMessage.errorCode))), address \(hex(m.data(FaultMessage.faultAddress))), ip \(hex(m.data(FaultMessage.instructionPointer)))")
+        teardown(index)
+        guard system.components[index].restartOnFault else {
+            console.line("root: \(label) stopped (the manifest does not ask for restarts)")
+            return
+        }
+        guard records[index].restarts < RootLayout.maxRestarts else {
+            console.line("root: \(label) stopped (restarted \(RootLayout.maxRestarts) times already)")
+            return
+        }
+        records[index].restarts += 1
+        console.line("root: restarting \(label) (restart \(records[index].restarts) of \(RootLayout.maxRestarts))")
+        do throws(RootError) { try start(index) } catch {
+            records[index].state = .failed
+            console.line("root: cannot restart \(label): \(error)")
+        }
+    }
+
+    func eventName(_ event: UInt64) -> String {
+        switch event {
+        case 0: return "divide error"
+        case 3: return "breakpoint"
+        case 6: return "invalid opcode"
+        case 13: return "general protection fault"
+        case 14: return "page fault"
+        default: return "exception"
+        }
+    }
+
+    /// Revokes everything the component was given and frees its pages: it can no longer run or touch anything.
+    func teardown(_ index: Int) {
+        var record = records[index]
+        for s in [record.sc, record.ec, record.pd] {
+            _ = sys.revoke(CapabilityRange(kind: .object, base: s, permissions: Permissions.all), includeSelf: true)
+        }
+        for page in record.pages {
+            let window = CapabilityRange(kind: .memory, base: (AddressLayout.physicalWindow + page) >> AddressLayout.pageShift,
+                                         permissions: Permissions.memoryAll)
+            _ = sys.revoke(window, includeSelf: false)
+            pages.free(page)
+        }
+        for d in CapabilityGrants.devices(of: system.components[index]) { _ = sys.revoke(d.source, includeSelf: false) }
+        record.pages = []
+        record.servicePortals = record.servicePortals.map { _ in nil }
+        record.state = .stopped
+        records[index] = record
+    }
+}

@@ -1,0 +1,58 @@
+import KernelABI
+import ManifestFormat
+import UserRuntime
+
+/// Service registration: a provider hands the root its service portal; the root records it and reconnects users
+/// that already run (after the provider restarted).
+extension Supervisor {
+    func register(_ provider: Int) -> Status {
+        let serviceID = mailbox.data(0)
+        let services = system.components[provider].provides
+        let landed = mailbox.firstTypedItem
+        guard mailbox.untypedCount >= 1, serviceID < UInt64(records[provider].landings.count) else {
+            if let landed { _ = sys.revoke(landed, includeSelf: true) }
+            console.line("root: \(name(provider)) tried to register unknown service id \(serviceID)")
+            return .badRange
+        }
+        let service = Int(serviceID)
+        let received = records[provider].landings[service]
+        if let landed, landed.base != received || landed.kind != .object || landed.order != 0 {
+            // It landed somewhere else in the window (perhaps another provider's slot): take it back.
+            _ = sys.revoke(landed, includeSelf: true)
+            console.line("root: \(name(provider)) registered service \(services[service].name) at the wrong selector")
+            return .badRange
+        }
+        guard records[provider].servicePortals[service] == nil else {
+            // (A second portal cannot have landed: the kernel refuses an occupied landing selector.)
+            console.line("root: \(name(provider)) registered service \(services[service].name) twice")
+            return .badState
+        }
+        let found = sys.lookup(CapabilityRange(kind: .object, base: received, permissions: 0)).found
+        guard mailbox.typedCount == 1, let found, found.kind == .object else {
+            console.line("root: \(name(provider)) registered service \(services[service].name) without a portal")
+            return .badSelector
+        }
+        records[provider].servicePortals[service] = received
+        console.line("root: \(name(provider)) registered service \(services[service].name)")
+        reconnectUsers(of: provider, service: service)
+        return .success
+    }
+
+    /// After a provider restarted, its running users still hold the dead portal's (now empty) slot: give them the
+    /// new portal at the same selector.
+    func reconnectUsers(of provider: Int, service: Int) {
+        guard let portal = records[provider].servicePortals[service] else { return }
+        for (user, component) in system.components.enumerated() where records[user].state == .running {
+            for (k, route) in component.uses.enumerated() where route.provider == provider && route.service == service {
+                let source = CapabilityRange(kind: .object, base: portal, permissions: Permissions.ptCall)
+                let status = sys.delegate(pd: records[user].pd, source: source,
+                                          destinationBase: ComponentSelectors.firstService + UInt64(k))
+                if status == .success {
+                    console.line("root: reconnected \(name(user)) to \(name(provider))'s \(route.name)")
+                } else {
+                    console.line("root: could not reconnect \(name(user)) to \(name(provider))'s \(route.name): \(status)")
+                }
+            }
+        }
+    }
+}
