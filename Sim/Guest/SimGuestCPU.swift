@@ -39,6 +39,8 @@ public final class SimGuestCPU {
         case broken(SimGuestEntryError)
         case budget
         case recall
+        /// Enter again at rip (a block was rescanned and its old translation dropped).
+        case restart
         case window
         case halt(nextRip: UInt64)
         case syscall(nextRip: UInt64)
@@ -163,6 +165,9 @@ public final class SimGuestCPU {
         case .recall:
             recallPending = false
             return .recall
+        case .restart:
+            engine.invalidateHeldState() // a full load flushes the engine's lookup caches too
+            return nil
         case .window:
             if state.interruptShadow {
                 // One more instruction runs before the window opens (after STI, MOV SS): QEMU translates the

@@ -1,5 +1,4 @@
 import CUnicorn
-import Sim
 
 /// The engine's callbacks, each a thin C entry that finds its `SimGuestCPU` through the hook's user data.
 /// - every block: virtual time, the slice's end, the interrupt window, and (first time a block is seen) the scan that
@@ -105,9 +104,9 @@ extension SimGuestCPU {
         engine.write(UC_X86_REG_RIP, address &- csBase)
         if hooked {
             engine.removeTranslations(from: address, to: address &+ UInt64(size))
-            // The block translated before its hooks existed must not run on: leave the engine here (no cause, so the
-            // run loop enters again at the block's start and the new translation carries the hooks).
-            engine.stop()
+            // The block translated before its hooks existed must not run on: leave the engine here, so the run loop
+            // enters again at the block's start and the new translation carries the hooks.
+            stopEngine(.restart)
         }
     }
 

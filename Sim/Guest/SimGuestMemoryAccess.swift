@@ -1,5 +1,4 @@
 import CUnicorn
-import Sim
 
 /// Guest-physical memory as the vCPU reaches it: the tagged TLB in front of the caller's nested lookup, and the
 /// engine's mappings, which always mirror the TLB entries of the ASID that runs (host pages mapped in place).

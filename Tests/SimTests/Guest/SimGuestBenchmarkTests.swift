@@ -1,7 +1,7 @@
 import XCTest
 import Foundation
 import CUnicorn
-@testable import SimGuest
+@testable import Sim
 
 /// Performance figures of the guest CPU, printed (not asserted: the host is shared). The test only checks that the
 /// measured work was done.

@@ -1,5 +1,5 @@
 import XCTest
-@testable import SimGuest
+@testable import Sim
 
 final class SimGuestFaultSequenceTests: XCTestCase {
     private func machine() throws -> GuestMachine {
