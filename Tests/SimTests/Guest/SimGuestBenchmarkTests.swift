@@ -45,6 +45,17 @@ final class SimGuestBenchmarkTests: XCTestCase {
             print(String(format: "guest CPU benchmark: %@ loop (%d instructions per block): %.1f M guest instructions/s",
                          symbol, perIteration, Double(instructions) / time / 1e6))
         }
+        for pages in [256, 1024] {
+            let fresh = try GuestMachine("benchmark")
+            var touch = fresh.longModeState(at: "touch")
+            touch.rcx = UInt64(pages)
+            var exit = SimGuestExit.budgetExhausted
+            let time = seconds { exit = fresh.run(&touch) }
+            XCTAssertNotNil(exit.nextRip, "\(exit)")
+            XCTAssertEqual(fresh.cpu.cachedTranslations(asid: 1), pages + 5, "the pages, four table pages, the code page")
+            print(String(format: "guest CPU benchmark: first touch of %d guest pages: %.1f ms (%.0f us per page)",
+                         pages, time * 1e3, time / Double(pages) * 1e6))
+        }
         var state = vm.longModeState(at: "exits")
         let roundTrips = 20_000
         let time = seconds {

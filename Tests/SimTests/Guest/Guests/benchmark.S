@@ -20,3 +20,13 @@ wide:
 exits:
     cpuid
     jmp exits
+// Touches rcx pages from 0x200000 on (one write each): the cost of first touches (TLB fill + engine mapping).
+    .globl touch
+touch:
+    mov rbx, 0x200000
+1:
+    mov [rbx], rbx
+    add rbx, 0x1000
+    dec rcx
+    jnz 1b
+    hlt
