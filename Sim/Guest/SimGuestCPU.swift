@@ -4,6 +4,7 @@ import CUnicorn
 /// (`SimGuestControls`) end `run` with a vendor-neutral `SimGuestExit`; guest-physical memory comes from the caller's
 /// nested mapping (`SimGuestNestedLookup`) through a tagged TLB; events are injected through the guest's IDT; time is
 /// virtual (`clock`, guest instructions). Several instances coexist; each owns its engine and nothing is shared.
+/// One thread drives an instance at a time; the caller's closures (lookup, controls) run on that thread, inside `run`.
 public final class SimGuestCPU {
     public let memory: SimPhysicalMemory
     public let nested: SimGuestNestedLookup
