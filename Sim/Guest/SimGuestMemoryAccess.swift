@@ -33,7 +33,18 @@ extension SimGuestCPU {
         mapped = [:]
         hostPages = [:]
         loadedASID = asid
-        for (page, mapping) in tlb.pages(asid: asid) { _ = mapInEngine(page, mapping) }
+        // Map the ASID's cached pages back in runs (contiguous in guest and host memory, same rights).
+        var run: [(page: UInt64, mapping: SimGuestNestedMapping)] = []
+        for (page, mapping) in tlb.pages(asid: asid).sorted(by: { $0.key < $1.key }) {
+            if let last = run.last, last.page + 0x1000 == page, last.mapping.hostPhysical + 0x1000 == mapping.hostPhysical,
+               last.mapping.read == mapping.read, last.mapping.write == mapping.write, last.mapping.execute == mapping.execute {
+                run.append((page, mapping))
+            } else {
+                _ = mapRun(run)
+                run = [(page, mapping)]
+            }
+        }
+        _ = mapRun(run)
         forgetBlocks()
     }
 
@@ -48,16 +59,32 @@ extension SimGuestCPU {
 
     /// Maps one guest page into the engine with the mapping's rights (host memory shared, not copied).
     func mapInEngine(_ page: UInt64, _ mapping: SimGuestNestedMapping) -> SimGuestEntryError? {
-        guard let host = try? memory.hostPointer(page: mapping.hostPhysical) else {
+        mapRun([(page, mapping)])
+    }
+
+    /// Maps guest pages that are contiguous in guest and host memory, with the same rights, as one engine region
+    /// (Unicorn's memory map grows quadratically in its number of regions).
+    func mapRun(_ run: [(page: UInt64, mapping: SimGuestNestedMapping)]) -> SimGuestEntryError? {
+        guard let first = run.first else { return nil }
+        for (page, mapping) in run where (try? memory.hostPointer(page: mapping.hostPhysical)) == nil {
             return .mappingBeyondRAM(guestPhysical: page, hostPhysical: mapping.hostPhysical)
         }
-        if mapped[page] != nil { engine.unmap(guestPhysical: page) }
-        let err = engine.map(guestPhysical: page, host: host, read: mapping.read, write: mapping.write, execute: mapping.execute)
-        guard err == UC_ERR_OK else { return .engine(code: Int(err.rawValue), what: "mapping guest page \(simHex(page))") }
-        mapped[page] = mapping
-        hostPages[page] = host
+        let host = try! memory.hostPointer(page: first.mapping.hostPhysical) // checked above
+        for (page, _) in run where mapped[page] != nil { engine.unmap(guestPhysical: page) }
+        let m = first.mapping
+        let err = engine.map(guestPhysical: first.page, size: UInt64(run.count) * 0x1000, host: host,
+                             read: m.read, write: m.write, execute: m.execute)
+        guard err == UC_ERR_OK else { return .engine(code: Int(err.rawValue), what: "mapping guest page \(simHex(first.page))") }
+        for (i, entry) in run.enumerated() {
+            mapped[entry.page] = entry.mapping
+            hostPages[entry.page] = host + i * 0x1000
+        }
         return nil
     }
+
+    /// A TLB miss fills the missing page and, as hardware may, the neighbours in its aligned window that the nested
+    /// tables map contiguously with the same rights (one engine region instead of one per page).
+    static var fillWindow: UInt64 { 64 }
 
     /// The nested translation of a guest-physical access, through the TLB (filled from the nested lookup on a miss).
     /// A cached entry that lacks the right is dropped and looked up again, as hardware re-walks after a fault.
@@ -67,8 +94,25 @@ extension SimGuestCPU {
         guard let mapping = nested(page), mapping.allows(access) else {
             throw .nested(guestPhysical: guestPhysical, access: access)
         }
-        tlb.insert(asid: asid, page: page, mapping)
-        if let error = mapInEngine(page, mapping) { throw .broken(error) }
+        var run: [(page: UInt64, mapping: SimGuestNestedMapping)] = [(page, mapping)]
+        let window = Self.fillWindow * 0x1000
+        let start = page & ~(window - 1)
+        func neighbour(_ candidate: UInt64, host: UInt64) -> SimGuestNestedMapping? {
+            guard tlb.lookup(asid: asid, page: candidate) == nil, mapped[candidate] == nil, let m = nested(candidate),
+                  m.read == mapping.read, m.write == mapping.write, m.execute == mapping.execute, m.hostPhysical == host
+            else { return nil }
+            return m
+        }
+        while let low = run.first, low.page > start, low.mapping.hostPhysical >= 0x1000,
+              let m = neighbour(low.page - 0x1000, host: low.mapping.hostPhysical - 0x1000) {
+            run.insert((low.page - 0x1000, m), at: 0)
+        }
+        while let high = run.last, high.page + 0x1000 < start + window,
+              let m = neighbour(high.page + 0x1000, host: high.mapping.hostPhysical + 0x1000) {
+            run.append((high.page + 0x1000, m))
+        }
+        for entry in run { tlb.insert(asid: asid, page: entry.page, entry.mapping) }
+        if let error = mapRun(run) { throw .broken(error) }
         return mapping
     }
 

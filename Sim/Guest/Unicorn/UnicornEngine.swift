@@ -90,12 +90,13 @@ final class UnicornEngine {
 
     // MARK: memory
 
-    func map(guestPhysical: UInt64, host: UnsafeMutableRawPointer, read: Bool, write: Bool, execute: Bool) -> uc_err {
+    func map(guestPhysical: UInt64, size: UInt64 = 4096, host: UnsafeMutableRawPointer, read: Bool, write: Bool,
+             execute: Bool) -> uc_err {
         var perms = UC_PROT_NONE.rawValue
         if read { perms |= UC_PROT_READ.rawValue }
         if write { perms |= UC_PROT_WRITE.rawValue }
         if execute { perms |= UC_PROT_EXEC.rawValue }
-        return uc_mem_map_ptr(uc, guestPhysical, 4096, perms, host)
+        return uc_mem_map_ptr(uc, guestPhysical, size, perms, host)
     }
 
     func unmap(guestPhysical: UInt64) { uc_mem_unmap(uc, guestPhysical, 4096) }

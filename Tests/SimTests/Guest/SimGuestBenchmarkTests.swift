@@ -52,7 +52,8 @@ final class SimGuestBenchmarkTests: XCTestCase {
             var exit = SimGuestExit.budgetExhausted
             let time = seconds { exit = fresh.run(&touch) }
             XCTAssertNotNil(exit.nextRip, "\(exit)")
-            XCTAssertEqual(fresh.cpu.cachedTranslations(asid: 1), pages + 5, "the pages, four table pages, the code page")
+            XCTAssertGreaterThanOrEqual(fresh.cpu.cachedTranslations(asid: 1), pages)
+            XCTAssertEqual(try fresh.read64(0x200000 + UInt64(pages - 1) * 0x1000), 0x200000 + UInt64(pages - 1) * 0x1000)
             print(String(format: "guest CPU benchmark: first touch of %d guest pages: %.1f ms (%.0f us per page)",
                          pages, time * 1e3, time / Double(pages) * 1e6))
         }
