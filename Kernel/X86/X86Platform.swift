@@ -62,6 +62,7 @@ final class X86Platform: Platform {
     var guestStateFrames: UInt64 { 1 }
     func enterGuest(_ vcpu: VirtualCPU) -> Exit { preconditionFailure("kernel bug: no VM can exist without SVM") }
     func flushGuestTranslations(tag: UInt64?) {}
+    func releaseGuest(_ vcpu: VirtualCPU) {}
 
     func flushTranslations(root: UInt64, page: UInt64?) {
         // Without PCIDs only the active address space has cached translations; the others are flushed by CR3 loads.
