@@ -196,6 +196,7 @@ extension GuestState {
             }
         case .shutdown: exitReason = VMExit.shutdown
         case .interruptWindow: exitReason = VMExit.interruptWindow
+        case .recall: exitReason = VMExit.recall
         case .failedEntry: exitReason = VMExit.failedEntry
         case .budgetExhausted, .halted: return false
         }
