@@ -74,7 +74,13 @@ struct ExitHandling<P: UserPlatform> {
         switch reason {
         case VMExit.startup:
             guard vcpu == 0 else { return .park }
-            GuestLoader.writeLongModeEntry(GuestLoader.Entry(rip: control.entryRIP, rsp: control.entryRSP), into: &state)
+            let entry = GuestLoader.Entry(rip: control.entryRIP, rsp: control.entryRSP,
+                                          protectedMode: control.entryProtectedMode)
+            if entry.protectedMode {
+                MultibootLoader.writeEntry(entry, into: &state)
+            } else {
+                GuestLoader.writeLongModeEntry(entry, into: &state)
+            }
             return .resume
         case VMExit.cpuid: return cpuid()
         case VMExit.io: return io()
