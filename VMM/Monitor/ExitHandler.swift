@@ -6,28 +6,43 @@ import UserRuntime
 /// what a PC would (CPUID from the fixed model, COM1, the test latch, the debug-exit port, HLT with a 1 ms wakeup)
 /// and replies; what it cannot handle stops that VM alone, with a report naming VM, exit and rip.
 public func vmmExitPortal<P: UserPlatform>(_ platform: P, handler: Int) {
+    // The kernel starts the handler afresh for its next exit, so this frame is abandoned at `reply`: everything the
+    // exit allocated must be released before (it all lives in `serveExit`, which has returned by then).
     let sys = SystemCalls(platform)
+    switch serveExit(platform, handler: handler) {
+    case .reply: _ = sys.reply()
+    case .park(let sm): park(sys, sm)
+    }
+}
+
+/// What the handler does once the exit is served.
+enum NextStep {
+    case reply
+    case park(UInt64)
+}
+
+private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep {
     let utcb = UTCB(platform: platform, base: VMMLayout.handlerUTCB(handler))
     let id = utcb.portalID
     let number = VMMLayout.vm(ofPortal: id), vcpu = VMMLayout.vcpu(ofPortal: id)
     guard let info = try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo), number < info.vms.count else {
-        return park(sys, VMMLayout.idleSM)
+        return .park(VMMLayout.idleSM)
     }
     let control = VMControlBlock(platform: platform, base: info.heapBase + UInt64(number) * VMControlBlock<P>.bytes)
+    if control.stopped { return .park(VMMLayout.parkSM(number, vcpu)) }
     var exit = ExitHandling(platform: platform, utcb: utcb, info: info, control: control, number: number, vcpu: vcpu)
-    if control.stopped { return park(sys, VMMLayout.parkSM(number, vcpu)) }
     control.exits = control.exits &+ 1
     switch exit.handle() {
     case .resume:
         exit.state.finish()
-        _ = sys.reply()
+        return .reply
     case .park:
-        park(sys, VMMLayout.parkSM(number, vcpu))
+        return .park(VMMLayout.parkSM(number, vcpu))
     case .stop(let why):
         control.stopped = true
         exit.report(exit.vmName + " stopped: " + why + " (exit \(exit.state.reason), rip 0x"
                     + String(exit.state.rip, radix: 16) + ")")
-        park(sys, VMMLayout.parkSM(number, vcpu))
+        return .park(VMMLayout.parkSM(number, vcpu))
     }
 }
 
