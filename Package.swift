@@ -36,6 +36,7 @@ let package = Package(
                 path: "UserServices/TestComponents/VMMPlaceholder"),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
         .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
+        .target(name: "VMCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/VMCheck"),
         .target(name: "PingComponent", dependencies: ["UserRuntime", "PongComponent"],
                 path: "UserServices/TestComponents/Ping"),
         // --- host only ---
@@ -59,7 +60,7 @@ let package = Package(
                     resources: [.copy("Corpus")]),
         .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "ManifestLanguage", "SerialDriver",
                                                                 "HelloComponent", "IntruderComponent", "VMMPlaceholderComponent", "PingComponent",
-                                                                "PongComponent"],
+                                                                "PongComponent", "VMCheckComponent"],
                     path: "Tests/UserServicesTests"),
         .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
     ],
