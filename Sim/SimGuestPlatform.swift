@@ -85,6 +85,9 @@ extension SimPlatform {
         return .guest
     }
 
+    /// A new vCPU may reuse the address (and so the key) of a dead one: its engine must not outlive it.
+    public func releaseGuest(_ vcpu: VirtualCPU) { guestCPUs[ObjectIdentifier(vcpu)] = nil }
+
     public func flushGuestTranslations(tag: UInt64?) {
         for (_, record) in guestCPUs {
             if let tag { record.cpu.flush(asid: UInt32(truncatingIfNeeded: tag)) } else { record.cpu.flushAll() }

@@ -60,6 +60,24 @@ public enum GuestStateLayout {
     public static let exceptionBitmap = 69
     public static let words = 70
 
+    /// The words the groups of `mtd` occupy (the exit reason and MTD words are not in any group).
+    public static func words(ofGroups mtd: UInt64) -> [Int] {
+        var result: [Int] = []
+        func add(_ group: UInt64, _ indices: [Int]) { if mtd & group != 0 { result += indices } }
+        add(TransferDescriptor.qualification, [qualification0, qualification1, qualificationFlags, guestLinear, guestPhysical])
+        add(TransferDescriptor.instructionPointer, [rip, instructionLength])
+        add(TransferDescriptor.stack, [rsp, rflags])
+        add(TransferDescriptor.generalRegisters, Array(firstGeneralRegister..<firstGeneralRegister + 15))
+        add(TransferDescriptor.controlRegisters, [cr0, cr2, cr3, cr4, efer])
+        add(TransferDescriptor.segments, Array(firstSegment..<firstSegment + 24))
+        add(TransferDescriptor.descriptorTables, [gdtrLimit, gdtrBase, idtrLimit, idtrBase])
+        add(TransferDescriptor.interruptState, [interruptShadow, activity])
+        add(TransferDescriptor.injection, [injection, injectionErrorCode])
+        add(TransferDescriptor.tscOffset, [tscOffset])
+        add(TransferDescriptor.controls, [controlFlags, exceptionBitmap])
+        return result
+    }
+
     public static let linearKnown: UInt64 = 1 << 0
     public static let lengthKnown: UInt64 = 1 << 1
     public static let interruptWindowRequest: UInt64 = 1 << 0

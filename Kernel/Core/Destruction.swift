@@ -59,7 +59,8 @@ extension Kernel {
         ec.lastCalledPortal = nil
         if let sc = ec.boundSC { scheduler.remove(sc) }
         if let vcpu = ec.vcpu {
-            // No UTCB: the platform's state frames go back, all charged to the VMM.
+            // No UTCB: the platform forgets the vCPU, its state frames go back, all charged to the VMM.
+            platform.releaseGuest(vcpu)
             for frame in vcpu.frames { frames.free(frame) }
             ec.chargedTo?.refund(UInt64(vcpu.frames.count))
             return

@@ -40,6 +40,8 @@ public protocol Platform: AnyObject {
     func enterGuest(_ vcpu: VirtualCPU) -> Exit
     /// Drops every cached translation of guest tag `tag` (all tags when nil), before the caller goes on.
     func flushGuestTranslations(tag: UInt64?)
+    /// Forgets whatever the platform keeps for a vCPU that is being destroyed (its frames go back to the pool next).
+    func releaseGuest(_ vcpu: VirtualCPU)
 
     // MARK: time: one monotonic tick counter, and a one-shot timer
     var now: UInt64 { get }

@@ -25,6 +25,10 @@ extension X86Platform {
         guestFlushPending = true
     }
 
+    /// Nothing of a vCPU lives outside its frames (the VMCB clean bits are always 0, so no CPU may cache a VMCB
+    /// across VMRUNs: a new vCPU's VMCB in a reused frame is read afresh).
+    func releaseGuest(_ vcpu: VirtualCPU) {}
+
     @_optimize(speed)
     func enterGuest(_ vcpu: VirtualCPU) -> Exit {
         guard guestASIDs > 1, vcpu.frames.count >= 2, vcpu.tag != 0, vcpu.tag < guestASIDs else {

@@ -5,9 +5,9 @@ import KernelABI
 import ManifestLanguage
 import RootTask
 import SerialDriver
-import VMMPlaceholderComponent
 import Sim
 import UserRuntime
+import VMM
 
 /// Boots manifests on the simulator with the real kernel, the real root task and the real components.
 enum SimBoot {
@@ -21,7 +21,8 @@ enum SimBoot {
     ])
     static let hello = SimProgram(name: "hello", main: { p, rdi in helloMain(p, startInfo: rdi) })
     static let intruder = SimProgram(name: "intruder", main: { p, rdi in intruderMain(p, startInfo: rdi) })
-    static let vmm = SimProgram(name: "vmm", main: { p, rdi in vmmPlaceholderMain(p, startInfo: rdi) })
+    static let vmm = SimProgram(name: "vmm", entries: [{ p, rdi in vmmMain(p, startInfo: rdi) }]
+                                + (0..<8).map { h in { p, _ in vmmExitPortal(p, handler: h) } })
     static let components = [serial, hello, intruder]
 
     static func repositoryRoot(file: String = #filePath) -> URL {
@@ -50,10 +51,13 @@ enum SimBoot {
     }
 
     /// A system whose bundle holds the root task, the given programs and `manifest` as the "manifest" module.
-    static func system(manifest: [UInt8], programs: [SimProgram] = components,
+    /// `guests` are VM test images (VMM/Guests) bundled under their names.
+    static func system(manifest: [UInt8], programs: [SimProgram] = components, guests: [String] = [],
                        memorySize: UInt64 = 64 << 20) throws -> SimSystem {
         var options = SimSystem.Options()
         options.memorySize = memorySize
-        return try SimSystem(root: root, programs: programs, extraModules: [("manifest", manifest)], options: options)
+        var modules: [(String, [UInt8])] = [("manifest", manifest)]
+        for guest in guests { modules.append((guest, try VMMGuests.elf(guest))) }
+        return try SimSystem(root: root, programs: programs, extraModules: modules, options: options)
     }
 }

@@ -1,3 +1,5 @@
+import UserRuntime
+
 /// What the root task keeps about one component between its start and its teardown.
 struct ComponentRecord {
     enum State: Equatable { case notStarted, running, stopped, failed }
@@ -10,6 +12,9 @@ struct ComponentRecord {
     var sc: UInt64 = 0
     /// Physical pages given to it (image, stack, heap, start info), freed at teardown.
     var pages: [UInt64] = []
+    /// A VMM's guest RAM blocks (physical base, order) and what its start info says of its VMs.
+    var guestBlocks: [(UInt64, UInt64)] = []
+    var vms: [ComponentStartInfo.VirtualMachine] = []
     /// Root selectors of the 32 event portals (an aligned block) and of the registration portal, created once.
     var eventPortals: UInt64?
     var registrationPortal: UInt64?

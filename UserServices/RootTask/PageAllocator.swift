@@ -52,6 +52,25 @@ public struct PageAllocator: Equatable, Sendable {
         return page
     }
 
+    /// `1 << order` contiguous pages starting at a multiple of their size (guest RAM, so it maps with large pages),
+    /// or nil when no untouched region holds such a block. The pages before the block stay available.
+    public mutating func allocateBlock(order: UInt64) -> UInt64? {
+        let size = Self.pageSize << order
+        for (i, region) in regions.enumerated() {
+            let start = (region.base &+ size &- 1) & ~(size - 1)
+            guard start >= region.base, start <= region.end, region.end - start >= size else { continue }
+            regions[i] = PhysicalRange(base: start + size, size: region.end - (start + size))
+            if start > region.base { regions.insert(PhysicalRange(base: region.base, size: start - region.base), at: i) }
+            return start
+        }
+        return nil
+    }
+
+    /// Returns a block obtained from `allocateBlock`, page by page.
+    public mutating func freeBlock(_ base: UInt64, order: UInt64) {
+        for i in 0..<(UInt64(1) << order) { free(base + i * Self.pageSize) }
+    }
+
     /// Returns a page obtained from `allocate`.
     public mutating func free(_ page: UInt64) {
         precondition(page % Self.pageSize == 0, "freeing an unaligned page")

@@ -40,7 +40,10 @@ extension Supervisor {
         }
         records[index] = record
         do throws(RootError) {
-            try check(sys.createPD(record.pd, quotaPages: KernelQuota.pages(forComponent: index, in: system)), "creating the PD of \(label)")
+            // Only a VMM gets the own right to make VM PDs.
+            let rights = component.isVMM ? Permissions.all : Permissions.all & ~Permissions.pdVM
+            try check(sys.createPD(record.pd, quotaPages: KernelQuota.pages(forComponent: index, in: system),
+                                   permissionsForCreator: rights), "creating the PD of \(label)")
             records[index].state = .running
             try load(image, moduleBase: moduleBase, into: index)
             try mapZeroed(index, at: ComponentLayout.stackTop - ComponentLayout.stackPages * AddressLayout.pageSize,
@@ -48,6 +51,8 @@ extension Supervisor {
             let heapPages = min(quota - needed, RootLayout.maxHeapPages)
             try mapZeroed(index, at: ComponentLayout.heapBase, count: heapPages,
                           permissions: Permissions.read | Permissions.write)
+            // VM grants first: the start info says where they landed.
+            try grantVMs(index)
             try mapStartInfo(index, entry: image.entry, heapPages: heapPages)
             try assignInterrupts(index)
             try delegateCapabilities(index)

@@ -51,6 +51,9 @@ extension Supervisor {
         }
         for d in CapabilityGrants.devices(of: system.components[index]) { _ = sys.revoke(d.source, includeSelf: false) }
         record.pages = []
+        records[index] = record
+        revokeVMs(index)
+        record = records[index]
         record.servicePortals = record.servicePortals.map { _ in nil }
         record.state = .stopped
         records[index] = record

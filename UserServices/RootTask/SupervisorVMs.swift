@@ -1,17 +1,82 @@
+import KernelABI
 import ManifestFormat
 import UserRuntime
 
-/// VM grants: what a VMM learns of the VMs the manifest gives it to run (name, guest image module, memory, vCPUs,
-/// nested), through its start-info page.
+/// VM grants: what the root task gives a VMM for each VM the manifest says it runs: the guest's RAM as aligned
+/// blocks (delegated read/write/execute at `ComponentLayout.guestRAM + i * guestRAMStride`, so the VMM can delegate them on
+/// into its VM PD at guest-physical 0 and keep its own view), the guest image module (read-only at
+/// `guestImage + i * guestImageStride`), and in its start-info page where all that is. Guest RAM comes only from
+/// memory no component has used (`PageAllocator.allocateBlock`); given back, it is reused page by page and zeroed
+/// then like every component page, so no tenant sees another's guest memory.
 extension Supervisor {
-    func virtualMachines(runBy index: Int) -> [ComponentStartInfo.VirtualMachine] {
-        system.vms(runBy: index).map { vm in
-            let image: ManifestString
-            switch vm.image {
-            case .kernel(let kernel, _, _): image = kernel
-            case .testImage(let test): image = test
+    /// Delegates every VM's RAM and image into the VMM at `index` and records what it gave (for the start info and
+    /// for teardown).
+    func grantVMs(_ index: Int) throws(RootError) {
+        var granted: [ComponentStartInfo.VirtualMachine] = []
+        for (i, vm) in system.vms(runBy: index).enumerated() {
+            let ramAddress = ComponentLayout.guestRAM + UInt64(i) * ComponentLayout.guestRAMStride
+            let pagesNeeded = (vm.memory + AddressLayout.pageSize - 1) / AddressLayout.pageSize
+            for (offset, order) in CapabilityRange.alignedBlocks(first: 0, count: pagesNeeded).sorted(by: { $0.order > $1.order }) {
+                guard let physical = pages.allocateBlock(order: order) else {
+                    throw .outOfMemory(component: name(index) + " (guest RAM of VM " + vm.name.description + ")")
+                }
+                records[index].guestBlocks.append((physical, order))
+                // Read, write and execute: rights only shrink, and the guest must be able to run code from it.
+                let source = CapabilityRange(kind: .memory, base: (AddressLayout.physicalWindow + physical) >> AddressLayout.pageShift,
+                                             order: order, permissions: Permissions.memoryAll)
+                try check(sys.delegate(pd: records[index].pd, source: source,
+                                       destinationBase: (ramAddress >> AddressLayout.pageShift) + offset),
+                          "giving \(name(index)) the RAM of VM \(vm.name)")
             }
-            return .init(name: vm.name.bytes, image: image.bytes, memory: vm.memory, vcpus: vm.vcpus, nested: vm.nested)
+            let (imageAddress, imageSize) = try grantImage(of: vm, number: i, to: index)
+            granted.append(.init(name: vm.name.bytes, image: imageName(vm).bytes, memory: vm.memory, vcpus: vm.vcpus,
+                                 nested: vm.nested, ramAddress: ramAddress, imageAddress: imageAddress,
+                                 imageSize: imageSize))
+        }
+        records[index].vms = granted
+    }
+
+    /// The guest image module's pages, read-only, at the same offset within a 4 GiB-aligned window as in the root's
+    /// physical window (so every aligned block lands aligned).
+    private func grantImage(of vm: VirtualMachineDescription, number i: Int,
+                            to index: Int) throws(RootError) -> (UInt64, UInt64) {
+        let module = imageName(vm).description
+        guard let entry = bundle.entry(named: module) else {
+            throw .missingModule(name: module, what: "VM \(vm.name) of \(name(index))")
+        }
+        let start = bundleBase + entry.offset
+        let firstPage = start >> AddressLayout.pageShift
+        let endPage = (start + entry.size + AddressLayout.pageSize - 1) >> AddressLayout.pageShift
+        let windowPage = (ComponentLayout.guestImage + UInt64(i) * ComponentLayout.guestImageStride) >> AddressLayout.pageShift
+        let strideMask = (ComponentLayout.guestImageStride >> AddressLayout.pageShift) - 1
+        let base = firstPage & ~strideMask
+        for (page, order) in CapabilityRange.alignedBlocks(first: firstPage, count: endPage - firstPage) {
+            let source = CapabilityRange(kind: .memory, base: page, order: order, permissions: Permissions.read)
+            try check(sys.delegate(pd: records[index].pd, source: source, destinationBase: windowPage + (page - base)),
+                      "giving \(name(index)) the image \(module) of VM \(vm.name)")
+        }
+        return ((windowPage + (firstPage - base)) << AddressLayout.pageShift | (start & (AddressLayout.pageSize - 1)),
+                entry.size)
+    }
+
+    private func imageName(_ vm: VirtualMachineDescription) -> ManifestString {
+        switch vm.image {
+        case .kernel(let kernel, _, _): return kernel
+        case .testImage(let test): return test
         }
     }
+
+    /// Takes back what `grantVMs` gave (the VMM is gone): its RAM blocks return to the allocator page by page.
+    func revokeVMs(_ index: Int) {
+        for (physical, order) in records[index].guestBlocks {
+            let window = CapabilityRange(kind: .memory, base: (AddressLayout.physicalWindow + physical) >> AddressLayout.pageShift,
+                                         order: order, permissions: Permissions.memoryAll)
+            _ = sys.revoke(window, includeSelf: false)
+            pages.freeBlock(physical, order: order)
+        }
+        records[index].guestBlocks = []
+        records[index].vms = []
+    }
+
+    func virtualMachines(runBy index: Int) -> [ComponentStartInfo.VirtualMachine] { records[index].vms }
 }

@@ -8,6 +8,12 @@ public enum ComponentLayout {
     public static let imageLimit: UInt64 = 0x0000_0100_0000_0000
     /// Memory beyond the image and stack (for handler stacks, buffers, a heap): `heapBase ..< heapBase + size`.
     public static let heapBase: UInt64 = 0x0000_6000_0000_0000
+    /// A VMM's VMs: VM `i`'s guest RAM at `guestRAM + i * guestRAMStride` (guest-physical 0 there), its guest image
+    /// module at `guestImage + i * guestImageStride` (read-only).
+    public static let guestRAM: UInt64 = 0x0000_2000_0000_0000
+    public static let guestRAMStride: UInt64 = 1 << 38
+    public static let guestImage: UInt64 = 0x0000_3000_0000_0000
+    public static let guestImageStride: UInt64 = 1 << 32
     /// The start-info page (read-only).
     public static let startInfo: UInt64 = 0x0000_7000_0000_0000
     /// The main EC's UTCB (the kernel provides the page when the root task creates the EC).

@@ -17,7 +17,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
     public static let nameWords = 4
     public static let maxNameBytes = nameWords * 8
     static let headerWords = 12 + nameWords
-    static let vmWords = 2 * nameWords + 3
+    static let vmWords = 2 * nameWords + 6
 
     public struct UsedService: Equatable, Sendable {
         public var name: [UInt8]
@@ -66,12 +66,21 @@ public struct ComponentStartInfo: Equatable, Sendable {
         public var memory: UInt64
         public var vcpus: UInt64
         public var nested: Bool
-        public init(name: [UInt8], image: [UInt8], memory: UInt64, vcpus: UInt64, nested: Bool) {
+        /// Where the VMM sees the guest's RAM (`memory` bytes, guest-physical 0 onwards, read/write) and the guest
+        /// image module (`imageSize` bytes, read-only); 0 when the root task gave none.
+        public var ramAddress: UInt64
+        public var imageAddress: UInt64
+        public var imageSize: UInt64
+        public init(name: [UInt8], image: [UInt8], memory: UInt64, vcpus: UInt64, nested: Bool, ramAddress: UInt64 = 0,
+                    imageAddress: UInt64 = 0, imageSize: UInt64 = 0) {
             self.name = name
             self.image = image
             self.memory = memory
             self.vcpus = vcpus
             self.nested = nested
+            self.ramAddress = ramAddress
+            self.imageAddress = imageAddress
+            self.imageSize = imageSize
         }
     }
 
@@ -147,6 +156,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
             try Self.appendName(vm.name, to: &w)
             try Self.appendName(vm.image, to: &w)
             w.append(vm.memory); w.append(vm.vcpus); w.append(vm.nested ? 1 : 0)
+            w.append(vm.ramAddress); w.append(vm.imageAddress); w.append(vm.imageSize)
         }
         return w
     }
@@ -212,7 +222,9 @@ public struct ComponentStartInfo: Equatable, Sendable {
         for _ in 0..<n { info.interrupts.append(InterruptGrant(irq: next(), semaphore: next())) }
         for _ in 0..<vmCount {
             let vmName = name(), image = name()
-            info.vms.append(VirtualMachine(name: vmName, image: image, memory: next(), vcpus: next(), nested: next() & 1 != 0))
+            let memory = next(), vcpus = next(), nested = next() & 1 != 0
+            info.vms.append(VirtualMachine(name: vmName, image: image, memory: memory, vcpus: vcpus, nested: nested,
+                                           ramAddress: next(), imageAddress: next(), imageSize: next()))
         }
         return info
     }

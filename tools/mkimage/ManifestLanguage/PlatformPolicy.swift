@@ -100,8 +100,12 @@ struct PlatformPolicy {
                    "and needs RAM up to \(SizeText.hex(linkEnd)); give the machine at least \(SizeText.bytes(linkEnd))")
             return
         }
-        var vcpusByVMM: [String: [UInt64]] = [:]
-        for vm in d.vms { if let vmm = vm.vmm { vcpusByVMM[vmm.value, default: []].append(vm.vcpus?.value ?? 1) } }
+        var vmsByVMM: [String: [(memory: UInt64, vcpus: UInt64)]] = [:]
+        for vm in d.vms {
+            if let vmm = vm.vmm {
+                vmsByVMM[vmm.value, default: []].append((memory: vm.memory?.value ?? 0, vcpus: vm.vcpus?.value ?? 1))
+            }
+        }
         var quotas: UInt64 = 0, pageTables: UInt64 = 0
         var total = fixed
         var passedAt: SourceLocation?
@@ -111,7 +115,7 @@ struct PlatformPolicy {
             if total > usable, passedAt == nil { passedAt = location }
         }
         for c in d.components {
-            let kernel = KernelQuota.pages(runningVMsWithVCPUs: vcpusByVMM[c.name.value] ?? []) * SystemDescription.pageSize
+            let kernel = KernelQuota.pages(runningVMs: vmsByVMM[c.name.value] ?? []) * SystemDescription.pageSize
             pageTables += kernel
             add(kernel, at: c.memory?.location ?? c.location)
             if let m = c.memory {

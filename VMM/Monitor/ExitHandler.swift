@@ -1,0 +1,228 @@
+import KernelABI
+import UserRuntime
+
+/// The exit handler of one vCPU (global handler `handler`, entry slot 1 + handler): the kernel starts it afresh at
+/// this entry for every exit of its vCPU, with the vCPU's state at `GuestStateLayout` words in its UTCB. It does
+/// what a PC would (CPUID from the fixed model, COM1, the test latch, the debug-exit port, HLT with a 1 ms wakeup)
+/// and replies; what it cannot handle stops that VM alone, with a report naming VM, exit and rip.
+public func vmmExitPortal<P: UserPlatform>(_ platform: P, handler: Int) {
+    let sys = SystemCalls(platform)
+    let utcb = UTCB(platform: platform, base: VMMLayout.handlerUTCB(handler))
+    let id = utcb.portalID
+    let number = VMMLayout.vm(ofPortal: id), vcpu = VMMLayout.vcpu(ofPortal: id)
+    guard let info = try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo), number < info.vms.count else {
+        return park(sys, VMMLayout.idleSM)
+    }
+    let control = VMControlBlock(platform: platform, base: info.heapBase + UInt64(number) * VMControlBlock<P>.bytes)
+    var exit = ExitHandling(platform: platform, utcb: utcb, info: info, control: control, number: number, vcpu: vcpu)
+    if control.stopped { return park(sys, VMMLayout.parkSM(number, vcpu)) }
+    control.exits = control.exits &+ 1
+    switch exit.handle() {
+    case .resume:
+        exit.state.finish()
+        _ = sys.reply()
+    case .park:
+        park(sys, VMMLayout.parkSM(number, vcpu))
+    case .stop(let why):
+        control.stopped = true
+        exit.report(exit.vmName + " stopped: " + why + " (exit \(exit.state.reason), rip 0x"
+                    + String(exit.state.rip, radix: 16) + ")")
+        park(sys, VMMLayout.parkSM(number, vcpu))
+    }
+}
+
+/// What one exit comes to.
+enum ExitOutcome {
+    /// Reply: the vCPU goes on with the state written back.
+    case resume
+    /// Keep the vCPU in this exit (a secondary vCPU before its VMM starts it).
+    case park
+    /// The VM is dead: report it and keep every vCPU out of the guest.
+    case stop(String)
+}
+
+struct ExitHandling<P: UserPlatform> {
+    let platform: P
+    var state: ExitState<P>
+    let info: ComponentStartInfo
+    let control: VMControlBlock<P>
+    let number: Int
+    let vcpu: UInt64
+
+    init(platform: P, utcb: UTCB<P>, info: ComponentStartInfo, control: VMControlBlock<P>, number: Int, vcpu: UInt64) {
+        self.platform = platform
+        self.state = ExitState(utcb: utcb)
+        self.info = info
+        self.control = control
+        self.number = number
+        self.vcpu = vcpu
+    }
+
+    var sys: SystemCalls<P> { SystemCalls(platform) }
+    var vmName: String { String(decoding: control.name, as: UTF8.self) }
+    var memory: GuestMemory<P> { GuestMemory(platform: platform, base: control.ramAddress, size: control.ramSize) }
+
+    /// A line on the VMM's log service. The call reuses the UTCB's message words, so the exit's state words must be
+    /// read before and written after it (ExitState.finish).
+    func report(_ text: String) {
+        guard let portal = info.portal(forService: "log") else { return }
+        _ = LogClient(utcb: state.utcb, portal: portal).write(String(decoding: info.name, as: UTF8.self) + ": " + text + "\n")
+    }
+
+    mutating func handle() -> ExitOutcome {
+        let reason = state.reason
+        switch reason {
+        case VMExit.startup:
+            guard vcpu == 0 else { return .park }
+            GuestLoader.writeLongModeEntry(GuestLoader.Entry(rip: control.entryRIP, rsp: control.entryRSP), into: &state)
+            return .resume
+        case VMExit.cpuid: return cpuid()
+        case VMExit.io: return io()
+        case VMExit.hlt: return hlt()
+        case VMExit.hypercall: return hypercall()
+        case VMExit.rdmsr, VMExit.wrmsr: return msr(write: reason == VMExit.wrmsr)
+        case VMExit.nestedPageFault:
+            return .stop("touched guest-physical 0x" + String(state.guestPhysical, radix: 16) + ", which is not its RAM")
+        case VMExit.shutdown: return .stop("triple fault (shutdown)")
+        case VMExit.failedEntry: return .stop("the hardware refused its state")
+        case VMExit.recall: return .resume
+        default: return .stop("unhandled exit")
+        }
+    }
+
+    private mutating func cpuid() -> ExitOutcome {
+        let leaf = UInt32(truncatingIfNeeded: state.register(0)), subleaf = UInt32(truncatingIfNeeded: state.register(1))
+        let (a, b, c, d) = CPUIDModel.leaf(leaf, subleaf: subleaf)
+        state.setRegister(0, UInt64(a)); state.setRegister(3, UInt64(b))
+        state.setRegister(1, UInt64(c)); state.setRegister(2, UInt64(d))
+        state.skip(state.instructionLength ?? 2)
+        return .resume
+    }
+
+    private mutating func io() -> ExitOutcome {
+        let q = state.qualification0
+        let port = UInt16(truncatingIfNeeded: IOQualification.port(q)), size = IOQualification.size(q)
+        let isIn = IOQualification.isIn(q)
+        guard size == 1 || size == 2 || size == 4 else { return .stop("I/O of \(size) bytes") }
+        if IOQualification.isString(q) { return stringIO(port: port, size: size, isIn: isIn, rep: IOQualification.isRep(q)) }
+        if isIn {
+            var value: UInt64 = 0
+            for i in 0..<size { value |= UInt64(readPort(port &+ UInt16(i))) << (8 * i) }
+            let rax = state.register(0)
+            let mask: UInt64 = size == 4 ? 0xffff_ffff : (1 << (8 * size)) - 1
+            // A 32-bit IN zero-extends into rax; 8 and 16 bits keep the rest.
+            state.setRegister(0, size == 4 ? value : (rax & ~mask) | value)
+        } else {
+            let rax = state.register(0)
+            for i in 0..<size {
+                if let outcome = writePort(port &+ UInt16(i), UInt8(truncatingIfNeeded: rax >> (8 * i))) { return outcome }
+            }
+        }
+        state.rip = state.qualification1
+        return .resume
+    }
+
+    /// INS / OUTS (with REP): operands through the guest's own page tables, DS:rsi or ES:rdi, rcx counts.
+    private mutating func stringIO(port: UInt16, size: UInt64, isIn: Bool, rep: Bool) -> ExitOutcome {
+        let walker = GuestPageWalker(memory: memory, state: state)
+        let longMode = state.word(GuestStateLayout.efer) & (1 << 10) != 0
+        let addressMask: UInt64 = longMode ? .max : 0xffff_ffff
+        let step: UInt64 = state.rflags & (1 << 10) != 0 ? 0 &- size : size
+        var count = rep ? state.register(1) & addressMask : 1
+        let segment = isIn ? 0 : 3  // es for INS, ds for OUTS
+        let segmentBase = longMode ? 0 : state.word(GuestStateLayout.firstSegment + 3 * segment + 2)
+        let indexRegister = isIn ? 7 : 6
+        var index = state.register(indexRegister)
+        while count > 0 {
+            for i in 0..<size {
+                let linear = (segmentBase &+ (index &+ i)) & addressMask
+                guard let physical = walker.physical(linear), memory.contains(physical) else {
+                    return .stop("string I/O operand at linear 0x" + String(linear, radix: 16) + " is not guest RAM")
+                }
+                if isIn {
+                    _ = memory.store8(physical, readPort(port &+ UInt16(i)))
+                } else if let outcome = writePort(port &+ UInt16(i), memory.load8(physical) ?? 0) {
+                    return outcome
+                }
+            }
+            index = index &+ step
+            count -= 1
+        }
+        state.setRegister(indexRegister, index)
+        if rep { state.setRegister(1, 0) }
+        state.rip = state.qualification1
+        return .resume
+    }
+
+    private func readPort(_ port: UInt16) -> UInt8 {
+        if SerialPortModel.ports.contains(port) { return SerialPortModel.read(port, control) }
+        if TestDevice.latchPorts.contains(port) { return TestDevice.read(port, control) }
+        return 0xff  // nothing there: the bus floats high
+    }
+
+    /// A byte to a port; an outcome when it ends the exit differently (the debug-exit port ends the VM).
+    private func writePort(_ port: UInt16, _ value: UInt8) -> ExitOutcome? {
+        if SerialPortModel.ports.contains(port) {
+            if let line = SerialPortModel.write(port, value, control) { report(vmName + ": " + String(decoding: line, as: UTF8.self)) }
+        } else if TestDevice.latchPorts.contains(port) {
+            TestDevice.write(port, value, control)
+        } else if port == TestDevice.debugExit {
+            return .stop("exited through the debug-exit port with status 0x" + String(value, radix: 16)
+                         + (value == 0x10 ? " (pass)" : ""))
+        }
+        return nil
+    }
+
+    /// HLT: with interrupts off nothing can wake the guest (the VM stops); with them on, the VMM's tick wakes it
+    /// after 1 ms with vector 0x20 (a stand-in until the PC's timers are modelled).
+    private mutating func hlt() -> ExitOutcome {
+        guard state.rflags & (1 << 9) != 0 else { return .stop("halted with interrupts off") }
+        let sm = VMMLayout.parkSM(number, vcpu)
+        _ = sys.down(sm: sm, deadline: platform.timestamp() &+ info.ticksPerMillisecond)
+        state.skip(state.instructionLength ?? 1)
+        state.set(GuestStateLayout.activity, 0, TransferDescriptor.interruptState)
+        state.set(GuestStateLayout.interruptShadow, 0, TransferDescriptor.interruptState)
+        state.injectInterrupt(0x20)
+        return .resume
+    }
+
+    /// VMMCALL / VMCALL: rax 1 = "inject exception rbx (error code rcx when rdx is 1)", the test guests' way to
+    /// ask for an injected event; anything else returns rax = ~0 (unknown call).
+    private mutating func hypercall() -> ExitOutcome {
+        state.skip(state.instructionLength ?? 3)
+        switch state.register(0) {
+        case 1:
+            let vector = state.register(3)
+            guard vector < 32, vector != 2 else { state.setRegister(0, ~0); return .resume }
+            state.injectException(vector, errorCode: state.register(2) == 1 ? state.register(1) : nil)
+            state.setRegister(0, 0)
+        default:
+            state.setRegister(0, ~0)
+        }
+        return .resume
+    }
+
+    /// RDMSR / WRMSR of MSRs the kernel does not pass through: EFER is the guest's (SVME stays the host's); the
+    /// others the model does not have raise #GP(0), as on a CPU without them.
+    private mutating func msr(write: Bool) -> ExitOutcome {
+        let index = state.register(1) & 0xffff_ffff
+        let efer: UInt64 = 0xc000_0080
+        if index == efer {
+            if write {
+                let value = (state.register(2) & 0xffff_ffff) << 32 | (state.register(0) & 0xffff_ffff)
+                guard value & ~UInt64(0xd01) == 0 else { state.injectException(13, errorCode: 0); return .resume }
+                // LMA follows LME and CR0.PG: the CPU keeps it.
+                let lma = state.word(GuestStateLayout.efer) & (1 << 10)
+                state.set(GuestStateLayout.efer, (value & ~(1 << 10)) | lma, TransferDescriptor.controlRegisters)
+            } else {
+                let value = state.word(GuestStateLayout.efer) & 0xd01
+                state.setRegister(0, value & 0xffff_ffff)
+                state.setRegister(2, value >> 32)
+            }
+            state.skip(state.instructionLength ?? 2)
+            return .resume
+        }
+        state.injectException(13, errorCode: 0)
+        return .resume
+    }
+}

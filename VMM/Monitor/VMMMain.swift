@@ -1,0 +1,44 @@
+import KernelABI
+import UserRuntime
+
+/// The per-tenant VMM (entry slot 0). For each VM the root task gave it (start-info page): a VM PD with the
+/// guest's RAM delegated at guest-physical 0, the guest image loaded, and per vCPU a handler EC (entry slot 1 + its
+/// global handler number), one exit portal per `VMExit` at the vCPU's event base, the vCPU and its SC. Then the
+/// main EC idles; the handlers serve the exits (ExitHandler.swift). A VM that cannot be built is reported on the
+/// log service and the others still run.
+public func vmmMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
+    let sys = SystemCalls(platform)
+    _ = sys.createSM(VMMLayout.idleSM, count: 0)
+    guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)) else {
+        return park(sys, VMMLayout.idleSM)
+    }
+    let log = info.portal(forService: "log").map {
+        LogClient(utcb: UTCB(platform: platform, base: ComponentLayout.utcb), portal: $0)
+    }
+    let me = String(decoding: info.name, as: UTF8.self)
+    func report(_ text: String) { _ = log?.write(me + ": " + text + "\n") }
+
+    let vcpuTotal = info.vms.reduce(UInt64(0)) { $0 + $1.vcpus }
+    guard info.vms.count <= VMMLayout.maxVMs, vcpuTotal <= UInt64(VMMLayout.maxHandlers),
+          VMMLayout.heapBytes(vms: info.vms.count, vcpus: vcpuTotal) <= info.heapSize else {
+        report("cannot run \(info.vms.count) VMs with \(vcpuTotal) vCPUs: at most \(VMMLayout.maxVMs) VMs and "
+               + "\(VMMLayout.maxHandlers) vCPUs, and \(VMMLayout.heapBytes(vms: info.vms.count, vcpus: vcpuTotal)) "
+               + "bytes of heap region (have \(info.heapSize))")
+        return park(sys, VMMLayout.idleSM)
+    }
+    var handler = 0
+    for (i, vm) in info.vms.enumerated() {
+        let name = String(decoding: vm.name, as: UTF8.self)
+        switch VirtualMachineBuilder(platform: platform, info: info, number: i, handlerBase: handler).build(vm) {
+        case .success: report("running \(name) (\(vm.memory >> 20) MiB, \(vm.vcpus) vCPU\(vm.vcpus == 1 ? "" : "s"))")
+        case .failure(let why): report("cannot run \(name): \(why)")
+        }
+        handler += Int(vm.vcpus)
+    }
+    park(sys, VMMLayout.idleSM)
+}
+
+/// Blocks the calling EC for good on `sm` (which nobody ups).
+func park<P: UserPlatform>(_ sys: SystemCalls<P>, _ sm: UInt64) {
+    while sys.down(sm: sm) == .success {}
+}

@@ -1,0 +1,105 @@
+import KernelABI
+import ManifestFormat
+import UserRuntime
+
+/// Builds one VM: VM PD, guest RAM, image, handlers, exit portals, vCPUs (VMMMain.swift says the layout).
+struct VirtualMachineBuilder<P: UserPlatform> {
+    let platform: P
+    let info: ComponentStartInfo
+    let number: Int
+    /// Global number of this VM's first handler (handler `h` is entry slot 1 + h, UTCB `handlerUTCB(h)`).
+    let handlerBase: Int
+
+    var sys: SystemCalls<P> { SystemCalls(platform) }
+
+    /// The state groups each exit's portal asks for: what its handler reads (ExitHandler.swift).
+    static func transferDescriptor(for exit: UInt64) -> UInt64 {
+        switch exit {
+        case VMExit.cpuid: return TransferDescriptor.generalRegisters | TransferDescriptor.instructionPointer
+        case VMExit.hlt:
+            return TransferDescriptor.instructionPointer | TransferDescriptor.stack | TransferDescriptor.interruptState
+        default: return TransferDescriptor.all
+        }
+    }
+
+    func build(_ vm: ComponentStartInfo.VirtualMachine) -> Result<Void, BuildError> {
+        guard vm.ramAddress != 0, vm.memory > 0, vm.vcpus >= 1, vm.vcpus <= VMMLayout.maxVCPUs else {
+            return .failure(.noResources(vm.vcpus))
+        }
+        let memory = GuestMemory(platform: platform, base: vm.ramAddress, size: vm.memory)
+        let control = VMControlBlock(platform: platform, base: info.heapBase + UInt64(number) * VMControlBlock<P>.bytes)
+        control.ramAddress = vm.ramAddress
+        control.ramSize = vm.memory
+        control.stopped = false
+        control.name = vm.name
+        // The image, then the VM PD and its RAM (what the VMM holds at ramAddress, delegated range by range).
+        let imageBase = vm.imageAddress
+        let entry: GuestLoader.Entry
+        switch GuestLoader.load(size: vm.imageSize, imageByte: { platform.load8(imageBase + $0) }, into: memory) {
+        case .success(let e): entry = e
+        case .failure(let e): return .failure(.image(e))
+        }
+        control.entryRIP = entry.rip
+        control.entryRSP = entry.rsp
+        let vmPD = VMMLayout.vmPD(number)
+        var status = sys.createVM(vmPD, quotaPages: 1 + KernelQuota.nestedTablePages(memory: vm.memory))
+        guard status == .success else { return .failure(.hypercall("creating the VM PD", status)) }
+        var page: UInt64 = 0
+        let pages = vm.memory >> AddressLayout.pageShift
+        while page < pages {
+            let (found) = sys.lookup(CapabilityRange(kind: .memory, base: (vm.ramAddress >> AddressLayout.pageShift) + page, permissions: 0))
+            guard let held = found.found, held.kind == .memory else { return .failure(.ramMissing(page)) }
+            // Delegate the part of the held range from `page` on, as aligned blocks.
+            let heldEnd = held.base + held.count - (vm.ramAddress >> AddressLayout.pageShift)
+            let end = min(heldEnd, pages)
+            for (base, order) in CapabilityRange.alignedBlocks(first: page, count: end - page) {
+                status = sys.delegate(pd: vmPD, source: CapabilityRange(kind: .memory, base: (vm.ramAddress >> AddressLayout.pageShift) + base,
+                                                                         order: order, permissions: Permissions.memoryAll),
+                                      destinationBase: base)
+                guard status == .success else { return .failure(.hypercall("delegating guest RAM", status)) }
+            }
+            page = end
+        }
+        for v in 0..<vm.vcpus {
+            let h = handlerBase + Int(v)
+            let handler = VMMLayout.handlerEC(number, v)
+            let stackTop = info.heapBase + info.heapSize - UInt64(h) * VMMLayout.handlerStackBytes
+            status = sys.createEC(handler, pd: ComponentSelectors.ownPD, utcb: VMMLayout.handlerUTCB(h),
+                                  stackPointer: stackTop,
+                                  entry: EntryTable.address(entry: info.entry, slot: VMMLayout.exitHandlerSlot + h),
+                                  global: false, eventBase: ComponentSelectors.eventBase)
+            guard status == .success else { return .failure(.hypercall("creating a handler EC", status)) }
+            _ = sys.createSM(VMMLayout.parkSM(number, v), count: 0)
+            for exit in 0..<VMExit.count {
+                status = sys.createPT(VMMLayout.eventBase(number, v) + exit, ec: handler,
+                                      entry: EntryTable.address(entry: info.entry, slot: VMMLayout.exitHandlerSlot + h),
+                                      portalID: VMMLayout.portalID(vm: number, vcpu: v, exit: exit),
+                                      mtd: Self.transferDescriptor(for: exit))
+                guard status == .success else { return .failure(.hypercall("creating exit portal \(exit)", status)) }
+            }
+            status = sys.createVCPU(VMMLayout.vcpuEC(number, v), vm: vmPD, eventBase: VMMLayout.eventBase(number, v))
+            guard status == .success else { return .failure(.hypercall("creating vCPU \(v)", status)) }
+            status = sys.createSC(VMMLayout.vcpuSC(number, v), ec: VMMLayout.vcpuEC(number, v), priority: 1,
+                                  budget: info.ticksPerMillisecond * 2)
+            guard status == .success else { return .failure(.hypercall("creating the SC of vCPU \(v)", status)) }
+        }
+        return .success(())
+    }
+}
+
+enum BuildError: Error, CustomStringConvertible {
+    case noResources(UInt64)
+    case image(LoadError)
+    case ramMissing(UInt64)
+    case hypercall(String, Status)
+
+    var description: String {
+        switch self {
+        case .noResources(let vcpus):
+            return "the root task gave no guest RAM, or \(vcpus) vCPUs is outside 1...\(VMMLayout.maxVCPUs)"
+        case .image(let e): return e.description
+        case .ramMissing(let page): return "guest RAM page \(page) is not where the start info says"
+        case .hypercall(let what, let status): return what + " failed: \(status)"
+        }
+    }
+}
