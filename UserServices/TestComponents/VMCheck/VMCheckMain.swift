@@ -6,9 +6,9 @@ import UserRuntime
 /// exit its handler gets, printing `vmcheck: PASS <name>` or `vmcheck: FAIL <name>: why` through the "log" service.
 /// The same lines come out on both machines (a test compares them); the benchmark line's figure differs.
 ///
-/// Layout: the first `VMCheckLayout.guestPages` heap pages are the guest's memory (delegated to the VM at
-/// guest-physical 0, still mapped here, so this component writes the guest's code), then one page of handler
-/// state, the handler's stack at the top of the heap.
+/// Memory: the manifest's one VM record gives vmcheck guest RAM (read/write/execute, at `ramAddress`); its first
+/// `VMCheckLayout.guestPages` pages are delegated to the VM at guest-physical 0 (still mapped here, so vmcheck
+/// writes the guest's code). The heap's first page holds the handler's state, its top the handler's stack.
 public func vmCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)),
           let portal = info.portal(forService: "log")
@@ -41,11 +41,11 @@ enum VMCheckLayout {
     /// Guest memory: 4 pages (16 KiB, one order-2 range) at guest-physical 0.
     static let guestOrder: UInt64 = 2
     static let guestPages: UInt64 = 1 << guestOrder
-    static let guestMemory: UInt64 = ComponentLayout.heapBase
-    /// The handler's state: word 0 = the next step (`VMCheckStep`), word 1 = the log portal selector.
-    static let statePage: UInt64 = ComponentLayout.heapBase + guestPages * AddressLayout.pageSize
+    /// The handler's state: word 0 = the next step (`VMCheckStep`), word 1 = the log portal selector, word 2 =
+    /// where vmcheck sees the guest's memory.
+    static let statePage: UInt64 = ComponentLayout.heapBase
     static let stackPages: UInt64 = 4
-    static let heapNeeded: UInt64 = (guestPages + 1 + stackPages) * AddressLayout.pageSize
+    static let heapNeeded: UInt64 = (1 + stackPages) * AddressLayout.pageSize
     /// Kernel quota for the VM PD (its nested page tables).
     static let vmQuotaPages: UInt64 = 12
     static let vcpuPriority: UInt64 = 5
@@ -72,14 +72,18 @@ func buildVM<P: UserPlatform>(_ platform: P, _ info: ComponentStartInfo) -> Stri
     guard info.heapBase == ComponentLayout.heapBase, info.heapSize >= L.heapNeeded else {
         return "the heap is \(info.heapSize) bytes, vmcheck needs \(L.heapNeeded)"
     }
+    guard let vm = info.vms.first, vm.ramAddress != 0, vm.memory >= L.guestPages * AddressLayout.pageSize else {
+        return "the manifest gives vmcheck no VM with at least \(L.guestPages) pages of guest RAM"
+    }
     for (i, byte) in VMCheckGuest.code.enumerated() {
-        platform.store8(L.guestMemory + VMCheckGuest.entry + UInt64(i), byte)
+        platform.store8(vm.ramAddress + VMCheckGuest.entry + UInt64(i), byte)
     }
     platform.store64(L.statePage, VMCheckStep.startup)
     platform.store64(L.statePage + 8, info.portal(forService: "log") ?? 0)
+    platform.store64(L.statePage + 16, vm.ramAddress)
     var status = sys.createVM(L.vm, quotaPages: L.vmQuotaPages)
     guard status == .success else { return "create_pd(vm) returned \(status.description)" }
-    let memory = CapabilityRange(kind: .memory, base: L.guestMemory >> AddressLayout.pageShift, order: L.guestOrder,
+    let memory = CapabilityRange(kind: .memory, base: vm.ramAddress >> AddressLayout.pageShift, order: L.guestOrder,
                                  permissions: Permissions.read | Permissions.write | Permissions.execute)
     status = sys.delegate(pd: L.vm, source: memory, destinationBase: 0)
     guard status == .success else { return "delegating guest memory returned \(status.description)" }
