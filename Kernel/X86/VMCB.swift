@@ -38,8 +38,9 @@ struct VMCB {
     static let cleanBits = 0x0c0
 
     // MARK: state save area: a segment is selector u16, attributes u16, limit u32, base u64
-    /// GuestState's segment order (es, cs, ss, ds, fs, gs, ldtr, tr) in the VMCB (which has gdtr and idtr between).
-    static let segments = [0x400, 0x410, 0x420, 0x430, 0x440, 0x450, 0x470, 0x490]
+    /// Segment `i` of GuestState's order (es, cs, ss, ds, fs, gs, ldtr, tr) in the VMCB, which has gdtr before ldtr
+    /// and idtr before tr (0x400 ... 0x450, 0x470, 0x490).
+    @inline(__always) static func segment(_ i: Int) -> Int { i < 6 ? 0x400 + 16 * i : i == 6 ? 0x470 : 0x490 }
     static let gdtr = 0x460
     static let idtr = 0x480
     static let cpl = 0x4cb

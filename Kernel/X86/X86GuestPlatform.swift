@@ -130,7 +130,7 @@ extension X86Platform {
         vmcb.set(VMCB.efer, s.efer | VMCB.eferSVME)
         s.segments.withUnsafeBufferPointer { segments in
             for i in 0..<GuestState.segmentCount {
-                let at = VMCB.segments[i]
+                let at = VMCB.segment(i)
                 vmcb.set(at, segments[i].selector)
                 vmcb.set(at + 2, segments[i].attributes)
                 vmcb.set(at + 4, segments[i].limit)
@@ -187,7 +187,7 @@ extension X86Platform {
         s.efer = vmcb.u64(VMCB.efer) & ~VMCB.eferSVME
         s.segments.withUnsafeMutableBufferPointer { segments in
             for i in 0..<GuestState.segmentCount {
-                let at = VMCB.segments[i]
+                let at = VMCB.segment(i)
                 segments[i] = SegmentState(selector: vmcb.u16(at), attributes: vmcb.u16(at + 2),
                                            limit: vmcb.u32(at + 4), base: vmcb.u64(at + 8))
             }
