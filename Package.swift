@@ -51,13 +51,18 @@ let package = Package(
         .executableTarget(name: "mkimage", dependencies: ["ManifestLanguage", "ManifestFormat", "ELFFormat", "BootFormat",
                                                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "tools/mkimage/Main"),
+        // The manifest checker's fuzz target: a corpus replayer in normal builds, libFuzzer's loop when
+        // tools/fuzz-manifest builds it with -sanitize=fuzzer -DMANIFEST_FUZZ.
+        .executableTarget(name: "manifest-fuzz", dependencies: ["ManifestLanguage", "ManifestFormat"],
+                          path: "tools/fuzz/ManifestFuzz"),
         // --- tests mirror the source layout ---
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Sim", "KernelABI", "BootFormat", "UserRuntime"], path: "Tests/KernelTests"),
         .testTarget(name: "SimTests", dependencies: ["Sim", "Kernel", "KernelABI", "BootFormat", "UserRuntime"],
                     path: "Tests/SimTests", exclude: ["Guest/Guests"]),
         .testTarget(name: "FormatTests", dependencies: ["ELFFormat", "BootFormat"], path: "Tests/FormatTests"),
         .testTarget(name: "ManifestTests", dependencies: ["ManifestLanguage", "ManifestFormat"], path: "Tests/ManifestTests",
-                    resources: [.copy("Corpus")]),
+                    // FuzzCorpus: seeds of tools/fuzz-manifest, read from the source tree.
+                    exclude: ["FuzzCorpus"], resources: [.copy("Corpus")]),
         .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "Kernel", "ManifestLanguage", "SerialDriver",
                                                                 "HelloComponent", "IntruderComponent", "VMM", "PingComponent",
                                                                 "PongComponent", "VMCheckComponent"],

@@ -192,8 +192,10 @@ public struct GuestState: Equatable, Sendable {
         if cr0 >> 32 != 0 { return "CR0 bits 32-63 set" }
         if cr0 & pg != 0 && cr0 & pe == 0 { return "CR0.PG without CR0.PE" }
         if cr0 & nw != 0 && cr0 & cd == 0 { return "CR0.NW without CR0.CD" }
-        // CR4: VME..SMEP/SMAP/PKE without VMXE (13), SMXE (14), LA57 (12): those CPUID hides.
-        let cr4Allowed: UInt64 = 0x1f_ffff & ~(1 << 12 | 1 << 13 | 1 << 14 | 1 << 19 | 1 << 15 | 1 << 11)
+        // CR4: not VMXE (13) or SMXE (14), which no guest gets; not LA57 (12), UMIP (11) or the reserved 15 and 19;
+        // not OSXSAVE (18): the kernel does not switch a guest's XCR0 and XSAVE state yet, so a guest must not use
+        // them. (Which of the remaining features a guest may turn on is its VMM's CPUID model: CR4 writes exit.)
+        let cr4Allowed: UInt64 = 0x1f_ffff & ~(1 << 11 | 1 << 12 | 1 << 13 | 1 << 14 | 1 << 15 | 1 << 18 | 1 << 19)
         if cr4 & ~cr4Allowed != 0 { return "CR4 bits \(hex(cr4 & ~cr4Allowed)) are reserved or hidden" }
         // EFER: SCE 0, LME 8, LMA 10, NXE 11 (SVME 12 is the kernel's, set under every guest).
         let eferAllowed: UInt64 = 1 | 1 << 8 | 1 << 10 | 1 << 11

@@ -4,31 +4,33 @@ import CUnicorn
 /// (`SimGuestControls`) end `run` with a vendor-neutral `SimGuestExit`; guest-physical memory comes from the caller's
 /// nested mapping (`SimGuestNestedLookup`) through a tagged TLB; events are injected through the guest's IDT; time is
 /// virtual (`clock`, guest instructions). Several instances coexist; each owns its engine and nothing is shared.
+/// One thread drives an instance at a time; the caller's closures (lookup, controls) run on that thread, inside `run`.
 public final class SimGuestCPU {
     public let memory: SimPhysicalMemory
     public let nested: SimGuestNestedLookup
     /// Virtual time: guest instructions executed (plus one per delivered event). RDTSC reads clock + TSC offset.
-    public var clock: UInt64 = 0
+    @exclusivity(unchecked) public var clock: UInt64 = 0
 
     let engine: UnicornEngine
     let tlb = SimGuestTLB()
-    private var capstone: [Int: csh] = [:]
+    var capstone: [Int: csh] = [:]
     /// The ASID whose translations are mapped in the engine, and those mappings.
-    private var loadedASID: UInt32?
+    var loadedASID: UInt32?
     var mapped: [UInt64: SimGuestNestedMapping] = [:]
     /// Host addresses of the mapped guest pages (for the accesses the guest CPU makes itself).
-    private var hostPages: [UInt64: UnsafeMutableRawPointer] = [:]
+    var hostPages: [UInt64: UnsafeMutableRawPointer] = [:]
 
     struct Block { var size: UInt32; var count: UInt32; var csBase: UInt64; var offsets: [UInt16] }
     struct Special { var bits: Int; var csBase: UInt64; var index: UInt32 }
-    var blocks: [UInt64: Block] = [:]
+    @exclusivity(unchecked) var blocks: [UInt64: Block] = [:]
     var specials: [UInt64: Special] = [:]
+    // The hot state of the block hook is touched only on the thread that runs the vCPU: no exclusivity checks.
     /// The block running now: where it starts, the clock before it, where its instructions start.
-    var blockClock: UInt64 = 0
-    var blockAddress: UInt64 = 0
-    var currentOffsets: [UInt16] = []
+    @exclusivity(unchecked) var blockClock: UInt64 = 0
+    @exclusivity(unchecked) var blockAddress: UInt64 = 0
+    @exclusivity(unchecked) var currentOffsets: [UInt16] = []
     var currentCSBase: UInt64 { blocks[blockAddress]?.csBase ?? 0 }
-    var blocksStale = false
+    @exclusivity(unchecked) var blocksStale = false
 
     enum Stop {
         case exit(SimGuestExit)
@@ -37,6 +39,9 @@ public final class SimGuestCPU {
         case memory(guestPhysical: UInt64, access: SimGuestAccess)
         case broken(SimGuestEntryError)
         case budget
+        case recall
+        /// Enter again at rip (a block was rescanned and its old translation dropped).
+        case restart
         case window
         case halt(nextRip: UInt64)
         case syscall(nextRip: UInt64)
@@ -45,12 +50,15 @@ public final class SimGuestCPU {
     // Per run.
     var controls = SimGuestControls()
     var asid: UInt32 = 0
-    var stop: Stop?
-    var budgetEnd: UInt64 = 0
-    var watchWindow = false
+    @exclusivity(unchecked) var stop: Stop?
+    @exclusivity(unchecked) var budgetEnd: UInt64 = 0
+    @exclusivity(unchecked) var watchWindow = false
     /// The block (at this linear address) that runs in an interrupt shadow before the window is checked.
-    var windowGrace: UInt64?
+    @exclusivity(unchecked) var windowGrace: UInt64?
     var tscOffset: UInt64 = 0
+    /// A recall not yet answered by a `.recall` exit (kept across runs: never lost).
+    @exclusivity(unchecked) var recallPending = false
+    @exclusivity(unchecked) var running = false
 
     public init(memory: SimPhysicalMemory, nested: @escaping SimGuestNestedLookup) throws(SimGuestEntryError) {
         self.memory = memory
@@ -76,82 +84,17 @@ public final class SimGuestCPU {
         for var handle in capstone.values { cs_close(&handle) }
     }
 
-    // MARK: TLB
-
-    /// Invalidates the cached nested translations of one ASID (after the hypervisor changed its nested tables).
-    public func flush(asid: UInt32) {
-        for page in tlb.flush(asid: asid) where loadedASID == asid {
-            engine.unmap(guestPhysical: page)
-            mapped[page] = nil
-            hostPages[page] = nil
-        }
-        forgetBlocks()
-    }
-
-    /// Invalidates every ASID's cached translations.
-    public func flushAll() {
-        tlb.flushAll()
-        for page in mapped.keys { engine.unmap(guestPhysical: page) }
-        mapped = [:]
-        hostPages = [:]
-        forgetBlocks()
-    }
-
-    /// How many guest pages the TLB holds for an ASID (for tests and statistics).
-    public func cachedTranslations(asid: UInt32) -> Int { tlb.count(asid: asid) }
-
-    private func switchASID(_ asid: UInt32) {
-        guard loadedASID != asid else { return }
-        for page in mapped.keys { engine.unmap(guestPhysical: page) }
-        mapped = [:]
-        hostPages = [:]
-        loadedASID = asid
-        for (page, mapping) in tlb.pages(asid: asid) { _ = mapInEngine(page, mapping) }
-        forgetBlocks()
-    }
-
-    func forgetBlocks() {
-        blocks = [:]
-        blocksStale = false
-    }
-
-    /// Maps one guest page into the engine with the mapping's rights (host memory shared, not copied).
-    func mapInEngine(_ page: UInt64, _ mapping: SimGuestNestedMapping) -> SimGuestEntryError? {
-        guard let host = try? memory.hostPointer(page: mapping.hostPhysical) else {
-            return .mappingBeyondRAM(guestPhysical: page, hostPhysical: mapping.hostPhysical)
-        }
-        if mapped[page] != nil { engine.unmap(guestPhysical: page) }
-        let err = engine.map(guestPhysical: page, host: host, read: mapping.read, write: mapping.write, execute: mapping.execute)
-        guard err == UC_ERR_OK else { return .engine(code: Int(err.rawValue), what: "mapping guest page \(simHex(page))") }
-        mapped[page] = mapping
-        hostPages[page] = host
-        return nil
-    }
-
-    /// The nested translation of a guest-physical access, through the TLB (filled from the nested lookup on a miss).
-    /// A cached entry that lacks the right is dropped and looked up again, as hardware re-walks after a fault.
-    func translate(_ guestPhysical: UInt64, _ access: SimGuestAccess) throws(SimGuestFault) -> SimGuestNestedMapping {
-        let page = guestPhysical & ~0xfff
-        if let cached = tlb.lookup(asid: asid, page: page), cached.allows(access) { return cached }
-        guard let mapping = nested(page), mapping.allows(access) else {
-            throw .nested(guestPhysical: guestPhysical, access: access)
-        }
-        tlb.insert(asid: asid, page: page, mapping)
-        if let error = mapInEngine(page, mapping) { throw .broken(error) }
-        return mapping
-    }
-
-    func hostPointer(_ guestPhysical: UInt64, _ access: SimGuestAccess) throws(SimGuestFault) -> UnsafeMutableRawPointer {
-        let page = guestPhysical & ~0xfff
-        if let cached = mapped[page], cached.allows(access), let host = hostPages[page] {
-            return host + Int(guestPhysical & 0xfff)
-        }
-        _ = try translate(guestPhysical, access)
-        guard let host = hostPages[page] else { throw .broken(.engine(code: 0, what: "an unmapped page \(simHex(page))")) }
-        return host + Int(guestPhysical & 0xfff)
-    }
-
     // MARK: running
+
+    /// Forces an exit: at the next block boundary if the vCPU is running (a device model may call it from a port
+    /// passthrough), otherwise on the next `run`, before any guest instruction.
+    public func recall() {
+        recallPending = true
+        if running {
+            if stop == nil { stop = .recall }
+            engine.stop()
+        }
+    }
 
     /// Runs the vCPU from `state` until an exit, at most `budget` guest instructions. `state` is updated to the
     /// exit's state. A refused state returns `.failedEntry` without running.
@@ -166,7 +109,12 @@ public final class SimGuestCPU {
         switchASID(asid)
         defer { state.tscOffset = tscOffset }
 
+        var stalls = 0
         while true {
+            if recallPending {
+                recallPending = false
+                return .recall
+            }
             if let exit = deliverPending(&state) { return exit }
             if state.activity == .halted {
                 return controls.interruptWindow && canTakeInterrupt(state) ? .interruptWindow : .halted
@@ -176,10 +124,22 @@ public final class SimGuestCPU {
             watchWindow = controls.interruptWindow || state.pendingEvent != nil
             engine.loadState(state)
             stop = nil
+            let (startRip, startClock) = (state.rip, clock)
+            running = true
             let err = engine.start(at: state.rip)
+            running = false
             let cause = stop
             stop = nil
             engine.storeState(into: &state)
+            if cause == nil && err == UC_ERR_OK && state.rip == startRip && clock == startClock {
+                // The engine returned at once without running anything (seen after a partial context load):
+                // load the whole context next time; an engine that stays stuck stops the vCPU.
+                stalls += 1
+                engine.invalidateHeldState()
+                if stalls > 3 { return .shutdown }
+                continue
+            }
+            stalls = 0
             if let exit = handle(cause, err, &state) { return exit }
         }
     }
@@ -203,6 +163,12 @@ public final class SimGuestCPU {
             return exit
         case .budget:
             return .budgetExhausted
+        case .recall:
+            recallPending = false
+            return .recall
+        case .restart:
+            engine.invalidateHeldState() // a full load flushes the engine's lookup caches too
+            return nil
         case .window:
             if state.interruptShadow {
                 // One more instruction runs before the window opens (after STI, MOV SS): QEMU translates the
@@ -289,7 +255,10 @@ public final class SimGuestCPU {
     private func softwareInterrupt(_ vector: UInt8, _ state: inout SimGuestState) -> SimGuestExit? {
         // rip is already past INT n / INT3 / INTO. INT3 and INTO are exceptions #BP/#OF for the bitmap.
         if (vector == 3 || vector == 4) && controls.exceptionBitmap & (1 << UInt32(vector)) != 0 {
-            state.rip &-= 1
+            var before = state
+            before.rip &-= 1
+            let oneByte = instructionBytes(at: before, count: 1).map { $0 == [0xcc] || $0 == [0xce] } ?? true
+            state.rip &-= oneByte ? 1 : 2 // INT3/INTO, or INT 3 / INT 4 written as CD xx
             return .exception(vector: vector, errorCode: nil, cr2: nil)
         }
         clock &+= 1
@@ -318,17 +287,5 @@ public final class SimGuestCPU {
             }
         }
         return nil
-    }
-
-    // MARK: capstone
-
-    /// Start offsets' lengths of the instructions in `code`.
-    func instructionLengths(_ code: UnsafeRawBufferPointer, address: UInt64, bits: Int) -> [UInt8] {
-        guard let handle = capstone[bits], let base = code.baseAddress else { return [] }
-        var lengths = [UInt8](repeating: 0, count: code.count)
-        let n = lengths.withUnsafeMutableBufferPointer {
-            cu_instruction_lengths(handle, base.assumingMemoryBound(to: UInt8.self), code.count, address, $0.baseAddress, code.count)
-        }
-        return Array(lengths.prefix(n))
     }
 }

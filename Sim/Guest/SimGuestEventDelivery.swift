@@ -1,7 +1,8 @@
 /// Event injection through the guest's own tables (Unicorn delivers nothing itself): the real-mode IVT, 32-bit
 /// protected-mode gates and long-mode gates with IST, stack switch through the TSS and error codes. A fault while
 /// delivering is raised in its place or becomes #DF by the architectural table; a fault while delivering #DF is a
-/// shutdown. A nested page fault while delivering leaves the event pending, so it is delivered again on the next entry.
+/// shutdown. A nested page fault or an intercepted fault while delivering leaves the event pending, so it is delivered
+/// again on the next entry.
 extension SimGuestCPU {
     private static let contributory: Set<UInt8> = [0, 10, 11, 12, 13]
 
@@ -25,6 +26,7 @@ extension SimGuestCPU {
                     return .shutdown
                 }
                 if let cr2 { state.cr2 = cr2 }
+                let delivering = event
                 if event.type == .exception && event.vector == 8 { return .shutdown }
                 let firstIsPF = event.type == .exception && event.vector == 14
                 let firstContributory = event.type == .exception && Self.contributory.contains(event.vector)
@@ -35,7 +37,8 @@ extension SimGuestCPU {
                     event = SimGuestEvent(vector: vector, type: .exception, errorCode: errorCode)
                 }
                 if controls.exceptionBitmap & (1 << UInt32(event.vector)) != 0 {
-                    state.pendingEvent = nil
+                    // The event that was being delivered stays pending (SVM's EXITINTINFO, re-injected on entry).
+                    state.pendingEvent = delivering
                     return .exception(vector: event.vector, errorCode: event.errorCode, cr2: event.vector == 14 ? cr2 : nil)
                 }
                 clock &+= 1

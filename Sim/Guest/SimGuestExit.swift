@@ -84,6 +84,8 @@ public enum SimGuestExit: Equatable, Sendable {
     case interruptWindow
     /// The slice given to `run` is used up (preemption).
     case budgetExhausted
+    /// `recall()` was called (a forced exit, e.g. so the hypervisor can inject an interrupt).
+    case recall
     /// HLT without an intercept: the vCPU waits for an interrupt (activity = halted); not a VM exit.
     case halted
     /// The state was refused before anything ran.

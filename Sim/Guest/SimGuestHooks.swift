@@ -1,5 +1,4 @@
 import CUnicorn
-import Sim
 
 /// The engine's callbacks, each a thin C entry that finds its `SimGuestCPU` through the hook's user data.
 /// - every block: virtual time, the slice's end, the interrupt window, and (first time a block is seen) the scan that
@@ -41,13 +40,19 @@ extension SimGuestCPU {
 
     func onBlock(_ address: UInt64, _ size: UInt32) {
         if blocksStale { forgetBlocks() }
+        if address == blockAddress && !currentOffsets.isEmpty && clock < budgetEnd && !watchWindow && windowGrace == nil
+            && !recallPending {
+            blockClock = clock // the same block again (a loop): no lookup
+            clock &+= UInt64(currentOffsets.count)
+            return
+        }
         guard let block = blocks[address], block.size == size else {
             scan(address, size)
             return
         }
-        if clock >= budgetEnd {
+        if clock >= budgetEnd || recallPending {
             engine.write(UC_X86_REG_RIP, address &- block.csBase) // the block has not run
-            stopEngine(.budget)
+            stopEngine(recallPending ? .recall : .budget)
             return
         }
         if windowGrace == address {
@@ -99,9 +104,9 @@ extension SimGuestCPU {
         engine.write(UC_X86_REG_RIP, address &- csBase)
         if hooked {
             engine.removeTranslations(from: address, to: address &+ UInt64(size))
-            // The block translated before its hooks existed must not run on: leave the engine here (no cause, so the
-            // run loop enters again at the block's start and the new translation carries the hooks).
-            engine.stop()
+            // The block translated before its hooks existed must not run on: leave the engine here, so the run loop
+            // enters again at the block's start and the new translation carries the hooks.
+            stopEngine(.restart)
         }
     }
 
@@ -197,6 +202,9 @@ extension SimGuestCPU {
         case .syscall:
             clock = now &+ 1
             stopEngine(.syscall(nextRip: nextRip))
+        case .sysenter, .sysexit:
+            clock = now
+            stopEngine(.fault(.exception(vector: 6, errorCode: nil, cr2: nil))) // not modelled: #UD, never a silent no-op
         case .virtualization(let kind):
             exit(.virtualization(kind, nextRip: nextRip))
         }
@@ -217,12 +225,14 @@ extension SimGuestCPU {
     }
 
     func onInterrupt(_ vector: UInt32) {
+        engine.exceptionInFlight = true
         if let now = retired(before: engine.read(UC_X86_REG_RIP) &+ currentCSBase) { clock = now }
         // CR2 is only right inside the hook (Unicorn clobbers it afterwards).
         stopEngine(.interrupt(vector: UInt8(truncatingIfNeeded: vector), cr2: engine.read(UC_X86_REG_CR2)))
     }
 
     func onInvalidOpcode() -> Bool {
+        engine.exceptionInFlight = true
         stopEngine(.invalidOpcode)
         return false
     }
@@ -249,5 +259,17 @@ extension SimGuestCPU {
             stopEngine(.broken(.engine(code: 0, what: "a memory fault")))
         }
         return false
+    }
+
+    // MARK: capstone
+
+    /// The lengths of the instructions at the start of `code` (Capstone), in order.
+    func instructionLengths(_ code: UnsafeRawBufferPointer, address: UInt64, bits: Int) -> [UInt8] {
+        guard let handle = capstone[bits], let base = code.baseAddress else { return [] }
+        var lengths = [UInt8](repeating: 0, count: code.count)
+        let n = lengths.withUnsafeMutableBufferPointer {
+            cu_instruction_lengths(handle, base.assumingMemoryBound(to: UInt8.self), code.count, address, $0.baseAddress, code.count)
+        }
+        return Array(lengths.prefix(n))
     }
 }

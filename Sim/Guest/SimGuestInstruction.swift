@@ -2,7 +2,7 @@
 /// WRMSR, XSETBV or HLT, runs SYSCALL as a no-op, and knows no intercepts), decoded from their bytes. Capstone only
 /// finds where instructions start in a block; what they are and how long the interesting ones are is decided here.
 public enum SimGuestInstruction: Equatable, Sendable {
-    case cpuid, hlt, rdtsc, rdtscp, rdmsr, wrmsr, xsetbv, syscall
+    case cpuid, hlt, rdtsc, rdtscp, rdmsr, wrmsr, xsetbv, syscall, sysenter, sysexit
     case invlpg(SimGuestMemoryOperand)
     case io(port: UInt8?, size: Int, isIn: Bool, isString: Bool, isRep: Bool) // port nil: DX
     case movFromCR(cr: Int, gpr: Int)
@@ -70,6 +70,8 @@ public enum SimGuestInstruction: Equatable, Sendable {
         case 0x32: return (.rdmsr, i + 2)
         case 0x30: return (.wrmsr, i + 2)
         case 0x05: return (.syscall, i + 2)
+        case 0x34: return (.sysenter, i + 2)
+        case 0x35: return (.sysexit, i + 2)
         case 0x06: return (.clts, i + 2)
         case 0x20, 0x22:
             guard modrm != nil else { return nil }

@@ -9,7 +9,6 @@ extension UnicornEngine {
                                               UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
                                               UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
                                               UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15]
-    private static let segmentOrder: [WritableKeyPath<SimGuestState, SimGuestSegment>] = [\.es, \.cs, \.ss, \.ds, \.fs, \.gs]
 
     // QEMU's hflags bits that follow from the state.
     private static let hfInhibitIRQ: UInt32 = 1 << 3, hfCS32: UInt32 = 1 << 4, hfSS32: UInt32 = 1 << 5
@@ -37,16 +36,33 @@ extension UnicornEngine {
     }
 
     func loadState(_ state: SimGuestState) {
+        // The context is rewritten only when the part of the state that lives there changed (an exit round trip
+        // usually changes general registers and rip only) or an exception is in flight in it.
+        if let held, !exceptionInFlight, held.sameContext(as: state) {
+            loadRegisters(state, msrs: held.star != state.star || held.lstar != state.lstar || held.cstar != state.cstar
+                          || held.sfmask != state.sfmask || held.kernelGSBase != state.kernelGSBase)
+            self.held = state
+            return
+        }
         save()
         typealias L = UnicornContextLayout
-        for (i, keyPath) in Self.segmentOrder.enumerated() { storeSegment(L.segments + i * L.segmentStride, state[keyPath: keyPath]) }
+        let stride = L.segmentStride
+        storeSegment(L.segments, state.es)
+        storeSegment(L.segments + stride, state.cs)
+        storeSegment(L.segments + 2 * stride, state.ss)
+        storeSegment(L.segments + 3 * stride, state.ds)
+        storeSegment(L.segments + 4 * stride, state.fs)
+        storeSegment(L.segments + 5 * stride, state.gs)
         storeSegment(L.ldt, state.ldtr)
         storeSegment(L.tr, state.tr)
         store(L.gdt + 8, state.gdtr.base)
         store(L.gdt + 16, UInt32(state.gdtr.limit))
         store(L.idt + 8, state.idtr.base)
         store(L.idt + 16, UInt32(state.idtr.limit))
-        for (i, value) in [state.cr0, 0, state.cr2, state.cr3, state.cr4].enumerated() { store(L.controlRegisters + 8 * i, value) }
+        store(L.controlRegisters, state.cr0)
+        store(L.controlRegisters + 16, state.cr2)
+        store(L.controlRegisters + 24, state.cr3)
+        store(L.controlRegisters + 32, state.cr4)
         store(L.efer, state.efer)
         store(layout.oldException, Int32(-1)) // nothing in flight: Unicorn never clears it itself
         var hflags = load(L.hflags, as: UInt32.self) & ~Self.derived
@@ -73,9 +89,16 @@ extension UnicornEngine {
         if state.interruptShadow { hflags |= Self.hfInhibitIRQ }
         store(L.hflags, hflags)
         restore()
-        for (i, register) in Self.gprs.enumerated() { write(register, state[gpr: i]) }
+        exceptionInFlight = false
+        loadRegisters(state, msrs: true)
+        held = state
+    }
+
+    private func loadRegisters(_ state: SimGuestState, msrs: Bool) {
+        for i in 0..<16 { write(Self.gprs[i], state[gpr: i]) }
         write(UC_X86_REG_RIP, state.rip)
         write(UC_X86_REG_RFLAGS, state.rflags | 2)
+        guard msrs else { return }
         writeMSR(SimGuestMSR.star, state.star)
         writeMSR(SimGuestMSR.lstar, state.lstar)
         writeMSR(SimGuestMSR.cstar, state.cstar)
@@ -88,7 +111,13 @@ extension UnicornEngine {
     func storeState(into state: inout SimGuestState) {
         save()
         typealias L = UnicornContextLayout
-        for (i, keyPath) in Self.segmentOrder.enumerated() { state[keyPath: keyPath] = loadSegment(L.segments + i * L.segmentStride) }
+        let stride = L.segmentStride
+        state.es = loadSegment(L.segments)
+        state.cs = loadSegment(L.segments + stride)
+        state.ss = loadSegment(L.segments + 2 * stride)
+        state.ds = loadSegment(L.segments + 3 * stride)
+        state.fs = loadSegment(L.segments + 4 * stride)
+        state.gs = loadSegment(L.segments + 5 * stride)
         state.ldtr = loadSegment(L.ldt)
         state.tr = loadSegment(L.tr)
         state.gdtr = SimGuestDescriptorTable(base: load(L.gdt + 8, as: UInt64.self), limit: UInt16(truncatingIfNeeded: load(L.gdt + 16, as: UInt32.self)))
@@ -99,7 +128,7 @@ extension UnicornEngine {
         state.cr4 = load(L.controlRegisters + 32, as: UInt64.self)
         state.efer = load(L.efer, as: UInt64.self)
         state.interruptShadow = load(L.hflags, as: UInt32.self) & Self.hfInhibitIRQ != 0
-        for (i, register) in Self.gprs.enumerated() { state[gpr: i] = read(register) }
+        for i in 0..<16 { state[gpr: i] = read(Self.gprs[i]) }
         state.rip = read(UC_X86_REG_RIP)
         state.rflags = read(UC_X86_REG_RFLAGS)
         state.star = readMSR(SimGuestMSR.star)
@@ -107,6 +136,7 @@ extension UnicornEngine {
         state.cstar = readMSR(SimGuestMSR.cstar)
         state.sfmask = readMSR(SimGuestMSR.sfmask)
         state.kernelGSBase = readMSR(SimGuestMSR.kernelGSBase)
+        held = state
     }
 
     /// The exception Unicorn was raising when its interrupt hook ran: error code and whether it came from INT n.
@@ -115,6 +145,9 @@ extension UnicornEngine {
         return (load(layout.errorCode, as: UInt32.self), load(layout.exceptionIsInt, as: Int32.self) != 0)
     }
 
+    /// Forgets what the engine holds, so the next load writes the whole context.
+    func invalidateHeldState() { held = nil }
+
     /// Code-segment width and base right now (for decoding the instructions of a new block).
     func codeMode() -> (bits: Int, csBase: UInt64) {
         save()
@@ -122,5 +155,15 @@ extension UnicornEngine {
         let base = load(UnicornContextLayout.segments + UnicornContextLayout.segmentStride + 8, as: UInt64.self)
         if hflags & Self.hfCS64 != 0 { return (64, 0) }
         return (hflags & Self.hfCS32 != 0 ? 32 : 16, base)
+    }
+}
+
+extension SimGuestState {
+    /// Whether the fields that live in the engine's saved context (not its registers) are the same.
+    func sameContext(as other: SimGuestState) -> Bool {
+        cr0 == other.cr0 && cr2 == other.cr2 && cr3 == other.cr3 && cr4 == other.cr4 && efer == other.efer &&
+            cs == other.cs && ss == other.ss && ds == other.ds && es == other.es && fs == other.fs && gs == other.gs &&
+            tr == other.tr && ldtr == other.ldtr && gdtr == other.gdtr && idtr == other.idtr &&
+            interruptShadow == other.interruptShadow
     }
 }

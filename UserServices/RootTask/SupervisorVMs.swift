@@ -1,3 +1,4 @@
+import BootFormat
 import KernelABI
 import ManifestFormat
 import UserRuntime

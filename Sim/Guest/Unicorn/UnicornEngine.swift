@@ -11,6 +11,10 @@ final class UnicornEngine {
     private let context: OpaquePointer
     let layout: UnicornContextLayout
     private(set) var bytes: UnsafeMutableRawPointer
+    /// The guest state the engine holds now (after the last load or store), to skip rewriting an unchanged context.
+    var held: SimGuestState?
+    /// Unicorn raised an exception since the last full load: its in-flight bookkeeping must be reset.
+    var exceptionInFlight = false
 
     init(layout: UnicornContextLayout? = nil) throws(SimGuestEntryError) {
         var handle: OpaquePointer?
@@ -86,12 +90,13 @@ final class UnicornEngine {
 
     // MARK: memory
 
-    func map(guestPhysical: UInt64, host: UnsafeMutableRawPointer, read: Bool, write: Bool, execute: Bool) -> uc_err {
+    func map(guestPhysical: UInt64, size: UInt64 = 4096, host: UnsafeMutableRawPointer, read: Bool, write: Bool,
+             execute: Bool) -> uc_err {
         var perms = UC_PROT_NONE.rawValue
         if read { perms |= UC_PROT_READ.rawValue }
         if write { perms |= UC_PROT_WRITE.rawValue }
         if execute { perms |= UC_PROT_EXEC.rawValue }
-        return uc_mem_map_ptr(uc, guestPhysical, 4096, perms, host)
+        return uc_mem_map_ptr(uc, guestPhysical, size, perms, host)
     }
 
     func unmap(guestPhysical: UInt64) { uc_mem_unmap(uc, guestPhysical, 4096) }

@@ -7,7 +7,8 @@ import XCTest
 /// Thousands of seeded random hypercall sequences from several hostile PDs. Each sequence: root creates a landlord
 /// PD that builds three hostile PDs (threads, handlers, portals, semaphores, memory ranges up to 2 MiB superpages,
 /// port ranges, capabilities to each other); then random hypercalls (plausible and garbage arguments: ranges of
-/// every order, partial delegations and revocations that split), faults and interrupts hit them, with the kernel
+/// every order, partial delegations and revocations that split; VM PDs, vCPUs, guest memory, exit portals with
+/// transfer descriptors, vCPUs running whatever their memory holds), faults and interrupts hit them, with the kernel
 /// invariants checked after every step; finally root revokes the landlord and everything must be gone.
 ///
 /// Soak mode: `HV_SOAK_HYPERCALLS=N` (tools/soak) runs batches until at least N random hypercalls were made and
@@ -215,6 +216,12 @@ final class RandomizedHypercallTests: XCTestCase {
             h.machine.advance(by: rng.below(20))
             h.kernel.wakeExpiredTimeouts()
             return "time"
+        case 3:
+            // A vCPU the sequence made runs its guest (whatever its memory holds) until it exits.
+            let vcpus = h.kernel.executionContexts.filter { $0.vcpu != nil && $0.state == .ready && $0.boundSC != nil }
+            guard !vcpus.isEmpty, let sc = rng.pick(vcpus).boundSC else { return "no vCPU to run" }
+            h.kernel.runOnce(sc.ec, on: sc)
+            return "vCPU run"
         default: break
         }
         // A random message with random typed items and windows, for call and reply.
@@ -237,7 +244,8 @@ final class RandomizedHypercallTests: XCTestCase {
         case .revoke?: args = [randomCRD(&rng), rng.below(3)]
         case .lookup?: args = [randomCRD(&rng)]
         case .createEC?: args = [randomSelector(&rng), randomSelector(&rng), rng.pick([0x90_0000_0000, 0x90_0002_0000, 0xa0_0000_0000, rng.next()]), 0, 0, rng.below(4) | rng.below(80) << 8]
-        case .createPD?: args = [randomSelector(&rng), rng.below(8), rng.below(40)]
+        case .createPT?: args = [randomSelector(&rng), randomSelector(&rng), rng.next(), rng.below(70), rng.pick([0, TransferDescriptor.all, rng.below(1 << 12)])]
+        case .createPD?: args = [randomSelector(&rng), rng.below(8), rng.below(40), rng.pick([0, 0, PDFlags.vm, rng.next()])]
         case .ctrlSM?: args = [randomSelector(&rng), rng.below(4), h.machine.now + rng.below(30)]
         case .consoleWrite?: args = [rng.below(8)]
         default: args = (0..<4).map { _ in rng.below(3) == 0 ? rng.next() : randomSelector(&rng) }

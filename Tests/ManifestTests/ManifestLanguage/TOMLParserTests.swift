@@ -28,7 +28,7 @@ final class TOMLParserTests: XCTestCase {
         XCTAssertEqual(d[2].location.column, 6)
         guard case .bool(true) = root.entry("e")?.value.kind else { return XCTFail() }
         guard case .integer(64 << 20) = root.entry("f")?.value.kind else { return XCTFail() }
-        XCTAssertEqual(root.entry("f")?.keyLocation, SourceLocation(file: "t.toml", line: 7, column: 1))
+        XCTAssertEqual(root.entry("f")?.keyLocation, SourceLocation(line: 7, column: 1))
     }
 
     func testCRLFLineEndingsCountLikeLF() {
@@ -62,6 +62,37 @@ final class TOMLParserTests: XCTestCase {
         for bad in ["0x", "1__0", "_1", "16777216T", "1e3", "0b101", "2024-01-01", "12Q"] {
             guard case .failure = IntegerLiteral.parse(bad) else { return XCTFail(bad) }
         }
+    }
+
+    /// The fast path for plain literals agrees with the full reading wherever it answers, and leaves every
+    /// error to it (so messages stay the same).
+    func testPlainIntegerFastPathAgreesWithFullReading() {
+        let pieces = ["0", "1", "9", "0x", "0X", "a", "F", "f", "_", "K", "M", "G", "T", "+", "-", "e", ".", "Q",
+                      "18446744073709551615", "18446744073709551616", "ffffffffffffffff", "16777216", "\u{e9}"]
+        var rng = SeededGenerator(seed: 11)
+        var answered = 0
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 1...5, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            guard let fast = IntegerLiteral.plainValue(text) else { continue }
+            answered += 1
+            XCTAssertEqual(try? IntegerLiteral.parseInFull(text).get(), fast, text)
+        }
+        XCTAssertGreaterThan(answered, 1000)
+    }
+
+    /// The scanner walks UTF-8 bytes but columns count characters, and CRLF is one line end.
+    func testColumnsCountCharactersNotBytes() {
+        let (_, diagnostics) = parse("a = \"\u{e9}\u{1F600}\\q\"\r\nb = '\u{e9}\u{e9}' x\nc = \u{e9}\n")
+        XCTAssertEqual(diagnostics.map { "\($0.line):\($0.column)" }, ["1:8", "2:10", "3:5"])
+    }
+
+    /// Tables switch from a scan to a hash past a few keys; lookups and duplicates work on both sides.
+    func testLargeTablesFindEveryKeyAndDuplicates() {
+        let keys = (0..<(TOMLTable.scanLimit * 3)).map { "k\($0)" }
+        let (root, diagnostics) = parse(keys.map { "\($0) = 1" }.joined(separator: "\n") + "\nk3 = 2\nk20 = 2\n")
+        XCTAssertEqual(diagnostics.map { "\($0.line):\($0.column)" }, ["\(keys.count + 1):1", "\(keys.count + 2):1"])
+        for (i, key) in keys.enumerated() { XCTAssertEqual(root.entry(key)?.keyLocation.line, i + 1, key) }
+        XCTAssertNil(root.entry("k999"))
     }
 
     func testSuggestions() {

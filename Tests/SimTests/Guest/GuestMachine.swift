@@ -1,4 +1,3 @@
-import Sim
 @testable import Sim
 
 /// A small VM for the guest CPU tests: 32 MiB of host RAM, guest-physical 0..8 MiB mapped by a nested table the test

@@ -31,3 +31,20 @@ final class SimGuestCPUIDTests: XCTestCase {
         XCTAssertEqual(state.r10 & (1 << 26), 0, "and no XSAVE")
     }
 }
+
+final class SimGuestFirstBlockTests: XCTestCase {
+    /// No paging, no page-table walk to fault on: the very first block of every run must still carry its hooks.
+    func testTheFirstBlockOfEveryRunIsIntercepted() throws {
+        let vm = try GuestMachine("cpuid", buildTables: false)
+        try vm.write([0x0f, 0xa2, 0xb0, 0x42, 0xe6, 0x80, 0xf4], at: 0x1000) // cpuid; mov al, 0x42; out 0x80, al; hlt
+        var state = SimGuestState.realMode(rip: 0x1000)
+        var exit = vm.run(&state)
+        XCTAssertEqual(exit, .cpuid(nextRip: 0x1002))
+        state.rip = 0x1002
+        exit = vm.run(&state)
+        XCTAssertEqual(exit, .io(SimGuestIOExit(port: 0x80, size: 1, isIn: false, isString: false, isRep: false, nextRip: 0x1006)))
+        XCTAssertEqual(state.rax & 0xff, 0x42)
+        state.rip = 0x1006
+        XCTAssertEqual(vm.run(&state), .hlt(nextRip: 0x1007))
+    }
+}

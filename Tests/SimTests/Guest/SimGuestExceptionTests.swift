@@ -62,3 +62,24 @@ final class SimGuestExceptionTests: XCTestCase {
         XCTAssertEqual(vm.run(&state), .shutdown)
     }
 }
+
+final class SimGuestDeliveryExitTests: XCTestCase {
+    func testAnExitWhileDeliveringKeepsTheEventPendingAndDeliversItOnTheNextEntry() throws {
+        let vm = try GuestMachine("pagefault")
+        try vm.write64(GuestMachine.pt + 0x150 * 8, 0)
+        try vm.setGate(14, vm.image["pf_handler"], ist: 2)
+        try vm.write64(GuestMachine.tss + 0x2c, 0x160000)
+        try vm.setGate(8, vm.image["df_handler"], ist: 1)
+        // The guest's #PF stack page is not given by the nested tables: delivering the #PF needs the hypervisor.
+        vm.nestedOverrides[0x15f000] = .some(nil)
+        var state = vm.longModeState(at: "start")
+        XCTAssertEqual(vm.run(&state), .nestedPageFault(guestPhysical: 0x15fff8, access: .write))
+        XCTAssertEqual(state.pendingEvent, SimGuestEvent(vector: 14, type: .exception, errorCode: 2))
+        XCTAssertEqual(state.rip, vm.image["at_fault"])
+        vm.nestedOverrides[0x15f000] = nil
+        XCTAssertEqual(vm.run(&state), .hlt(nextRip: vm.image["done"] + 1))
+        XCTAssertEqual(state.r15, 1, "the #PF was delivered once, after the fix")
+        XCTAssertEqual(state.r13, 2)
+        XCTAssertEqual(state.r8, 0x1234)
+    }
+}

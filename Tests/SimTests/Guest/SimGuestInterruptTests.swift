@@ -108,3 +108,16 @@ final class SimGuestInterruptTests: XCTestCase {
         XCTAssertEqual(state.rsp, 0x80000 - 12, "eip, cs, eflags left on the stack")
     }
 }
+
+final class SimGuestNMITests: XCTestCase {
+    func testAnNMIIsDeliveredEvenWithIFClear() throws {
+        let vm = try GuestMachine("interrupts")
+        try vm.setGate(2, vm.image["irq_handler"])
+        var state = vm.longModeState(at: "after_shadow")
+        state.pendingEvent = SimGuestEvent(vector: 2, type: .nmi)
+        XCTAssertEqual(vm.run(&state), .hlt(nextRip: vm.image["done"] + 1))
+        XCTAssertEqual(state.r12, 1)
+        XCTAssertEqual(state.r11, 0, "before the first guest instruction")
+        XCTAssertFalse(state.interruptsEnabled)
+    }
+}

@@ -72,4 +72,25 @@ final class SimGuestNestedPagingTests: XCTestCase {
         XCTAssertEqual(vm.cpu.cachedTranslations(asid: 1), 0)
         XCTAssertEqual(vm.cpu.cachedTranslations(asid: 2), 0)
     }
+
+    func testAMissFillsTheContiguousNeighboursInItsWindowOnly() throws {
+        let vm = try GuestMachine("nested")
+        // 0x305000 lives elsewhere in host memory: the run of contiguous host pages ends before it.
+        vm.nestedOverrides[0x305000] = SimGuestNestedMapping(hostPhysical: 0x1f0_0000)
+        var state = vm.longModeState(at: "loop")
+        func read(_ address: UInt64) -> Int {
+            let before = vm.lookups
+            state.rip = vm.image["loop"]
+            state.rbx = address
+            XCTAssertEqual(vm.run(&state), .hlt(nextRip: vm.image["again"] + 1))
+            return vm.lookups - before
+        }
+        XCTAssertGreaterThan(read(0x300000), 1, "the miss asked for its neighbours too")
+        XCTAssertEqual(read(0x304000), 0, "a neighbour contiguous in host memory was filled with it")
+        XCTAssertGreaterThan(read(0x305000), 0, "the discontiguous page was not")
+        XCTAssertGreaterThan(read(0x340000), 0, "nor a page outside the aligned 64-page window")
+        try vm.memory.write64(0x1f0_0000, 0x5ca1e)
+        XCTAssertEqual(read(0x305000), 0)
+        XCTAssertEqual(state.r8, 0x5ca1e, "the page reached its own host page")
+    }
 }

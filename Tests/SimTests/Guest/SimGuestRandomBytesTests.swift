@@ -1,5 +1,4 @@
 import XCTest
-import Sim
 @testable import Sim
 
 /// Random bytes as a guest, in each mode: the host survives, every run ends in an exit, and a second run of the

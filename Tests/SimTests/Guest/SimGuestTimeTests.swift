@@ -46,4 +46,25 @@ final class SimGuestTimeTests: XCTestCase {
         }
         XCTAssertEqual(state.r9 - state.r8, 204, "preemption does not change what the guest measures")
     }
+
+    func testARecallForcesAnExitAndIsNeverLost() throws {
+        let vm = try GuestMachine("io")
+        var state = vm.longModeState(at: "passthrough")
+        var controls = SimGuestControls()
+        controls.interceptsPort = { $0 != 0x61 }
+        let cpu = vm.cpu!
+        controls.ioPassthrough = { _, _, written in
+            if written != nil { cpu.recall() } // a device model that wants an interrupt injected
+            return 0
+        }
+        XCTAssertEqual(vm.run(&state, controls), .recall)
+        XCTAssertEqual(state.rip, vm.image["passthrough"] + 2, "the OUT completed; nothing after it ran")
+        XCTAssertEqual(vm.run(&state, controls), .hlt(nextRip: vm.image["done"] + 1), "answered once")
+        // A recall while the vCPU is not running is remembered for the next entry.
+        cpu.recall()
+        let clock = cpu.clock
+        XCTAssertEqual(vm.run(&state, controls), .recall)
+        XCTAssertEqual(cpu.clock, clock, "before any guest instruction")
+        XCTAssertEqual(state.rip, vm.image["done"])
+    }
 }

@@ -83,8 +83,8 @@ struct DeclarationReader {
     }
 
     private mutating func checkKeys(_ t: TOMLTable, _ schema: [ManifestSchema.Key], path: String?) {
-        let valid = schema.map { $0.name }
-        for entry in t.entries where !valid.contains(entry.key) {
+        for entry in t.entries where !schema.contains(where: { $0.name == entry.key }) {
+            let valid = schema.map { $0.name }
             let suggestion = suggestions.closest(to: entry.key, in: valid)
             let message: String
             switch entry.value.kind {

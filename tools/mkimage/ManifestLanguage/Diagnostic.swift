@@ -13,8 +13,10 @@ public struct Diagnostic: Equatable, Hashable, Sendable, CustomStringConvertible
         self.message = QuotedText.sanitize(message)
     }
 
-    public init(_ location: SourceLocation, _ message: String) {
-        self.init(file: location.file, line: location.line, column: location.column, message: message)
+    /// A diagnostic at `location` of `file`. The checks after the parser leave `file` empty: the compiler sets
+    /// it for all of them (`ManifestCompiler.sorted`).
+    init(file: String = "", _ location: SourceLocation, _ message: String) {
+        self.init(file: file, line: location.line, column: location.column, message: message)
     }
 
     public var description: String { "\(file):\(line):\(column): error: \(message)" }

@@ -3,6 +3,12 @@
 enum IntegerLiteral {
     /// The value of `text`, or a message saying what is wrong with it.
     static func parse(_ text: String) -> Result<UInt64, LiteralError> {
+        if let value = plainValue(text) { return .success(value) }
+        return parseInFull(text)
+    }
+
+    /// Every form and every error message; `parse` comes here for what `plainValue` does not take.
+    static func parseInFull(_ text: String) -> Result<UInt64, LiteralError> {
         var digits = Substring(text)
         var multiplier: UInt64 = 1
         var radix: UInt64 = 10
@@ -47,6 +53,49 @@ enum IntegerLiteral {
         let (scaled, overflow) = value.multipliedReportingOverflow(by: multiplier)
         guard !overflow else { return .failure(LiteralError("integer \(QuotedText.quote(text)) is too large (the maximum is 2^64-1)")) }
         return .success(scaled)
+    }
+
+    /// The value of the common forms, `4096`, `0x1000`, `64M`, read straight from the UTF-8 bytes; nil for
+    /// anything else (signs, '_', other radixes, overflow, errors), which `parseInFull` then reads. Every text
+    /// this accepts, `parseInFull` gives the same value.
+    static func plainValue(_ text: String) -> UInt64? {
+        var text = text
+        return text.withUTF8 { b -> UInt64? in
+            var i = 0, end = b.count
+            var radix: UInt64 = 10
+            if end > 2, b[0] == UInt8(ascii: "0"), b[1] == UInt8(ascii: "x") || b[1] == UInt8(ascii: "X") {
+                radix = 16
+                i = 2
+            }
+            var shift: UInt64 = 0
+            switch end > i + 1 ? b[end - 1] : 0 {
+            case UInt8(ascii: "K"): shift = 10
+            case UInt8(ascii: "M"): shift = 20
+            case UInt8(ascii: "G"): shift = 30
+            case UInt8(ascii: "T"): shift = 40
+            default: break
+            }
+            if shift > 0 { end -= 1 }
+            guard i < end else { return nil }
+            var value: UInt64 = 0
+            while i < end {
+                let c = b[i]
+                let digit: UInt64
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(c - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f") where radix == 16: digit = UInt64(c - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F") where radix == 16: digit = UInt64(c - UInt8(ascii: "A") + 10)
+                default: return nil
+                }
+                let (shifted, o1) = value.multipliedReportingOverflow(by: radix)
+                let (sum, o2) = shifted.addingReportingOverflow(digit)
+                guard !o1, !o2 else { return nil }
+                value = sum
+                i += 1
+            }
+            guard value <= UInt64.max >> shift else { return nil }
+            return value << shift
+        }
     }
 
     static func isDigit(_ c: Character, radix: UInt64) -> Bool {

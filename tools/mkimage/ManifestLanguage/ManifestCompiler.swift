@@ -46,7 +46,7 @@ public enum ManifestCompiler {
         let declarations = reader.read(parser.root)
         var diagnostics = parser.diagnostics + reader.diagnostics
         if declarations.components.isEmpty && diagnostics.isEmpty {
-            diagnostics.append(Diagnostic(SourceLocation(file: file, line: 1, column: 1),
+            diagnostics.append(Diagnostic(file: file, SourceLocation(line: 1, column: 1),
                                           "the manifest declares no components; add at least one [[component]] section"))
         }
         let resolution = withoutActuallyEscaping(binaryExists) { exists -> ManifestValidator.Resolution in
@@ -55,7 +55,7 @@ public enum ManifestCompiler {
             let resolution = validator.validate(declarations, checkReferences: complete)
             diagnostics += validator.diagnostics
             var policy = PlatformPolicy(target: target)
-            policy.check(declarations, file: file)
+            policy.check(declarations)
             diagnostics += policy.diagnostics
             return resolution
         }
@@ -67,7 +67,7 @@ public enum ManifestCompiler {
         do throws(ManifestDecodeError) {
             _ = try ManifestDecoder.decode(blob)
         } catch {
-            return .failure(ManifestErrors(diagnostics: [Diagnostic(SourceLocation(file: file, line: 1, column: 1),
+            return .failure(ManifestErrors(diagnostics: [Diagnostic(file: file, SourceLocation(line: 1, column: 1),
                 "internal error: the compiled manifest fails its own check: \(error)")]))
         }
         return .success(CompiledManifest(system: system, blob: blob, binaries: binaries(of: system)))
@@ -154,12 +154,17 @@ public enum ManifestCompiler {
         return names
     }
 
-    /// By position; diagnostics at the same position keep the order in which they were found. At most
-    /// `ManifestLimits.maxDiagnostics` are kept, then one line says how many more there were.
+    /// By position, each in `file` (the checks after the parser know positions only); diagnostics at the same
+    /// position keep the order in which they were found. At most `ManifestLimits.maxDiagnostics` are kept,
+    /// then one line says how many more there were.
     static func sorted(_ diagnostics: [Diagnostic], file: String) -> [Diagnostic] {
         var result = diagnostics.enumerated().sorted { a, b in
             (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
-        }.map { $0.element }
+        }.map { d -> Diagnostic in
+            var d = d.element
+            d.file = file
+            return d
+        }
         if result.count > ManifestLimits.maxDiagnostics {
             let more = result.count - ManifestLimits.maxDiagnostics
             let last = result[ManifestLimits.maxDiagnostics - 1]

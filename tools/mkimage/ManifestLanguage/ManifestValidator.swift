@@ -86,7 +86,9 @@ struct ManifestValidator {
     // MARK: components
 
     private mutating func component(_ c: ComponentDeclaration, interruptCount: UInt64) {
-        let who = "component \(QuotedText.quote(c.name.value))"
+        // Messages name the component; built only for a message (most components have none).
+        let componentName = c.name.value
+        var who: String { "component \(QuotedText.quote(componentName))" }
         name(c.name, what: "component name")
         if let binary = c.binary { self.binary(binary, "binary", of: who) }
         if let memory = c.memory { quota(memory, what: "memory quota of \(who)") }
@@ -150,7 +152,8 @@ struct ManifestValidator {
     }
 
     private mutating func vm(_ vm: VMDeclaration) {
-        let who = "VM \(QuotedText.quote(vm.name.value))"
+        let vmName = vm.name.value
+        var who: String { "VM \(QuotedText.quote(vmName))" }
         name(vm.name, what: "VM name")
         switch (vm.kernel, vm.testImage) {
         case (nil, nil):
@@ -183,10 +186,10 @@ struct ManifestValidator {
 
     // MARK: memory
 
-    private mutating func quota(_ memory: Located<UInt64>, what: String) {
+    private mutating func quota(_ memory: Located<UInt64>, what: @autoclosure () -> String) {
         guard memory.value == 0 || memory.value % SystemDescription.pageSize != 0 else { return }
         let suggestion = memory.value == 0 ? "4K" : SizeText.bytes(SizeText.pageRoundUp(memory.value))
-        report(memory.location, "\(what) must be a non-zero multiple of 4K (e.g. \(suggestion)), not \(SizeText.bytes(memory.value))")
+        report(memory.location, "\(what()) must be a non-zero multiple of 4K (e.g. \(suggestion)), not \(SizeText.bytes(memory.value))")
     }
 
     /// All components and VMs must fit in the machine; the error points where the running total passes the limit.
@@ -213,19 +216,20 @@ struct ManifestValidator {
     }
 
     /// `what` is "binary", "guest kernel", ...; `owner` is "component 'serial'" or "VM 'guest'".
-    private mutating func binary(_ b: Located<String>, _ what: String, of owner: String) {
+    private mutating func binary(_ b: Located<String>, _ what: String, of owner: @autoclosure () -> String) {
         if !NameRules.isValidBinaryName(b.value) {
-            report(b.location, "invalid \(what) name \(QuotedText.quote(b.value)) for \(owner): \(NameRules.binaryRule)")
+            report(b.location, "invalid \(what) name \(QuotedText.quote(b.value)) for \(owner()): \(NameRules.binaryRule)")
         } else if !binaryExists(b.value) {
-            report(b.location, "\(what) \(QuotedText.quote(b.value)) of \(owner) does not exist (or is not a " +
+            report(b.location, "\(what) \(QuotedText.quote(b.value)) of \(owner()) does not exist (or is not a " +
                    "regular file); build it or correct the name")
         }
     }
 
-    private mutating func checkUnique(_ names: [Located<String>], what: String) {
+    private mutating func checkUnique(_ names: [Located<String>], what: @autoclosure () -> String) {
+        guard names.count > 1 else { return }
         for d in DuplicateCheck.duplicates(in: names.map { $0.value }) {
             let n = names[d.index], first = names[d.first].location
-            report(n.location, "duplicate \(what) \(QuotedText.quote(n.value)) (first at \(first.line):\(first.column)); names must be unique")
+            report(n.location, "duplicate \(what()) \(QuotedText.quote(n.value)) (first at \(first.line):\(first.column)); names must be unique")
         }
     }
 

@@ -9,19 +9,21 @@ struct PlatformPolicy {
 
     init(target: TargetMachine) { self.target = target }
 
-    mutating func check(_ d: ManifestDeclarations, file: String) {
+    mutating func check(_ d: ManifestDeclarations) {
         for c in d.components { devices(of: c) }
         binaryKinds(d)
-        memory(d, file: file)
+        memory(d)
     }
 
     // MARK: devices
 
     private mutating func devices(of c: ComponentDeclaration) {
-        let who = "component \(QuotedText.quote(c.name.value))"
+        // Built only for a message.
+        let componentName = c.name.value
+        var who: String { "component \(QuotedText.quote(componentName))" }
         for m in c.mmio where MMIORange(base: m.value.start, size: m.value.size).isValid {
             let start = m.value.start, end = m.value.start + m.value.size
-            let range = SizeText.range(start, m.value.size)
+            var range: String { SizeText.range(start, m.value.size) }
             if target.kernelImage.overlaps(start: start, end: end) {
                 report(m.location, "MMIO range \(range) of \(who) overlaps \(describe(target.kernelImage)); " +
                        "the kernel's memory cannot be granted")
@@ -69,7 +71,8 @@ struct PlatformPolicy {
         for vm in d.vms {
             for (what, image) in [("guest kernel", vm.kernel), ("initrd", vm.initrd), ("test image", vm.testImage)] {
                 guard let image else { continue }
-                let who = "VM \(QuotedText.quote(vm.name.value))"
+                let vmName = vm.name.value
+                var who: String { "VM \(QuotedText.quote(vmName))" }
                 if image.value == Self.rootTaskModule {
                     report(image.location, "\(who) boots the root task's binary \(QuotedText.quote(image.value)) as its " +
                            "\(what); a VM boots a guest image")
@@ -89,13 +92,13 @@ struct PlatformPolicy {
     /// Quotas, the kernel (image and heap), the root task and every component's kernel quota (page tables
     /// and objects, `KernelQuota`) must fit in the target's RAM above 1 MiB. The error points where the
     /// running total of quotas passes what is left.
-    private mutating func memory(_ d: ManifestDeclarations, file: String) {
+    private mutating func memory(_ d: ManifestDeclarations) {
         let usable = target.usableRAM
         let heap = target.kernelHeapBytes(freeRAM: usable)
         let fixed = target.kernelImage.end - target.kernelImage.start + heap + target.rootTaskBytes
         let linkEnd = target.kernelImage.end
         if target.memory < linkEnd {
-            report(SourceLocation(file: file, line: 1, column: 1), "the target machine's \(SizeText.bytes(target.memory)) " +
+            report(SourceLocation(line: 1, column: 1), "the target machine's \(SizeText.bytes(target.memory)) " +
                    "of RAM does not reach the kernel, which is linked at \(SizeText.hex(target.kernelImage.start)) " +
                    "and needs RAM up to \(SizeText.hex(linkEnd)); give the machine at least \(SizeText.bytes(linkEnd))")
             return

@@ -51,11 +51,11 @@ struct RouteResolver {
     }
 
     /// The provider and service for `route` of `user` ("component 'hello'"), or nil after reporting why not.
-    mutating func resolve(_ route: RouteDeclaration, user: String) -> Route? {
+    mutating func resolve(_ route: RouteDeclaration, user: @autoclosure () -> String) -> Route? {
         let kind = route.kind.value
-        guard let provider = route.provider else { return findByKind(route, user: user) }
+        guard let provider = route.provider else { return findByKind(route, user: user()) }
         guard let p = names.index(of: provider.value) else {
-            report(provider.location, "\(user) routes \(QuotedText.quote(route.name.value)) to " +
+            report(provider.location, "\(user()) routes \(QuotedText.quote(route.name.value)) to " +
                    "\(QuotedText.quote(provider.value)), which is not a component" +
                    suggestions.hint(for: provider.value, in: names.names))
             return nil
@@ -70,7 +70,7 @@ struct RouteResolver {
                 return nil
             }
             guard offered[s].kind.value == kind else {
-                report(service.location, "\(user) expects \(QuotedText.quote(route.name.value)) to be of kind " +
+                report(service.location, "\(user()) expects \(QuotedText.quote(route.name.value)) to be of kind " +
                        "\(QuotedText.quote(kind)), but \(QuotedText.quote(provider.value + "." + service.value)) is of kind " +
                        "\(QuotedText.quote(offered[s].kind.value)); route it to a service of kind \(QuotedText.quote(kind))")
                 return nil
@@ -82,7 +82,7 @@ struct RouteResolver {
         case 1:
             return Route(provider: p, service: matching[0])
         case 0:
-            report(provider.location, "\(user) routes \(QuotedText.quote(route.name.value)) (kind \(QuotedText.quote(kind))) " +
+            report(provider.location, "\(user()) routes \(QuotedText.quote(route.name.value)) (kind \(QuotedText.quote(kind))) " +
                    "to \(QuotedText.quote(provider.value)), which provides no service of kind \(QuotedText.quote(kind)); " +
                    "it provides " + describe(offered))
         default:
@@ -93,7 +93,7 @@ struct RouteResolver {
         return nil
     }
 
-    private mutating func findByKind(_ route: RouteDeclaration, user: String) -> Route? {
+    private mutating func findByKind(_ route: RouteDeclaration, user: @autoclosure () -> String) -> Route? {
         let kind = route.kind.value
         let candidates = route.service.map { byKindAndName[KindAndName(kind: kind, name: $0.value)] ?? [] }
             ?? byKind[kind] ?? []
@@ -101,13 +101,13 @@ struct RouteResolver {
         case 1:
             return candidates[0]
         case 0:
-            report(route.name.location, "\(user) uses \(QuotedText.quote(route.name.value)) (kind \(QuotedText.quote(kind))), " +
+            report(route.name.location, "\(user()) uses \(QuotedText.quote(route.name.value)) (kind \(QuotedText.quote(kind))), " +
                    "which no component provides; " +
                    (suggestions.closest(to: kind, in: kinds)
                     .map { "did you mean kind \(QuotedText.quote($0))? Otherwise " } ?? "") +
                    "add a component with a [[component.provides]] of kind \(QuotedText.quote(kind))")
         default:
-            report(route.name.location, "\(user) uses \(QuotedText.quote(route.name.value)) (kind \(QuotedText.quote(kind))), " +
+            report(route.name.location, "\(user()) uses \(QuotedText.quote(route.name.value)) (kind \(QuotedText.quote(kind))), " +
                    "which several components provide (" +
                    MessageList.join(candidates) { QuotedText.quote(components[$0.provider].name.value) } +
                    "); choose one with provider = \"...\"")

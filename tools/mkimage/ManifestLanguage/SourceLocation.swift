@@ -1,11 +1,11 @@
-/// A position in a manifest source file.
+/// A position in a manifest source file. The file itself is not part of it: every location of one compilation
+/// is in the same file, which `ManifestCompiler` puts into each `Diagnostic` (so the hundreds of thousands of
+/// locations a large manifest has are two integers each, not a copy of the file name).
 public struct SourceLocation: Equatable, Hashable, Sendable, Comparable {
-    public var file: String
     public var line: Int
     public var column: Int
 
-    public init(file: String, line: Int, column: Int) {
-        self.file = file
+    public init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }

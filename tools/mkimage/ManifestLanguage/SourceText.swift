@@ -4,7 +4,7 @@
 enum SourceText {
     static func decode(_ bytes: [UInt8], file: String) -> Result<String, ManifestErrors> {
         guard bytes.count <= ManifestLimits.maxFileBytes else {
-            return failure(SourceLocation(file: file, line: 1, column: 1),
+            return failure(file, SourceLocation(line: 1, column: 1),
                 "the file is \(bytes.count) bytes; a manifest may have at most \(ManifestLimits.maxFileBytes) bytes")
         }
         var line = 1, column = 1, i = 0
@@ -12,11 +12,11 @@ enum SourceText {
             let length = sequenceLength(bytes, at: i)
             guard length > 0 else {
                 let shown = "0x" + String(bytes[i], radix: 16)
-                return failure(SourceLocation(file: file, line: line, column: column),
+                return failure(file, SourceLocation(line: line, column: column),
                     "invalid UTF-8: byte \(shown) at offset \(i) does not start a valid character; save the file as UTF-8")
             }
             if bytes[i] == 0x0d, i + 1 >= bytes.count || bytes[i + 1] != 0x0a {
-                return failure(SourceLocation(file: file, line: line, column: column),
+                return failure(file, SourceLocation(line: line, column: column),
                     "carriage return without a line feed (byte offset \(i)): CR-only line endings are not TOML; " +
                     "save the file with LF or CRLF line endings")
             }
@@ -31,8 +31,8 @@ enum SourceText {
         return .success(String(decoding: bytes, as: UTF8.self))
     }
 
-    private static func failure(_ location: SourceLocation, _ message: String) -> Result<String, ManifestErrors> {
-        .failure(ManifestErrors(diagnostics: [Diagnostic(location, message)]))
+    private static func failure(_ file: String, _ location: SourceLocation, _ message: String) -> Result<String, ManifestErrors> {
+        .failure(ManifestErrors(diagnostics: [Diagnostic(file: file, location, message)]))
     }
 
     /// The length of the well-formed UTF-8 sequence at `i`, or 0 (overlong forms, surrogates and values past

@@ -13,10 +13,14 @@ struct TOMLParser {
     }
 
     let file: String
-    private let chars: [Unicode.Scalar]
+    /// The file's UTF-8. The scanner walks bytes but counts columns in characters (Unicode scalars), as the
+    /// diagnostics always have; keys and strings are cut from runs of bytes, not built a character at a time.
+    private let bytes: [UInt8]
+    /// Byte offset of the character `peek()` sees.
     private var index = 0
     private var line = 1
-    private var lineStart = 0
+    /// Column (in characters, from 1) of the byte at `index`.
+    private var column = 1
     private(set) var diagnostics: [Diagnostic] = []
     let root: TOMLTable
     /// Where `key = value` lines currently go.
@@ -24,8 +28,8 @@ struct TOMLParser {
 
     init(source: String, file: String) {
         self.file = file
-        self.chars = Array(source.unicodeScalars)
-        self.root = TOMLTable(location: SourceLocation(file: file, line: 1, column: 1), definedByHeader: true)
+        self.bytes = Array(source.utf8)
+        self.root = TOMLTable(location: SourceLocation(line: 1, column: 1), definedByHeader: true)
         self.current = root
     }
 
@@ -33,7 +37,7 @@ struct TOMLParser {
     mutating func parse() {
         while true {
             guard diagnostics.count < ManifestLimits.maxDiagnostics else {
-                diagnostics.append(Diagnostic(location(), "too many syntax errors; stopped parsing after " +
+                diagnostics.append(Diagnostic(file: file, location(), "too many syntax errors; stopped parsing after " +
                                               "\(ManifestLimits.maxDiagnostics) (fix these first)"))
                 return
             }
@@ -59,7 +63,7 @@ struct TOMLParser {
                 }
                 try endOfLine()
             } catch {
-                diagnostics.append(Diagnostic(error.location, error.message))
+                diagnostics.append(Diagnostic(file: file, error.location, error.message))
                 // Resume on the line after the one the scanner stopped on.
                 skipRestOfLine()
             }
@@ -103,8 +107,10 @@ struct TOMLParser {
     /// element of an array of tables).
     private func open(_ path: [(key: String, location: SourceLocation)], isArray: Bool,
                       headerLocation: SourceLocation) throws(Failure) -> TOMLTable {
-        let dotted = path.map { $0.key }.joined(separator: ".")
-        let name = QuotedText.quote(dotted), header = QuotedText.escaped(dotted, quote: "]")
+        // Only error messages need the header's name: built when one is thrown, not for every header.
+        func dotted() -> String { path.map { $0.key }.joined(separator: ".") }
+        func name() -> String { QuotedText.quote(dotted()) }
+        func header() -> String { QuotedText.escaped(dotted(), quote: "]") }
         var table = root
         for (position, step) in path.enumerated() {
             let isLast = position == path.count - 1
@@ -129,11 +135,11 @@ struct TOMLParser {
                 if isLast {
                     if isArray {
                         throw Failure(location: step.location, message:
-                            "\(name) is already a table (defined at \(existing.value.location.line):\(existing.value.location.column)); it cannot also be an array of tables")
+                            "\(name()) is already a table (defined at \(existing.value.location.line):\(existing.value.location.column)); it cannot also be an array of tables")
                     }
                     if t.definedByHeader {
                         throw Failure(location: step.location, message:
-                            "table [\(header)] is defined twice (first at \(t.location.line):\(t.location.column)); merge the two sections")
+                            "table [\(header())] is defined twice (first at \(t.location.line):\(t.location.column)); merge the two sections")
                     }
                     t.definedByHeader = true
                 }
@@ -142,7 +148,7 @@ struct TOMLParser {
                 if isLast {
                     guard isArray else {
                         throw Failure(location: step.location, message:
-                            "\(name) is an array of tables; write [[\(header)]] to add an element")
+                            "\(name()) is an array of tables; write [[\(header())]] to add an element")
                     }
                     let created = TOMLTable(location: headerLocation, definedByHeader: true)
                     table.append(created, toArrayAt: step.key)
@@ -214,15 +220,14 @@ struct TOMLParser {
     private mutating func key() throws(Failure) -> String {
         if peek() == "\"" || peek() == "'" { return try string() }
         let start = location()
-        var text = ""
+        let first = index
         var length = 0
         while let c = peek(), Self.isBareKeyCharacter(c) {
             guard length < ManifestLimits.maxStringLength else { throw tooLong("key", start) }
             length += 1
-            text.unicodeScalars.append(c)
             advance()
         }
-        guard text.isEmpty else { return text }
+        guard length == 0 else { return text(from: first) }
         throw Failure(location: location(), message: "expected a key (letters, digits, '_' or '-'), found \(found())")
     }
 
@@ -247,7 +252,7 @@ struct TOMLParser {
         default:
             let word = try bareWord()
             if word == "true" || word == "false" { return TOMLValue(kind: .bool(word == "true"), location: start) }
-            guard let first = word.unicodeScalars.first, first.properties.numericType != nil || first == "+" || first == "-" else {
+            guard let first = word.unicodeScalars.first, Self.mayStartNumber(first) else {
                 let shown = word.isEmpty ? String(c) : word
                 throw Failure(location: start, message: "invalid value \(QuotedText.quote(shown)); strings need quotes " +
                               "(\"\(QuotedText.escaped(shown, quote: "\""))\"), booleans are true or false")
@@ -261,15 +266,14 @@ struct TOMLParser {
 
     private mutating func bareWord() throws(Failure) -> String {
         let start = location()
-        var text = ""
+        let first = index
         var length = 0
         while let c = peek(), c != " ", c != "\t", c != "\n", c != "\r", c != ",", c != "]", c != "#", c != "[" {
             guard length < ManifestLimits.maxStringLength else { throw tooLong("value", start) }
             length += 1
-            text.unicodeScalars.append(c)
             advance()
         }
-        return text
+        return text(from: first)
     }
 
     private mutating func string() throws(Failure) -> String {
@@ -279,7 +283,9 @@ struct TOMLParser {
         if peek() == quote, peek(1) == quote {
             throw Failure(location: start, message: "multi-line strings are not supported; use a one-line string")
         }
+        // The text so far, plus the run of plain characters from `run` not yet added to it.
         var text = ""
+        var run = index
         var length = 0
         while true {
             guard let c = peek(), c != "\n" else {
@@ -289,15 +295,16 @@ struct TOMLParser {
                 guard length < ManifestLimits.maxStringLength else { throw tooLong("string", start) }
                 length += 1
             }
+            let end = index
             advance()
-            if c == quote { return text }
+            if c == quote { return text.isEmpty ? self.text(from: run, to: end) : text + self.text(from: run, to: end) }
             if c == "\\" && quote == "\"" {
-                text.unicodeScalars.append(try escape(at: SourceLocation(file: file, line: line, column: index - lineStart)))
+                text += self.text(from: run, to: end)
+                text.unicodeScalars.append(try escape(at: SourceLocation(line: line, column: column - 1)))
+                run = index
             } else if Self.isControl(c) {
-                throw Failure(location: SourceLocation(file: file, line: line, column: index - lineStart), message:
+                throw Failure(location: SourceLocation(line: line, column: column - 1), message:
                     "control character \(Self.codePoint(c)) in string; write it as an escape")
-            } else {
-                text.unicodeScalars.append(c)
             }
         }
     }
@@ -360,24 +367,49 @@ struct TOMLParser {
 
     // MARK: characters
 
+    /// The character at `index` (`ahead` = 1: the one after it); a CR before an LF reads as the LF.
     private func peek(_ ahead: Int = 0) -> Unicode.Scalar? {
-        var i = index + ahead
+        var i = index
+        if ahead > 0, i < bytes.count { i += Self.scalarLength(bytes[i]) }
         // A carriage return before a newline is part of the line ending.
-        if i < chars.count, chars[i] == "\r", i + 1 < chars.count, chars[i + 1] == "\n" { i += 1 }
-        return i < chars.count ? chars[i] : nil
+        if i < bytes.count, bytes[i] == 0x0d, i + 1 < bytes.count, bytes[i + 1] == 0x0a { i += 1 }
+        guard i < bytes.count else { return nil }
+        let b = bytes[i]
+        return b < 0x80 ? Unicode.Scalar(b) : decodeScalar(at: i)
+    }
+
+    /// The non-ASCII character whose first byte is at `i` (the source came from a `String`: well-formed UTF-8).
+    private func decodeScalar(at i: Int) -> Unicode.Scalar {
+        let n = min(Self.scalarLength(bytes[i]), bytes.count - i)
+        var value = UInt32(bytes[i]) & (0x7f >> n)
+        for k in 1..<max(n, 1) { value = value << 6 | UInt32(bytes[i + k] & 0x3f) }
+        return Unicode.Scalar(value) ?? "\u{fffd}"
+    }
+
+    /// Bytes in the UTF-8 sequence that `first` starts.
+    private static func scalarLength(_ first: UInt8) -> Int {
+        first < 0xc0 ? 1 : first < 0xe0 ? 2 : first < 0xf0 ? 3 : 4
     }
 
     private mutating func advance() {
-        guard index < chars.count else { return }
-        if chars[index] == "\r", index + 1 < chars.count, chars[index + 1] == "\n" { index += 1 }
-        if chars[index] == "\n" {
+        guard index < bytes.count else { return }
+        if bytes[index] == 0x0d, index + 1 < bytes.count, bytes[index + 1] == 0x0a { index += 1 }
+        if bytes[index] == 0x0a {
             line += 1
-            lineStart = index + 1
+            column = 1
+            index += 1
+        } else {
+            column += 1
+            index = min(index + Self.scalarLength(bytes[index]), bytes.count)
         }
-        index += 1
     }
 
-    private func location() -> SourceLocation { SourceLocation(file: file, line: line, column: index - lineStart + 1) }
+    /// The source text from byte `first` to `end` (default: the scanner's position).
+    private func text(from first: Int, to end: Int? = nil) -> String {
+        String(decoding: bytes[first..<(end ?? index)], as: UTF8.self)
+    }
+
+    private func location() -> SourceLocation { SourceLocation(line: line, column: column) }
 
     private mutating func skipBlanks() {
         while let c = peek(), c == " " || c == "\t" { advance() }
@@ -422,6 +454,12 @@ struct TOMLParser {
     private mutating func skipRestOfLine() {
         while let c = peek(), c != "\n" { advance() }
         advance()
+    }
+
+    /// What the value parser hands to `IntegerLiteral` (which names what is wrong with it); other words are
+    /// "invalid value". The Unicode property lookup is only needed beyond ASCII, where only 0-9 are numeric.
+    static func mayStartNumber(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII ? (c >= "0" && c <= "9") || c == "+" || c == "-" : c.properties.numericType != nil
     }
 
     static func isBareKeyCharacter(_ c: Unicode.Scalar) -> Bool {
