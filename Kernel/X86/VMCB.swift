@@ -15,6 +15,8 @@ struct VMCB {
     @inline(__always) func set(_ offset: Int, _ value: UInt8) { raw.storeBytes(of: value, toByteOffset: offset, as: UInt8.self) }
 
     // MARK: control area
+    /// CR reads (bits 0-15) and writes (16-31).
+    static let interceptCR = 0x000
     static let interceptExceptions = 0x008
     static let interceptMisc1 = 0x00c
     static let interceptMisc2 = 0x010
@@ -66,6 +68,8 @@ struct VMCB {
         | interceptINVLPGA | interceptIOIO | interceptMSR | interceptShutdown
     /// VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT (bits 0-6) and XSETBV (13: XCR0 is not switched).
     static let misc2: UInt32 = 0x7f | 1 << 13
+    /// CR4 writes: the VMM decodes them, so a guest turns on only what its CPUID model shows (ABI.md).
+    static let crWrites: UInt32 = 1 << (16 + 4)
     /// #DB and #AC: a guest must not wedge the CPU with them (ABI.md).
     static let alwaysInterceptedExceptions: UInt32 = 1 << 1 | 1 << 17
 
@@ -77,6 +81,8 @@ struct VMCB {
     static let resetPAT: UInt64 = 0x0007_0406_0007_0406
 
     // MARK: exit codes
+    /// CR n read 0x00 + n, write 0x10 + n (no decode assists: neither the value nor the register is given).
+    static let exitCRWrite: UInt64 = 0x10
     static let exitException: UInt64 = 0x40
     static let exitINTR: UInt64 = 0x60, exitNMI: UInt64 = 0x61, exitSMI: UInt64 = 0x62, exitINIT: UInt64 = 0x63
     static let exitVINTR: UInt64 = 0x64

@@ -12,7 +12,7 @@ import X86Shims
 ///
 /// Invariants (a guest or VMM must never fault the kernel):
 /// - every VMCB field is written here from a checked `GuestState` (Kernel.entryProblem ran) or forced: the
-///   intercepts of `VMCB.misc1` / `misc2` / `alwaysInterceptedExceptions`, EFER.SVME, V_INTR_MASKING (the host's
+///   intercepts of `VMCB.crWrites` / `misc1` / `misc2` / `alwaysInterceptedExceptions`, EFER.SVME, V_INTR_MASKING (the host's
 ///   IF, not the guest's, gates physical interrupts), nested paging on `vcpu.nestedRoot` with ASID `vcpu.tag`, the
 ///   CPU's permission maps; what VMRUN still refuses is VMEXIT_INVALID, reported as exit `failedEntry`;
 /// - `platformState` is 0 until `prepare` wrote the fields that never change, 1 after.
@@ -86,6 +86,7 @@ extension X86Platform {
 
     /// The fields that never change for a vCPU, and its x87/SSE reset image (FCW 0x37f, MXCSR 0x1f80).
     private func prepare(_ vcpu: VirtualCPU, _ vmcb: VMCB, fpu: UnsafeMutablePointer<UInt64>) {
+        vmcb.set(VMCB.interceptCR, VMCB.crWrites)
         vmcb.set(VMCB.interceptMisc1, VMCB.misc1)
         vmcb.set(VMCB.interceptMisc2, VMCB.misc2)
         vmcb.set(VMCB.iopmBase, x86_svm_iopm())
@@ -252,6 +253,10 @@ extension X86Platform {
                 : info1 & (1 << 1) != 0 ? NestedFaultQualification.write : NestedFaultQualification.read
             if info1 & 1 != 0 { access |= NestedFaultQualification.present }
             s.qualification0 = access
+        case VMCB.exitCRWrite..<VMCB.exitCRWrite + 16:
+            // The value is unknown here (qualification 1 = 0): the VMM decodes the instruction.
+            s.exitReason = VMExit.crAccess
+            s.qualification0 = (code - VMCB.exitCRWrite) | 1 << 4
         case VMCB.exitShutdown: s.exitReason = VMExit.shutdown
         case VMCB.exitVINTR: s.exitReason = VMExit.interruptWindow
         case VMCB.exitException..<VMCB.exitException + 32:
