@@ -66,17 +66,45 @@ extension Kernel {
         return Link(found.object)
     }
 
+    /// Also the reply to a vCPU's exit: its state groups go back as the general path writes them.
     @_optimize(speed)
     private func fastReply(from handler: ExecutionContext) -> Link<ExecutionContext>? {
         guard let link = handler.callerLink else { return nil }
         return link.withObject { caller -> Link<ExecutionContext>? in
-            guard caller.isAlive, caller.calleeLink == Link(handler), caller.callKind == .call,
-                  let count = untypedOnlyCount(handler) else { return nil }
-            copyUntypedWords(count, from: handler, to: caller)
-            setUTCBWord(caller, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
-            finish(caller, .success)
+            guard caller.isAlive, caller.calleeLink == Link(handler), let count = untypedOnlyCount(handler) else {
+                return nil
+            }
+            switch caller.callKind {
+            case .call:
+                copyUntypedWords(count, from: handler, to: caller)
+                setUTCBWord(caller, UTCBLayout.countsWord, UTCBLayout.counts(untyped: count, typed: 0))
+                finish(caller, .success)
+            case .vmExit:
+                unpackGuestState(from: handler, to: caller)
+            case .exception, .startup, .recall:
+                return nil
+            }
             end(callOf: caller, servedBy: handler)
             return caller.state == .ready ? link : nil
         }
+    }
+
+    /// A vCPU's exit into its handler when that handler waits for a call: what `raiseGuestExit` and the general
+    /// delivery do (the portal's state groups into the handler's UTCB, the call begun on the vCPU's SC), without
+    /// the general machinery; nil (nothing changed) otherwise. The EC that runs next on the SC is the handler.
+    @_optimize(speed)
+    func fastGuestExit(_ ec: ExecutionContext) -> Link<ExecutionContext>? {
+        guard let vcpu = ec.vcpu, vcpu.pendingFailure == nil,
+              let found = try? callablePortal(ec, ec.eventBase &+ vcpu.state.exitReason) else { return nil }
+        let portal = found.object
+        let handler = portal.ec
+        guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall else { return nil }
+        vcpu.transfer = portal.mtd
+        ec.pendingEvent = (vcpu.state.exitReason, vcpu.state.qualification0, vcpu.state.guestPhysical)
+        ec.callKind = .vmExit
+        packGuestState(of: ec, into: handler)
+        begin(portal, servingCallOf: ec)
+        statistics.exits &+= 1
+        return Link(handler)
     }
 }
