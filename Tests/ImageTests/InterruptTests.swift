@@ -12,6 +12,9 @@ final class InterruptTests: XCTestCase {
         XCTAssertFalse(output.contains("root: cannot start"), output)
         XCTAssertFalse(output.contains("root: irqcheck faulted"), output)
         let lines = output.split(whereSeparator: \.isNewline).map(String.init)
+        // The kernel read q35's MADT: IRQ 0 arrives at GSI 2, IRQs 5, 9, 10, 11 are level-triggered, active-high.
+        XCTAssertTrue(lines.contains("kernel: ACPI MADT interrupt overrides: irq 0 -> gsi 2 edge/high, irq 5 level/high, "
+                                     + "irq 9 level/high, irq 10 level/high, irq 11 level/high"), output)
         let counted = lines.first { $0.hasPrefix("irqcheck: 32 RTC interrupts received in ") }
         XCTAssertNotNil(counted, output)
         // Paced by the device, not a burst of stale ups: 32 periods at 1024 Hz are about 31 ms (margin for the
