@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// A real device interrupt on the image: the root task assigns IRQ 8 to irqcheck's interrupt semaphore, the CMOS
-/// RTC's periodic interrupt comes through the IOAPIC, and irqcheck's `down` returns once per interrupt.
+/// RTC's periodic interrupt comes through the IOAPIC, and irqcheck's `down` returns once per interrupt; then the
+/// level-triggered ACPI SCI (IRQ 9) is held masked until irqcheck waits again.
 final class InterruptTests: XCTestCase {
     func testRTCInterruptsReachTheComponentAndATimedDownTimesOutWhenTheyStop() throws {
         let result = try BuiltImage.bootTestManifest("irq")
@@ -25,6 +26,11 @@ final class InterruptTests: XCTestCase {
             XCTAssertTrue(lines.contains { $0.hasPrefix("irqcheck: \(when): a 30 ms timed down returned timeout after ") },
                           "missing timeout \(when): \(output)")
         }
+        // A level line (the ACPI SCI, IRQ 9): one wakeup; held masked while asserted, re-delivered when irqcheck
+        // waits again; acknowledged at the device, quiet (no ups were counted while it was held).
+        XCTAssertTrue(lines.contains("irqcheck: SCI (irq 9): first down returned success, PM timer status set"), output)
+        XCTAssertTrue(lines.contains("irqcheck: SCI (irq 9): still asserted, the next down returned success"), output)
+        XCTAssertTrue(lines.contains("irqcheck: SCI (irq 9): acknowledged, a timed down returned timeout"), output)
         // The order proves the interrupts came while enabled: quiet, 32 interrupts, quiet again.
         let before = lines.firstIndex { $0.hasPrefix("irqcheck: before enabling") }
         let after = lines.firstIndex { $0.hasPrefix("irqcheck: after disabling") }
