@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "VMM", dependencies: ["KernelABI", "UserRuntime", "ELFFormat", "ManifestFormat"], path: "VMM/Monitor"),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
         .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
+        .target(name: "VMCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/VMCheck"),
         .target(name: "PingComponent", dependencies: ["UserRuntime", "PongComponent"],
                 path: "UserServices/TestComponents/Ping"),
         // --- host only ---
@@ -64,7 +65,7 @@ let package = Package(
                     exclude: ["FuzzCorpus"], resources: [.copy("Corpus")]),
         .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "Kernel", "ManifestLanguage", "SerialDriver",
                                                                 "HelloComponent", "IntruderComponent", "VMM", "PingComponent",
-                                                                "PongComponent"],
+                                                                "PongComponent", "VMCheckComponent"],
                     path: "Tests/UserServicesTests"),
         .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
     ],

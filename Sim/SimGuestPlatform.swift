@@ -62,6 +62,8 @@ extension SimPlatform {
         controls.interceptsPort = { port in !(ports?.allows(UInt64(port)) ?? false) }
         controls.interceptsMSR = { msr, _ in !Self.guestOwnedMSRs.contains(msr) }
         controls.exceptionBitmap = vcpu.state.exceptionBitmap
+        // CR4 writes always exit, so the VMM decides which features a guest may turn on (its CPUID model).
+        controls.crWrites = 1 << 4
         controls.interruptWindow = vcpu.state.interruptWindowRequested
         let bus = self.machine
         controls.ioPassthrough = { port, size, written in

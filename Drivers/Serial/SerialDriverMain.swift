@@ -37,25 +37,25 @@ public func serialDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) 
     idle(sys)
 }
 
-/// The "log" portal handler (entry slot 1): writes each request's text to the UART and replies with a status.
+/// The "log" portal handler (entry slot 1): writes each request's text to the UART and replies with a status. The
+/// kernel starts the handler afresh for every call, so this frame is abandoned at `reply`: the request's bytes are
+/// read and released in `serveLogRequest` first.
 public func serialLogPortal<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     let sys = SystemCalls(platform)
     let utcb = UTCB(platform: platform, base: SerialLayout.handlerUTCB)
-    let base = (try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo))?.ports.first?.first ?? 0
-    let uart = UART16550(platform: platform, base: UInt16(truncatingIfNeeded: base))
     while true {
-        var status = Status.success
-        if let text = LogProtocol.request(utcb) {
-            for byte in text where !uart.write(byte) {
-                status = .badState
-                break
-            }
-        } else {
-            status = .badRange
-        }
+        let status = serveLogRequest(platform, utcb)
         utcb.setMessage(untyped: [status.rawValue])
         _ = sys.reply()
     }
+}
+
+private func serveLogRequest<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>) -> Status {
+    let base = (try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo))?.ports.first?.first ?? 0
+    let uart = UART16550(platform: platform, base: UInt16(truncatingIfNeeded: base))
+    guard let text = LogProtocol.request(utcb) else { return .badRange }
+    for byte in text where !uart.write(byte) { return .badState }
+    return .success
 }
 
 /// Blocks the main EC for good (it has nothing more to do; the handler EC serves calls).

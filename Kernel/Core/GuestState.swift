@@ -120,56 +120,61 @@ public struct GuestState: Equatable, Sendable {
 
     /// Reads the groups of `mtd` back from the handler's UTCB through `load(word)`. The qualification group is
     /// read-only and ignored. Returns a description of the first field no guest may have (the reply is then
-    /// refused whole and nothing changes), or nil.
+    /// refused whole and nothing changes), or nil. The fields that can be refused are checked first and the state
+    /// is then written in place (no copy of the state or its arrays: this runs on every exit).
     public mutating func read(_ mtd: UInt64, _ load: (Int) -> UInt64) -> String? {
         typealias L = GuestStateLayout
-        var next = self
-        if mtd & TransferDescriptor.instructionPointer != 0 { next.rip = load(L.rip) }
+        if mtd & TransferDescriptor.segments != 0 {
+            for i in 0..<Self.segmentCount where load(L.firstSegment + 3 * i) >> 32 != 0 || load(L.firstSegment + 3 * i + 1) >> 32 != 0 {
+                return "segment \(i): selector/attributes or limit too wide"
+            }
+        }
+        if mtd & TransferDescriptor.descriptorTables != 0, load(L.gdtrLimit) > 0xffff || load(L.idtrLimit) > 0xffff {
+            return "descriptor table limit above 0xffff"
+        }
+        if mtd & TransferDescriptor.interruptState != 0, load(L.activity) > 1 { return "activity state \(load(L.activity))" }
+        if mtd & TransferDescriptor.injection != 0,
+           let problem = Self.injectionProblem(load(L.injection), errorCode: load(L.injectionErrorCode)) { return problem }
+        if mtd & TransferDescriptor.controls != 0, load(L.exceptionBitmap) >> 32 != 0 { return "exception bitmap beyond 32 vectors" }
+
+        if mtd & TransferDescriptor.instructionPointer != 0 { rip = load(L.rip) }
         if mtd & TransferDescriptor.stack != 0 {
-            next.rsp = load(L.rsp)
-            next.rflags = load(L.rflags)
+            rsp = load(L.rsp)
+            rflags = load(L.rflags)
         }
         if mtd & TransferDescriptor.generalRegisters != 0 {
-            for i in 0..<15 { next.registers[i] = load(L.firstGeneralRegister + i) }
+            for i in 0..<15 { registers[i] = load(L.firstGeneralRegister + i) }
         }
         if mtd & TransferDescriptor.controlRegisters != 0 {
-            next.cr0 = load(L.cr0); next.cr2 = load(L.cr2); next.cr3 = load(L.cr3); next.cr4 = load(L.cr4)
-            next.efer = load(L.efer)
+            cr0 = load(L.cr0); cr2 = load(L.cr2); cr3 = load(L.cr3); cr4 = load(L.cr4)
+            efer = load(L.efer)
         }
         if mtd & TransferDescriptor.segments != 0 {
             for i in 0..<Self.segmentCount {
                 let word = load(L.firstSegment + 3 * i)
-                let limit = load(L.firstSegment + 3 * i + 1)
-                guard word >> 32 == 0, limit >> 32 == 0 else { return "segment \(i): selector/attributes or limit too wide" }
-                next.segments[i] = SegmentState(selector: UInt16(truncatingIfNeeded: word),
-                                                attributes: UInt16(truncatingIfNeeded: word >> 16),
-                                                limit: UInt32(limit), base: load(L.firstSegment + 3 * i + 2))
+                segments[i] = SegmentState(selector: UInt16(truncatingIfNeeded: word),
+                                           attributes: UInt16(truncatingIfNeeded: word >> 16),
+                                           limit: UInt32(truncatingIfNeeded: load(L.firstSegment + 3 * i + 1)),
+                                           base: load(L.firstSegment + 3 * i + 2))
             }
         }
         if mtd & TransferDescriptor.descriptorTables != 0 {
-            next.gdtrLimit = load(L.gdtrLimit); next.gdtrBase = load(L.gdtrBase)
-            next.idtrLimit = load(L.idtrLimit); next.idtrBase = load(L.idtrBase)
-            guard next.gdtrLimit <= 0xffff, next.idtrLimit <= 0xffff else { return "descriptor table limit above 0xffff" }
+            gdtrLimit = load(L.gdtrLimit); gdtrBase = load(L.gdtrBase)
+            idtrLimit = load(L.idtrLimit); idtrBase = load(L.idtrBase)
         }
         if mtd & TransferDescriptor.interruptState != 0 {
-            next.interruptShadow = load(L.interruptShadow) & 1 != 0
-            let activity = load(L.activity)
-            guard activity <= 1 else { return "activity state \(activity)" }
-            next.halted = activity == 1
+            interruptShadow = load(L.interruptShadow) & 1 != 0
+            halted = load(L.activity) == 1
         }
         if mtd & TransferDescriptor.injection != 0 {
-            next.injection = load(L.injection)
-            next.injectionErrorCode = load(L.injectionErrorCode)
-            if let problem = Self.injectionProblem(next.injection, errorCode: next.injectionErrorCode) { return problem }
+            injection = load(L.injection)
+            injectionErrorCode = load(L.injectionErrorCode)
         }
-        if mtd & TransferDescriptor.tscOffset != 0 { next.tscOffset = load(L.tscOffset) }
+        if mtd & TransferDescriptor.tscOffset != 0 { tscOffset = load(L.tscOffset) }
         if mtd & TransferDescriptor.controls != 0 {
-            next.interruptWindowRequested = load(L.controlFlags) & L.interruptWindowRequest != 0
-            let bitmap = load(L.exceptionBitmap)
-            guard bitmap >> 32 == 0 else { return "exception bitmap beyond 32 vectors" }
-            next.exceptionBitmap = UInt32(bitmap)
+            interruptWindowRequested = load(L.controlFlags) & L.interruptWindowRequest != 0
+            exceptionBitmap = UInt32(truncatingIfNeeded: load(L.exceptionBitmap))
         }
-        self = next
         return nil
     }
 
@@ -192,8 +197,10 @@ public struct GuestState: Equatable, Sendable {
         if cr0 >> 32 != 0 { return "CR0 bits 32-63 set" }
         if cr0 & pg != 0 && cr0 & pe == 0 { return "CR0.PG without CR0.PE" }
         if cr0 & nw != 0 && cr0 & cd == 0 { return "CR0.NW without CR0.CD" }
-        // CR4: VME..SMEP/SMAP/PKE without VMXE (13), SMXE (14), LA57 (12): those CPUID hides.
-        let cr4Allowed: UInt64 = 0x1f_ffff & ~(1 << 12 | 1 << 13 | 1 << 14 | 1 << 19 | 1 << 15 | 1 << 11)
+        // CR4: not VMXE (13) or SMXE (14), which no guest gets; not LA57 (12), UMIP (11) or the reserved 15 and 19;
+        // not OSXSAVE (18): the kernel does not switch a guest's XCR0 and XSAVE state yet, so a guest must not use
+        // them. (Which of the remaining features a guest may turn on is its VMM's CPUID model: CR4 writes exit.)
+        let cr4Allowed: UInt64 = 0x1f_ffff & ~(1 << 11 | 1 << 12 | 1 << 13 | 1 << 14 | 1 << 15 | 1 << 18 | 1 << 19)
         if cr4 & ~cr4Allowed != 0 { return "CR4 bits \(hex(cr4 & ~cr4Allowed)) are reserved or hidden" }
         // EFER: SCE 0, LME 8, LMA 10, NXE 11 (SVME 12 is the kernel's, set under every guest).
         let eferAllowed: UInt64 = 1 | 1 << 8 | 1 << 10 | 1 << 11

@@ -24,7 +24,8 @@ public final class VirtualCPU {
     let vmm: ProtectionDomain
     /// An invalid reply or state to report as `failedEntry` before the next entry, and the last one reported.
     var pendingFailure: String?
-    public internal(set) var lastFailure: String?
+    /// Written by the kernel for the failures it finds, and by the platform for what its hardware refuses.
+    public var lastFailure: String?
     /// The transfer descriptor of the portal the current exit goes to.
     var transfer: UInt64 = 0
 

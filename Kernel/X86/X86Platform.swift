@@ -58,14 +58,15 @@ final class X86Platform: Platform {
         x86_write_cr3(root)
     }
 
-    // MARK: virtual machines: the SVM backend is not built yet, so this machine offers no guest tags and the
-    // kernel refuses to create VM PDs (`badState`); enterGuest is then unreachable.
+    // MARK: virtual machines: AMD SVM (X86GuestPlatform.swift; the VMCB layout in VMCB.swift)
 
-    var guestTagCount: UInt64 { 0 }
-    var guestStateFrames: UInt64 { 1 }
-    func enterGuest(_ vcpu: VirtualCPU) -> Exit { preconditionFailure("kernel bug: no VM can exist without SVM") }
-    func flushGuestTranslations(tag: UInt64?) {}
-    func releaseGuest(_ vcpu: VirtualCPU) {}
+    /// ASIDs the CPU offers (ASID 0 is the host's), 0 without SVM and nested paging (then VM PDs are refused).
+    let guestASIDs = UInt64(x86_svm_asid_count())
+    /// Whether the next VMRUN must flush every guest translation (a revoke or a recycled ASID asked for it; single
+    /// CPU: no guest runs before that VMRUN, so the flush is done before anything could use a stale translation).
+    var guestFlushPending = true
+    /// The VM PD ports in this CPU's SVM I/O permission map (nil: none), so unchanged ports are not copied again.
+    var installedGuestPorts: IOPermissionBitmap?
 
     func flushTranslations(root: UInt64, page: UInt64?) {
         // Without PCIDs only the active address space has cached translations; the others are flushed by CR3 loads.
@@ -135,7 +136,7 @@ final class X86Platform: Platform {
 
     /// Turns an interrupt vector into an exit; nil when there is nothing to report (timer fired before the
     /// deadline and was re-armed, or a vector no device uses).
-    private func interrupt(vector: UInt64) -> Exit? {
+    func interrupt(vector: UInt64) -> Exit? {
         let irqBase = UInt64(X86_IRQ_VECTOR_BASE)
         if vector >= irqBase && vector < irqBase + UInt64(X86_IRQ_COUNT) {
             // Mask the line until the kernel's endOfInterrupt, so a level-triggered device cannot storm; the LAPIC
@@ -203,7 +204,9 @@ final class X86Platform: Platform {
     }
 
     func interruptTrigger(_ irq: UInt64) -> InterruptTrigger? {
-        guard let line = pin(irq).flatMap({ _ in routing.lines[Int(irq)] }) else { return nil }
+        guard irq < UInt64(X86_IRQ_COUNT), Int(irq) < routing.lines.count, let line = routing.lines[Int(irq)] else {
+            return nil
+        }
         return line.level ? .level : .edge
     }
 

@@ -46,7 +46,31 @@ static void *take_pages(size_t count, unsigned shift) {
     return block;
 }
 
+/* User binaries: all ECs of a PD share the heap and the kernel preempts them anywhere (a VMM's exit handlers run
+   on their vCPUs' SCs), so the heap is under a spin lock. A waiter spins until its budget ends; the holder then
+   runs on (handlers of one PD share a priority, so round robin always reaches it) and releases the lock. The kernel
+   is single-threaded with interrupts off and needs none. */
+#ifdef HEAP_SIZE
+static volatile int heap_lock;
+static void lock_heap(void) {
+    while (__atomic_exchange_n(&heap_lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+}
+static void unlock_heap(void) { __atomic_store_n(&heap_lock, 0, __ATOMIC_RELEASE); }
+#else
+static void lock_heap(void) {}
+static void unlock_heap(void) {}
+#endif
+
+static void *allocate_locked(size_t size);
+
 static void *allocate(size_t size) {
+    lock_heap();
+    void *block = allocate_locked(size);
+    unlock_heap();
+    return block;
+}
+
+static void *allocate_locked(size_t size) {
 #ifdef HEAP_SIZE
     if (!arena) heap_init(static_arena, HEAP_SIZE);
 #endif
@@ -86,11 +110,13 @@ void *malloc(size_t size) {
 
 void free(void *block) {
     if (!block) return;
+    lock_heap();
     if ((uint8_t *)block < arena || (uint8_t *)block >= arena + next_page * PAGE) heap_bad_free(block);
     unsigned shift = page_class[(size_t)((uint8_t *)block - arena) / PAGE];
     /* A block inside a page shares its page's class; page runs record it on their first page. */
     *(void **)block = free_lists[shift];
     free_lists[shift] = block;
+    unlock_heap();
 }
 
 /* Pages of the arena in use (for the boot report). */

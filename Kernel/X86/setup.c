@@ -1,6 +1,7 @@
 /* Brings the CPU from the loader's state into the kernel's: own page tables, segments, traps, syscall, interrupts. */
 #include "x86.h"
 #include "cpu.h"
+#include "svm.h"
 
 extern void x86_syscall_entry(void);
 
@@ -15,6 +16,7 @@ int x86_setup(struct hv_boot_info *info) {
     wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)x86_syscall_entry);
     wrmsr(MSR_SFMASK, 0x47700);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE | EFER_NXE);
+    x86_svm_setup(); /* EFER.SVME and the host save area when the CPU has SVM with nested paging */
     x86_setup_interrupt_controllers();
     x86_calibrate_timer();
     return 1;

@@ -245,6 +245,17 @@ x86_idle:
     mov rax, [rip + idle_vector]
     ret
 
+/* uint64_t x86_take_pending_interrupt(void): after an SVM INTR exit the interrupt is still pending (GIF was 0);
+   open a one-instruction window so kernel_trap records its vector (-1: it went away). */
+    .global x86_take_pending_interrupt
+x86_take_pending_interrupt:
+    mov qword ptr [rip + idle_vector], -1
+    sti
+    nop
+    cli
+    mov rax, [rip + idle_vector]
+    ret
+
     .global x86_trap_vector
 x86_trap_vector:
     mov rax, [rip + trap_vector]

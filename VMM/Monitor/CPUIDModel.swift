@@ -3,6 +3,9 @@
 /// kernel does not switch guest extended state yet), RDRAND, x2APIC, the TSC-deadline timer, LA57, MONITOR, PCID,
 /// VMX and SVM (nested virtualization exposes them later), performance counters.
 enum CPUIDModel {
+    /// CR4 bits a guest may set: those of the features the model shows (VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE,
+    /// OSFXSR, OSXMMEXCPT); OSXSAVE, FSGSBASE, PCIDE, SMEP, SMAP, PKE, LA57, UMIP, VMXE, SMXE are hidden.
+    static let cr4Allowed: UInt64 = 0x7ff
     static let maxBasicLeaf: UInt32 = 0x7
     static let maxExtendedLeaf: UInt32 = 0x8000_0008
 

@@ -6,28 +6,43 @@ import UserRuntime
 /// what a PC would (CPUID from the fixed model, COM1, the test latch, the debug-exit port, HLT with a 1 ms wakeup)
 /// and replies; what it cannot handle stops that VM alone, with a report naming VM, exit and rip.
 public func vmmExitPortal<P: UserPlatform>(_ platform: P, handler: Int) {
+    // The kernel starts the handler afresh for its next exit, so this frame is abandoned at `reply`: everything the
+    // exit allocated must be released before (it all lives in `serveExit`, which has returned by then).
     let sys = SystemCalls(platform)
+    switch serveExit(platform, handler: handler) {
+    case .reply: _ = sys.reply()
+    case .park(let sm): park(sys, sm)
+    }
+}
+
+/// What the handler does once the exit is served.
+enum NextStep {
+    case reply
+    case park(UInt64)
+}
+
+private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep {
     let utcb = UTCB(platform: platform, base: VMMLayout.handlerUTCB(handler))
     let id = utcb.portalID
     let number = VMMLayout.vm(ofPortal: id), vcpu = VMMLayout.vcpu(ofPortal: id)
     guard let info = try? ComponentStartInfo.read(platform, at: ComponentLayout.startInfo), number < info.vms.count else {
-        return park(sys, VMMLayout.idleSM)
+        return .park(VMMLayout.idleSM)
     }
     let control = VMControlBlock(platform: platform, base: info.heapBase + UInt64(number) * VMControlBlock<P>.bytes)
+    if control.stopped { return .park(VMMLayout.parkSM(number, vcpu)) }
     var exit = ExitHandling(platform: platform, utcb: utcb, info: info, control: control, number: number, vcpu: vcpu)
-    if control.stopped { return park(sys, VMMLayout.parkSM(number, vcpu)) }
     control.exits = control.exits &+ 1
     switch exit.handle() {
     case .resume:
         exit.state.finish()
-        _ = sys.reply()
+        return .reply
     case .park:
-        park(sys, VMMLayout.parkSM(number, vcpu))
+        return .park(VMMLayout.parkSM(number, vcpu))
     case .stop(let why):
         control.stopped = true
         exit.report(exit.vmName + " stopped: " + why + " (exit \(exit.state.reason), rip 0x"
                     + String(exit.state.rip, radix: 16) + ")")
-        park(sys, VMMLayout.parkSM(number, vcpu))
+        return .park(VMMLayout.parkSM(number, vcpu))
     }
 }
 
@@ -74,13 +89,20 @@ struct ExitHandling<P: UserPlatform> {
         switch reason {
         case VMExit.startup:
             guard vcpu == 0 else { return .park }
-            GuestLoader.writeLongModeEntry(GuestLoader.Entry(rip: control.entryRIP, rsp: control.entryRSP), into: &state)
+            let entry = GuestLoader.Entry(rip: control.entryRIP, rsp: control.entryRSP,
+                                          protectedMode: control.entryProtectedMode)
+            if entry.protectedMode {
+                MultibootLoader.writeEntry(entry, into: &state)
+            } else {
+                GuestLoader.writeLongModeEntry(entry, into: &state)
+            }
             return .resume
         case VMExit.cpuid: return cpuid()
         case VMExit.io: return io()
         case VMExit.hlt: return hlt()
         case VMExit.hypercall: return hypercall()
         case VMExit.rdmsr, VMExit.wrmsr: return msr(write: reason == VMExit.wrmsr)
+        case VMExit.crAccess: return crWrite()
         case VMExit.nestedPageFault:
             return .stop("touched guest-physical 0x" + String(state.guestPhysical, radix: 16) + ", which is not its RAM")
         case VMExit.shutdown: return .stop("triple fault (shutdown)")
@@ -200,6 +222,42 @@ struct ExitHandling<P: UserPlatform> {
             state.setRegister(0, ~0)
         }
         return .resume
+    }
+
+    /// A CR4 write (the only CR access the kernel makes exit): the instruction is decoded here (QEMU's SVM gives
+    /// neither the value nor the length), bits the CPU model does not show raise #GP(0) as on such a CPU.
+    private mutating func crWrite() -> ExitOutcome {
+        guard let (cr, register, length) = decodeMoveToCR() else { return .stop("a CR access it cannot decode") }
+        guard cr == 4 else { return .stop("a write to CR\(cr)") }
+        let value = state.register(register)
+        guard value & ~CPUIDModel.cr4Allowed == 0 else {
+            state.injectException(13, errorCode: 0)
+            return .resume
+        }
+        state.set(GuestStateLayout.cr4, value, TransferDescriptor.controlRegisters)
+        state.skip(length)
+        return .resume
+    }
+
+    /// `MOV CRn, reg` at rip: [REX] 0F 22 /r with a register operand; (CR number, general register, length).
+    private func decodeMoveToCR() -> (Int, Int, UInt64)? {
+        let walker = GuestPageWalker(memory: memory, state: state)
+        let csBase = state.word(GuestStateLayout.firstSegment + 3 * 1 + 2)
+        let longMode = state.word(GuestStateLayout.efer) & (1 << 10) != 0
+        var bytes: [UInt8] = []
+        for i in 0..<UInt64(4) {
+            guard let physical = walker.physical((longMode ? 0 : csBase) &+ state.rip &+ i),
+                  let byte = memory.load8(physical) else { return nil }
+            bytes.append(byte)
+        }
+        var rex: UInt8 = 0
+        var at = 0
+        if longMode, bytes[0] & 0xf0 == 0x40 { rex = bytes[0]; at = 1 }
+        guard bytes[at] == 0x0f, bytes[at + 1] == 0x22, bytes[at + 2] >> 6 == 3 else { return nil }
+        let modrm = bytes[at + 2]
+        let cr = Int((modrm >> 3) & 7) | (rex & 4 != 0 ? 8 : 0)
+        let register = Int(modrm & 7) | (rex & 1 != 0 ? 8 : 0)
+        return (cr, register, UInt64(at + 3))
     }
 
     /// RDMSR / WRMSR of MSRs the kernel does not pass through: EFER is the guest's (SVME stays the host's); the

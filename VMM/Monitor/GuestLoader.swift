@@ -16,10 +16,15 @@ enum GuestLoader {
     struct Entry {
         var rip: UInt64
         var rsp: UInt64
+        /// Entered in 32-bit protected mode (Multiboot) rather than 64-bit mode.
+        var protectedMode = false
     }
 
     /// Copies the image's segments into `memory`; the bytes come from `imageByte` (bounds-checked by the ELF parser).
     static func load<P>(size: UInt64, imageByte: (UInt64) -> UInt8, into memory: GuestMemory<P>) -> Result<Entry, LoadError> {
+        if let header = MultibootLoader.header(size: size, byte: imageByte) {
+            return MultibootLoader.load(header, size: size, byte: imageByte, into: memory)
+        }
         let image: ELFImage
         do throws(ELFError) {
             image = try ELFImage(size: size, byteAt: imageByte)
@@ -88,6 +93,7 @@ enum LoadError: Error, CustomStringConvertible {
     case noSegments
     case entryOutside(UInt64)
     case tooLittleMemory(UInt64)
+    case multiboot(String)
 
     var description: String {
         switch self {
@@ -97,6 +103,7 @@ enum LoadError: Error, CustomStringConvertible {
         case .noSegments: return "the image has no loadable segment"
         case .entryOutside(let e): return "the entry 0x" + String(e, radix: 16) + " lies outside guest RAM"
         case .tooLittleMemory(let m): return "\(m) bytes of guest RAM cannot hold the boot page tables"
+        case .multiboot(let why): return "Multiboot image: " + why
         }
     }
 }

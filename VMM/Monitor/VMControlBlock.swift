@@ -23,6 +23,7 @@ struct VMControlBlock<P: UserPlatform> {
     private static var exitsWord: UInt64 { 6 }
     private static var entryRIPWord: UInt64 { 7 }
     private static var entryRSPWord: UInt64 { 8 }
+    private static var entryModeWord: UInt64 { 9 }
     // Byte offsets, past the words above.
     private static var nameBytes: UInt64 { 128 }
     private static var lineBytes: UInt64 { 192 }
@@ -39,6 +40,11 @@ struct VMControlBlock<P: UserPlatform> {
     /// Where the loaded image starts (the startup exit sets the vCPU there).
     var entryRIP: UInt64 { get { word(Self.entryRIPWord) } nonmutating set { setWord(Self.entryRIPWord, newValue) } }
     var entryRSP: UInt64 { get { word(Self.entryRSPWord) } nonmutating set { setWord(Self.entryRSPWord, newValue) } }
+    /// 1: enter in 32-bit protected mode (Multiboot); 0: 64-bit mode.
+    var entryProtectedMode: Bool {
+        get { word(Self.entryModeWord) != 0 }
+        nonmutating set { setWord(Self.entryModeWord, newValue ? 1 : 0) }
+    }
 
     var name: [UInt8] {
         get { (0..<min(word(Self.nameLengthWord), 32)).map { platform.load8(base + Self.nameBytes + $0) } }

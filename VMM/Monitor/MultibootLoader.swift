@@ -1,0 +1,101 @@
+import KernelABI
+import UserRuntime
+
+/// Multiboot v1 guests (a header with magic 0x1BADB002 in the image's first 8 KiB), loaded by the header's address
+/// fields (flags bit 16: load, load-end, bss-end and entry addresses, so ELF32 need not be parsed) and entered in
+/// 32-bit protected mode as a Multiboot loader does: flat segments from a GDT at 0x4000 (0x08 code, 0x10 data),
+/// paging off, interrupts off, eax = 0x2BADB002, ebx = the information block at 0x9000 (memory sizes and a memory
+/// map of the guest's RAM). Command line and modules are not passed yet.
+enum MultibootLoader {
+    static let headerMagic: UInt32 = 0x1bad_b002
+    static let bootMagic: UInt64 = 0x2bad_b002
+    static let infoAddress: UInt64 = 0x9000
+    static let mapAddress: UInt64 = 0x9100
+
+    struct Header {
+        var fileOffset: UInt64
+        var flags: UInt32
+        var headerAddress: UInt64, loadAddress: UInt64, loadEnd: UInt64, bssEnd: UInt64, entry: UInt64
+    }
+
+    /// The header, if the image has one (nil: not a Multiboot image).
+    static func header(size: UInt64, byte: (UInt64) -> UInt8) -> Header? {
+        func u32(_ at: UInt64) -> UInt32 {
+            (0..<UInt64(4)).reduce(UInt32(0)) { $0 | UInt32(byte(at + $1)) << (8 * UInt32($1)) }
+        }
+        var at: UInt64 = 0
+        while at + 32 <= min(size, 8192) {
+            if u32(at) == headerMagic, u32(at) &+ u32(at + 4) &+ u32(at + 8) == 0 {
+                return Header(fileOffset: at, flags: u32(at + 4), headerAddress: UInt64(u32(at + 12)),
+                              loadAddress: UInt64(u32(at + 16)), loadEnd: UInt64(u32(at + 20)),
+                              bssEnd: UInt64(u32(at + 24)), entry: UInt64(u32(at + 28)))
+            }
+            at += 4
+        }
+        return nil
+    }
+
+    static func load<P>(_ h: Header, size: UInt64, byte: (UInt64) -> UInt8,
+                        into memory: GuestMemory<P>) -> Result<GuestLoader.Entry, LoadError> {
+        guard h.flags & (1 << 16) != 0 else { return .failure(.multiboot("the header has no load addresses (flags bit 16)")) }
+        guard h.headerAddress >= h.loadAddress, h.fileOffset >= h.headerAddress - h.loadAddress else {
+            return .failure(.multiboot("the header's addresses do not fit its place in the file"))
+        }
+        let start = h.fileOffset - (h.headerAddress - h.loadAddress)
+        let end = h.loadEnd == 0 ? size - start + h.loadAddress : h.loadEnd
+        let bssEnd = max(h.bssEnd, end)
+        guard h.loadAddress >= 0x10_0000, end >= h.loadAddress, end - h.loadAddress <= size - start,
+              memory.contains(h.loadAddress, count: bssEnd - h.loadAddress), memory.contains(h.entry) else {
+            return .failure(.multiboot("the image does not fit guest RAM above 1 MiB"))
+        }
+        for offset in 0..<(bssEnd - h.loadAddress) {
+            let inFile = offset < end - h.loadAddress
+            _ = memory.store8(h.loadAddress + offset, inFile ? byte(start + offset) : 0)
+        }
+        // GDT: null, flat 32-bit code (0x08), flat data (0x10).
+        _ = memory.store64(GuestLoader.gdt, 0)
+        _ = memory.store64(GuestLoader.gdt + 8, 0x00cf_9b00_0000_ffff)
+        _ = memory.store64(GuestLoader.gdt + 16, 0x00cf_9300_0000_ffff)
+        // Information block: flags (0 memory sizes, 6 memory map), mem_lower / mem_upper in KiB, the map.
+        let lowerKiB: UInt64 = 640, upperKiB = (memory.size - 0x10_0000) >> 10
+        _ = memory.store64(infoAddress, 1 | 1 << 6 | lowerKiB << 32)
+        _ = memory.store64(infoAddress + 8, upperKiB)
+        let entries: [(UInt64, UInt64)] = [(0, 0xa_0000), (0x10_0000, memory.size - 0x10_0000)]
+        for (i, e) in entries.enumerated() {
+            let at = mapAddress + UInt64(i) * 24
+            _ = memory.store64(at, 20 | (e.0 & 0xffff_ffff) << 32)      // size 20, base low
+            _ = memory.store64(at + 8, e.0 >> 32 | (e.1 & 0xffff_ffff) << 32)
+            _ = memory.store64(at + 16, e.1 >> 32 | 1 << 32)           // length high, type 1 (RAM)
+        }
+        _ = memory.store64(infoAddress + 40, UInt64(entries.count * 24) | mapAddress << 32)  // mmap_length, mmap_addr
+        return .success(GuestLoader.Entry(rip: h.entry, rsp: 0, protectedMode: true))
+    }
+
+    /// The startup reply for a Multiboot entry.
+    static func writeEntry<P>(_ entry: GuestLoader.Entry, into state: inout ExitState<P>) {
+        typealias L = GuestStateLayout
+        state.rip = entry.rip
+        state.rsp = 0
+        state.rflags = 0x2
+        for i in 0..<15 { state.set(L.firstGeneralRegister + i, 0, TransferDescriptor.generalRegisters) }
+        state.setRegister(0, bootMagic)
+        state.setRegister(3, infoAddress)
+        state.set(L.cr0, 0x11, TransferDescriptor.controlRegisters)          // PE, ET
+        for (index, value) in [(L.cr2, 0), (L.cr3, 0), (L.cr4, 0), (L.efer, 0)] as [(Int, UInt64)] {
+            state.set(index, value, TransferDescriptor.controlRegisters)
+        }
+        let segments: [(UInt64, UInt64, UInt64)] = [
+            (0x10, 0xc93, 0xffff_ffff), (0x08, 0xc9b, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff),
+            (0x10, 0xc93, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff), (0, 0x82, 0xffff), (0, 0x8b, 0x67),
+        ]
+        for (i, s) in segments.enumerated() {
+            state.set(L.firstSegment + 3 * i, s.0 | s.1 << 16, TransferDescriptor.segments)
+            state.set(L.firstSegment + 3 * i + 1, s.2, TransferDescriptor.segments)
+            state.set(L.firstSegment + 3 * i + 2, 0, TransferDescriptor.segments)
+        }
+        state.set(L.gdtrBase, GuestLoader.gdt, TransferDescriptor.descriptorTables)
+        state.set(L.gdtrLimit, 23, TransferDescriptor.descriptorTables)
+        state.set(L.idtrBase, 0, TransferDescriptor.descriptorTables)
+        state.set(L.idtrLimit, 0, TransferDescriptor.descriptorTables)
+    }
+}
