@@ -103,6 +103,8 @@ public final class SimPlatform: Platform {
 
     // MARK: interrupts
 
+    public func interruptTrigger(_ irq: UInt64) -> InterruptTrigger? { machine.interrupts.trigger(irq) }
+
     public func unmaskInterrupt(_ irq: UInt64) {
         machine.interrupts.unmask(irq)
         machine.record(.interruptMasked(irq: irq, masked: false))

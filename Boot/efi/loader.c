@@ -34,6 +34,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *system_table) {
     ZeroMem(info, sizeof(*info));
     info->magic = HV_BOOT_INFO_MAGIC;
 
+    /* The ACPI root (RSDP): the kernel reads the MADT's interrupt source overrides from it. */
+    EFI_GUID acpi20 = ACPI_20_TABLE_GUID;
+    for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
+        EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
+        if (CompareGuid(&t->VendorGuid, &acpi20) == 0) info->acpi_rsdp = (UINT64)(UINTN)t->VendorTable;
+        else if (info->acpi_rsdp == 0 && CompareGuid(&t->VendorGuid, &AcpiTableGuid) == 0)
+            info->acpi_rsdp = (UINT64)(UINTN)t->VendorTable;
+    }
+
     UINT64 entry, kernel_pages;
     status = load_kernel(kernel_file, kernel_file_size, &entry, &info->kernel_base, &kernel_pages);
     if (EFI_ERROR(status)) return status;

@@ -30,7 +30,7 @@ public enum Hypercall: UInt64, CaseIterable, Sendable {
     case revoke = 12
     /// lookup(crd): what the caller holds at a selector/page/port.
     case lookup = 13
-    /// assign_int(sm, irq): route a device interrupt to a semaphore the caller holds.
+    /// assign_int(sm, irq, flags): route a device interrupt to a semaphore the caller holds, or release it.
     case assignInt = 14
     /// console_write(len): write `len` bytes from the UTCB data area to the kernel console (needs the PD console right).
     case consoleWrite = 15

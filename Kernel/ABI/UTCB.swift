@@ -53,6 +53,13 @@ public enum PDFlags {
 /// Operations of `ctrl_sm`.
 public enum SemaphoreOp: UInt64, Sendable { case up = 0, down = 1, downTimed = 2 }
 
+/// Flags of `assign_int`.
+public enum AssignFlags {
+    /// Release the line instead of assigning it: masked, its pending interrupts dropped, waiters `aborted`, and it
+    /// can be assigned again (a stopped or restarted driver's lines).
+    public static let release: UInt64 = 1
+}
+
 /// Flags of `revoke`.
 public enum RevokeFlags {
     /// Also remove the caller's own capabilities in the range, not only what was derived from them.

@@ -107,6 +107,13 @@ extension Kernel {
     func destroy(_ sm: Semaphore) {
         guard sm.isAlive else { return }
         sm.isAlive = false
+        releaseInterrupt(sm)
+        abortWaiters(of: sm)
+        sm.chargedTo?.refund(1)
+    }
+
+    /// Every EC waiting on `sm` returns `aborted`.
+    func abortWaiters(of sm: Semaphore) {
         let waiters = sm.waiters
         sm.waiters = []
         for ec in waiters {
@@ -115,10 +122,5 @@ extension Kernel {
             finish(ec, .aborted)
             wake(ec)
         }
-        if let irq = sm.irq, sm.interruptAssigned {
-            sm.interruptAssigned = false
-            platform.maskInterrupt(irq)
-        }
-        sm.chargedTo?.refund(1)
     }
 }

@@ -56,6 +56,15 @@ extension Kernel {
                 fail("\(ec.name) queued state disagrees with its handler")
             }
         }
+        for sm in interruptSemaphores {
+            let irq = sm.irq ?? UInt64.max
+            if sm.interruptAssigned && platform.interruptTrigger(irq) == nil {
+                fail("sm#\(sm.id) is assigned to irq \(irq), a line the machine does not have")
+            }
+            if sm.interruptHeld && (!sm.isAlive || !sm.interruptAssigned || platform.interruptTrigger(irq) != .level) {
+                fail("sm#\(sm.id) holds irq \(irq) closed but is not a live, assigned level line")
+            }
+        }
         for sc in scheduler.queued where !sc.isAlive || sc.priority > Scheduler.maxPriority {
             fail("scheduler holds a dead or out-of-range sc#\(sc.id)")
         }

@@ -48,13 +48,24 @@ public protocol Platform: AnyObject {
     /// Raises the timer interrupt at `deadline` (ticks), replacing any earlier request; nil cancels.
     func setTimer(deadline: UInt64?)
 
-    // MARK: interrupts
+    // MARK: interrupts: lines by kernel irq number (ISA 0..15, then the PCI lines); the platform routes each to its pin
+    /// How `irq` signals, or nil when the machine has no such line (e.g. an ISA IRQ whose pin another IRQ's ACPI
+    /// override took). The kernel keeps a level line closed after its interrupt until the owner waits again.
+    func interruptTrigger(_ irq: UInt64) -> InterruptTrigger?
     func unmaskInterrupt(_ irq: UInt64)
     func maskInterrupt(_ irq: UInt64)
+    /// Ends the interrupt taken on `irq`: the line can be delivered again (if it is unmasked).
     func endOfInterrupt(_ irq: UInt64)
 
     // MARK: console
     func consoleWrite(_ byte: UInt8)
+}
+
+/// How a device interrupt line signals. An edge is one event per interrupt (latched by the controller); a level
+/// stays asserted until the driver has serviced the device, so the line must stay closed until then.
+public enum InterruptTrigger: Equatable, Sendable {
+    case edge
+    case level
 }
 
 /// Why `enterUser` or `idle` returned.

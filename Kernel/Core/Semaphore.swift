@@ -1,7 +1,9 @@
 /// A counting semaphore; also where a device interrupt arrives (as an `up`).
 ///
 /// Invariants: `count > 0` implies `waiters` is empty; every waiter is `.blocked` with `blockedOn === self`;
-/// `irq != nil` only for the kernel's boot-time interrupt semaphores.
+/// `irq != nil` only for the kernel's boot-time interrupt semaphores; `interruptHeld` implies `isAlive`,
+/// `interruptAssigned` and a level-triggered line (checked by the invariant checker): only an assigned level line
+/// is held closed between its interrupt and its owner's next down.
 final class Semaphore {
     static let maxCount: UInt64 = 0xffff_ffff
 
@@ -11,6 +13,9 @@ final class Semaphore {
     /// The interrupt line this semaphore stands for, and whether it was assigned (unmasked).
     let irq: UInt64?
     var interruptAssigned = false
+    /// A level-triggered line that interrupted and stays closed (not acknowledged) until a down finds the count at
+    /// zero, i.e. the driver has handled what it was woken for and waits again (SemaphoreControl.swift).
+    var interruptHeld = false
     var isAlive = true
     let chargedTo: ProtectionDomain?
 

@@ -1,6 +1,7 @@
 import KernelABI
 
-/// ctrl_sm: up, down and timed down on a semaphore (device interrupts arrive as an `up`: InterruptAssignment.swift).
+/// ctrl_sm: up, down and timed down on a semaphore (device interrupts arrive as an `up`, and a down that
+/// finds nothing to take re-opens a held level line: InterruptAssignment.swift).
 extension Kernel {
     /// ctrl_sm(sm, op, deadline): up, down, or down until the absolute tick `deadline`.
     func controlSM(by caller: ExecutionContext, sm selector: UInt64, operation: UInt64,
@@ -20,6 +21,8 @@ extension Kernel {
                 sm.count -= 1
                 return .success
             }
+            // Nothing left to take: the owner of a level line has handled its interrupt and waits again.
+            reopenInterrupt(sm)
             if op == .downTimed {
                 guard deadline > platform.now else { return .done(.timeout, 0, 0) }
                 timeouts.append((deadline: deadline, ec: caller))

@@ -1,3 +1,4 @@
+import BootFormat
 import Kernel
 import KernelABI
 import X86Shims
@@ -13,6 +14,8 @@ final class X86Platform: Platform {
     private var armedFor: UInt64?
     /// Device lines the kernel has unmasked; `endOfInterrupt` re-opens only these.
     private var enabledInterrupts: UInt32 = 0
+    /// Where each kernel irq is on the IOAPIC (pin, trigger, polarity): set once at boot from the ACPI MADT.
+    private var routing = InterruptRouting.standard
     /// The PD I/O bitmap currently in the TSS, so unchanged permissions are not copied again on every entry.
     private var installedPorts: IOPermissionBitmap?
     /// FXSAVE image of a fresh EC (64 words): x87 control word 0x37f (all exceptions masked), MXCSR 0x1f80,
@@ -139,7 +142,7 @@ final class X86Platform: Platform {
             // Mask the line until the kernel's endOfInterrupt, so a level-triggered device cannot storm; the LAPIC
             // is acknowledged at once so other interrupts keep coming.
             let irq = vector - irqBase
-            x86_ioapic_mask(UInt32(irq), 1)
+            if let pin = pin(irq) { x86_ioapic_mask(pin, 1) }
             x86_lapic_eoi()
             return .interrupt(irq: irq)
         }
@@ -184,21 +187,44 @@ final class X86Platform: Platform {
 
     // MARK: interrupts
 
+    /// Programs every line's pin as `routing` says (vector 32 + irq, its trigger and polarity), all masked. Boot
+    /// only, before the kernel exists (so before any line is unmasked).
+    func route(_ routing: InterruptRouting) {
+        self.routing = routing
+        for irq in 0..<UInt64(X86_IRQ_COUNT) {
+            guard let line = routing.lines[Int(irq)] else { continue }
+            x86_ioapic_route(line.gsi, UInt32(X86_IRQ_VECTOR_BASE) + UInt32(irq), line.level ? 1 : 0, line.activeLow ? 1 : 0)
+        }
+    }
+
+    /// The IOAPIC pin of `irq`, nil when the machine has none for it.
+    private func pin(_ irq: UInt64) -> UInt32? {
+        guard irq < UInt64(X86_IRQ_COUNT), Int(irq) < routing.lines.count else { return nil }
+        return routing.lines[Int(irq)]?.gsi
+    }
+
+    func interruptTrigger(_ irq: UInt64) -> InterruptTrigger? {
+        guard irq < UInt64(X86_IRQ_COUNT), Int(irq) < routing.lines.count, let line = routing.lines[Int(irq)] else {
+            return nil
+        }
+        return line.level ? .level : .edge
+    }
+
     func unmaskInterrupt(_ irq: UInt64) {
-        guard irq < UInt64(X86_IRQ_COUNT) else { return }
+        guard let pin = pin(irq) else { return }
         enabledInterrupts |= 1 << UInt32(irq)
-        x86_ioapic_mask(UInt32(irq), 0)
+        x86_ioapic_mask(pin, 0)
     }
 
     func maskInterrupt(_ irq: UInt64) {
-        guard irq < UInt64(X86_IRQ_COUNT) else { return }
+        guard let pin = pin(irq) else { return }
         enabledInterrupts &= ~(1 << UInt32(irq))
-        x86_ioapic_mask(UInt32(irq), 1)
+        x86_ioapic_mask(pin, 1)
     }
 
     func endOfInterrupt(_ irq: UInt64) {
-        guard irq < UInt64(X86_IRQ_COUNT), enabledInterrupts & (1 << UInt32(irq)) != 0 else { return }
-        x86_ioapic_mask(UInt32(irq), 0)
+        guard let pin = pin(irq), enabledInterrupts & (1 << UInt32(irq)) != 0 else { return }
+        x86_ioapic_mask(pin, 0)
     }
 
     // MARK: console

@@ -1,5 +1,7 @@
 /* Interrupt controllers and the timer. The legacy PIC is remapped out of the way and fully masked; device IRQs
-   0..23 come through the IOAPIC (ISA 0..15 edge/active-high, PCI 16..23 level/active-low) to vectors 32..55.
+   0..23 come through the IOAPIC to vectors 32..55: set up here as ISA 0..15 edge/active-high and PCI 16..23
+   level/active-low at their own pins, then re-routed by X86Platform from the ACPI MADT's overrides
+   (`x86_ioapic_route`).
    The LAPIC timer runs one-shot; its deadline is given in TSC ticks and converted with the rates measured
    against PIT channel 2 at boot. */
 #include "x86.h"
@@ -61,10 +63,18 @@ void x86_setup_interrupt_controllers(void) {
     }
 }
 
-void x86_ioapic_mask(uint32_t irq, int masked) {
-    if (irq >= X86_IRQ_COUNT) return;
-    uint32_t low = ioapic_read(0x10 + 2 * irq);
-    ioapic_write(0x10 + 2 * irq, masked ? (low | LVT_MASKED) : (low & ~LVT_MASKED));
+void x86_ioapic_mask(uint32_t pin, int masked) {
+    if (pin >= X86_IRQ_COUNT) return;
+    uint32_t low = ioapic_read(0x10 + 2 * pin);
+    ioapic_write(0x10 + 2 * pin, masked ? (low | LVT_MASKED) : (low & ~LVT_MASKED));
+}
+
+void x86_ioapic_route(uint32_t pin, uint32_t vector, int level, int active_low) {
+    if (pin >= X86_IRQ_COUNT) return;
+    uint32_t low = vector | LVT_MASKED;
+    if (level) low |= 1u << 15;
+    if (active_low) low |= 1u << 13;
+    ioapic_write(0x10 + 2 * pin, low);
 }
 
 void x86_lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }

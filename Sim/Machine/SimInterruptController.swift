@@ -1,8 +1,13 @@
+import Kernel
+
 /// A simple interrupt controller: numbered lines that devices raise (edge, latched until delivered) or hold
 /// (level, pending while asserted), a mask per line, and one in-service bit per line cleared by EOI, so a line is
 /// not delivered again before the kernel acknowledged it. Lines start masked, as after a PIC/IOAPIC reset.
+/// Each line has a trigger mode, as the real machine's ACPI MADT gives it: ISA lines 0..15 edge and PCI lines
+/// 16.. level unless a test sets otherwise (`setTrigger`), or no line at all (nil: an override took its pin).
 public final class SimInterruptController {
     public let lineCount: UInt64
+    private var triggers: [InterruptTrigger?]
     private var masked: [Bool]
     private var latched: [Bool]
     private var asserted: [Bool]
@@ -14,6 +19,15 @@ public final class SimInterruptController {
         latched = Array(repeating: false, count: Int(lineCount))
         asserted = Array(repeating: false, count: Int(lineCount))
         inService = Array(repeating: false, count: Int(lineCount))
+        triggers = (0..<lineCount).map { $0 < 16 ? .edge : .level }
+    }
+
+    /// How `irq` signals; nil beyond the controller's lines or where a test removed the line.
+    public func trigger(_ irq: UInt64) -> InterruptTrigger? { valid(irq) ? triggers[Int(irq)] : nil }
+
+    public func setTrigger(_ irq: UInt64, _ trigger: InterruptTrigger?) {
+        precondition(valid(irq), "irq \(irq) beyond the controller's \(lineCount) lines")
+        triggers[Int(irq)] = trigger
     }
 
     private func valid(_ irq: UInt64) -> Bool { irq < lineCount }

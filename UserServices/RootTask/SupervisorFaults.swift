@@ -50,6 +50,11 @@ extension Supervisor {
             pages.free(page)
         }
         for d in CapabilityGrants.devices(of: system.components[index]) { _ = sys.revoke(d.source, includeSelf: false) }
+        // Its interrupt lines go back too (masked, nothing pending), so the restarted component (or another one)
+        // can be granted them again.
+        for irq in system.components[index].interrupts {
+            _ = sys.releaseInterrupt(sm: RootSelectors.interruptBase + irq, irq: irq)
+        }
         record.pages = []
         records[index] = record
         revokeVMs(index)

@@ -67,6 +67,10 @@ public struct SystemCalls<P: UserPlatform> {
         return (r.status, CapabilityRange(word: r.out0))
     }
     public func assignInterrupt(sm: UInt64, irq: UInt64) -> Status { invoke(.assignInt, sm, irq).status }
+    /// Releases `irq` (masked, pending interrupts dropped, waiters aborted) so it can be assigned again.
+    public func releaseInterrupt(sm: UInt64, irq: UInt64) -> Status {
+        invoke(.assignInt, sm, irq, AssignFlags.release).status
+    }
 
     /// Writes `text` to the kernel console through the UTCB (needs the PD console right).
     public func print(_ text: StaticString) {

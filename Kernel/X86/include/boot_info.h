@@ -26,6 +26,8 @@ struct hv_boot_info {
        it never overlaps the kernel, the bundle or this structure. */
     uint64_t region_count;
     struct hv_memory_region regions[HV_BOOT_MAX_REGIONS];
+    /* Physical address of the ACPI RSDP from the firmware's configuration table (ACPI 2.0 GUID, else 1.0), 0 if none. */
+    uint64_t acpi_rsdp;
 };
 
 #endif

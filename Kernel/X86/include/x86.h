@@ -86,8 +86,15 @@ uint64_t x86_tsc_per_millisecond(void);
 void x86_timer_arm(uint64_t ticks_from_now);
 void x86_timer_cancel(void);
 
-/* Interrupt controllers. */
-void x86_ioapic_mask(uint32_t irq, int masked);
+/* Interrupt controllers. Pins are IOAPIC inputs (GSIs); `x86_ioapic_route` programs one (left masked). */
+void x86_ioapic_mask(uint32_t pin, int masked);
+void x86_ioapic_route(uint32_t pin, uint32_t vector, int level, int active_low);
+
+/* ACPI (acpi.c): the table with `signature` (4 characters) and its length; the result says why not. */
+enum { X86_ACPI_FOUND = 0, X86_ACPI_NO_RSDP, X86_ACPI_BAD_RSDP, X86_ACPI_BAD_ROOT, X86_ACPI_NOT_LISTED,
+       X86_ACPI_TOO_LARGE };
+int x86_acpi_find_table(uint64_t rsdp_address, const char *signature, const uint8_t **found, uint32_t *length);
+int x86_acpi_find_madt(uint64_t rsdp_address, const uint8_t **found, uint32_t *length);
 void x86_lapic_eoi(void);
 
 #endif

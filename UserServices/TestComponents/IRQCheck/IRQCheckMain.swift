@@ -4,7 +4,8 @@ import UserRuntime
 /// The "irqcheck" test component (Tests/ImageTests/Manifests/irq.toml): drives a real device interrupt end to end.
 /// It programs the CMOS RTC (ports 0x70/0x71, IRQ 8) for periodic interrupts, waits for each one with `down` on
 /// its interrupt semaphore and acknowledges it by reading register C; with the interrupt off again, a timed `down`
-/// must time out. Every result is a line through the "log" service.
+/// must time out. Then, if granted IRQ 9, the same for a level-triggered line (SCICheck.swift). Every result is a
+/// line through the "log" service.
 public func irqCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)),
           let portal = info.portal(forService: "log")
@@ -19,6 +20,11 @@ public func irqCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     }
     IRQCheck(platform: platform, log: log, semaphore: grant.semaphore, ticksPerMillisecond: info.ticksPerMillisecond)
         .run()
+    // The level-triggered part, when the manifest grants the SCI (Tests/ImageTests/Manifests/irq.toml does).
+    if let sci = info.interrupts.first(where: { $0.irq == ACPIPM.irq }) {
+        SCICheck(platform: platform, log: log, semaphore: sci.semaphore, ticksPerMillisecond: info.ticksPerMillisecond)
+            .run()
+    }
     // Done: wait on a semaphore nobody ups (returning would stop the EC with an invalid-opcode fault).
     let sys = SystemCalls(platform)
     let idle = ComponentSelectors.firstFree
