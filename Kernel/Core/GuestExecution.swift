@@ -5,6 +5,7 @@ import KernelABI
 /// machines"). The message is the vCPU state the portal's transfer descriptor asks for, at fixed UTCB words.
 extension Kernel {
     /// Enters `vcpu`'s guest: its VM PD's tag (flushed when new to it), the ports its VM PD holds.
+    @_optimize(speed)
     func enterGuest(_ ec: ExecutionContext, _ vcpu: VirtualCPU) -> Exit {
         let vm = ec.pd
         let (tag, fresh, flushAll) = guestTags.assign(vm)
@@ -16,6 +17,7 @@ extension Kernel {
     }
 
     /// Why `vcpu` cannot be entered now: a refused reply, or a state the hardware would refuse.
+    @_optimize(speed)
     func entryProblem(_ vcpu: VirtualCPU) -> String? {
         if let failure = vcpu.pendingFailure { return failure }
         return vcpu.state.entryProblem
@@ -61,6 +63,7 @@ extension Kernel {
     }
 
     /// The exit message: the groups of the portal's transfer descriptor at `GuestStateLayout` words.
+    @_optimize(speed)
     func packGuestState(of ec: ExecutionContext, into handler: ExecutionContext) {
         guard let vcpu = ec.vcpu else { return }
         vcpu.state.write(vcpu.transfer) { word, value in self.setUTCBWord(handler, word, value) }
@@ -70,6 +73,7 @@ extension Kernel {
 
     /// The reply: the groups its MTD word names are checked and written back; a reply the guest cannot have is
     /// refused whole and reported as exit `failedEntry` before the next entry.
+    @_optimize(speed)
     func unpackGuestState(from handler: ExecutionContext, to ec: ExecutionContext) {
         guard let vcpu = ec.vcpu else { return }
         let mtd = utcbWord(handler, GuestStateLayout.mtd)

@@ -67,6 +67,7 @@ public struct GuestState: Equatable, Sendable {
     public static let cs = 1
 
     /// Writes the groups of `mtd` into the handler's UTCB through `store(word, value)`.
+    @_optimize(speed) @inline(__always)
     public func write(_ mtd: UInt64, _ store: (Int, UInt64) -> Void) {
         typealias L = GuestStateLayout
         store(L.mtd, mtd)
@@ -122,6 +123,7 @@ public struct GuestState: Equatable, Sendable {
     /// read-only and ignored. Returns a description of the first field no guest may have (the reply is then
     /// refused whole and nothing changes), or nil. The fields that can be refused are checked first and the state
     /// is then written in place (no copy of the state or its arrays: this runs on every exit).
+    @_optimize(speed) @inline(__always)
     public mutating func read(_ mtd: UInt64, _ load: (Int) -> UInt64) -> String? {
         typealias L = GuestStateLayout
         if mtd & TransferDescriptor.segments != 0 {
@@ -193,6 +195,11 @@ public struct GuestState: Equatable, Sendable {
     /// Why the hardware would refuse to enter this state (the checks both SVM and VMX make on what a VMM can set),
     /// or nil. Checked before every entry; a refused state is exit `failedEntry` to the VMM, never a kernel fault.
     public var entryProblem: String? {
+        @_optimize(speed) get { entryCheck() }
+    }
+
+    @_optimize(speed)
+    private func entryCheck() -> String? {
         let pe: UInt64 = 1, pg: UInt64 = 1 << 31, cd: UInt64 = 1 << 30, nw: UInt64 = 1 << 29
         if cr0 >> 32 != 0 { return "CR0 bits 32-63 set" }
         if cr0 & pg != 0 && cr0 & pe == 0 { return "CR0.PG without CR0.PE" }
