@@ -59,30 +59,9 @@ enum GuestLoader {
 
     /// The startup reply for a 64-bit entry: long mode, paging on, flat segments, the GDT above.
     static func writeLongModeEntry<P>(_ entry: Entry, into state: inout ExitState<P>) {
-        typealias L = GuestStateLayout
-        state.rip = entry.rip
-        state.rsp = entry.rsp
-        state.rflags = 0x2
-        for i in 0..<15 { state.set(L.firstGeneralRegister + i, 0, TransferDescriptor.generalRegisters) }
-        state.set(L.cr0, 0x8000_0031, TransferDescriptor.controlRegisters)  // PG, NE, ET, PE
-        state.set(L.cr2, 0, TransferDescriptor.controlRegisters)
-        state.set(L.cr3, pml4, TransferDescriptor.controlRegisters)
-        state.set(L.cr4, 0x20, TransferDescriptor.controlRegisters)          // PAE
-        state.set(L.efer, 0x500, TransferDescriptor.controlRegisters)        // LME, LMA
-        // es, cs, ss, ds, fs, gs, ldtr, tr: selector | attributes << 16, limit, base.
-        let segments: [(UInt64, UInt64, UInt64)] = [
-            (0x10, 0xc93, 0xffff_ffff), (0x08, 0xa9b, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff),
-            (0x10, 0xc93, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff), (0, 0x82, 0xffff), (0, 0x8b, 0x67),
-        ]
-        for (i, s) in segments.enumerated() {
-            state.set(L.firstSegment + 3 * i, s.0 | s.1 << 16, TransferDescriptor.segments)
-            state.set(L.firstSegment + 3 * i + 1, s.2, TransferDescriptor.segments)
-            state.set(L.firstSegment + 3 * i + 2, 0, TransferDescriptor.segments)
-        }
-        state.set(L.gdtrBase, gdt, TransferDescriptor.descriptorTables)
-        state.set(L.gdtrLimit, 23, TransferDescriptor.descriptorTables)
-        state.set(L.idtrBase, 0, TransferDescriptor.descriptorTables)
-        state.set(L.idtrLimit, 0, TransferDescriptor.descriptorTables)
+        FlatEntryState.write(into: &state, rip: entry.rip, rsp: entry.rsp, cr0: 0x8000_0031,  // PG, NE, ET, PE
+                             cr3: pml4, cr4: 0x20, efer: 0x500,                               // PAE; LME, LMA
+                             codeAttributes: 0xa9b)                                           // 64-bit code
     }
 }
 

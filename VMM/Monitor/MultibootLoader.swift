@@ -71,31 +71,11 @@ enum MultibootLoader {
         return .success(GuestLoader.Entry(rip: h.entry, rsp: 0, protectedMode: true))
     }
 
-    /// The startup reply for a Multiboot entry.
+    /// The startup reply for a Multiboot entry: 32-bit protected mode, paging off, the boot magic and the block.
     static func writeEntry<P>(_ entry: GuestLoader.Entry, into state: inout ExitState<P>) {
-        typealias L = GuestStateLayout
-        state.rip = entry.rip
-        state.rsp = 0
-        state.rflags = 0x2
-        for i in 0..<15 { state.set(L.firstGeneralRegister + i, 0, TransferDescriptor.generalRegisters) }
+        FlatEntryState.write(into: &state, rip: entry.rip, rsp: 0, cr0: 0x11, cr3: 0, cr4: 0, efer: 0,  // PE, ET
+                             codeAttributes: 0xc9b)                                                   // 32-bit code
         state.setRegister(0, bootMagic)
         state.setRegister(3, infoAddress)
-        state.set(L.cr0, 0x11, TransferDescriptor.controlRegisters)          // PE, ET
-        for (index, value) in [(L.cr2, 0), (L.cr3, 0), (L.cr4, 0), (L.efer, 0)] as [(Int, UInt64)] {
-            state.set(index, value, TransferDescriptor.controlRegisters)
-        }
-        let segments: [(UInt64, UInt64, UInt64)] = [
-            (0x10, 0xc93, 0xffff_ffff), (0x08, 0xc9b, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff),
-            (0x10, 0xc93, 0xffff_ffff), (0x10, 0xc93, 0xffff_ffff), (0, 0x82, 0xffff), (0, 0x8b, 0x67),
-        ]
-        for (i, s) in segments.enumerated() {
-            state.set(L.firstSegment + 3 * i, s.0 | s.1 << 16, TransferDescriptor.segments)
-            state.set(L.firstSegment + 3 * i + 1, s.2, TransferDescriptor.segments)
-            state.set(L.firstSegment + 3 * i + 2, 0, TransferDescriptor.segments)
-        }
-        state.set(L.gdtrBase, GuestLoader.gdt, TransferDescriptor.descriptorTables)
-        state.set(L.gdtrLimit, 23, TransferDescriptor.descriptorTables)
-        state.set(L.idtrBase, 0, TransferDescriptor.descriptorTables)
-        state.set(L.idtrLimit, 0, TransferDescriptor.descriptorTables)
     }
 }
