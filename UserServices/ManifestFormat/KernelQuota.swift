@@ -15,9 +15,12 @@ public enum KernelQuota {
 
     /// Nested page-table pages for `memory` bytes of guest RAM: the PML4 and PDPT, a directory per GiB, and for
     /// each 2 MiB both the reservation of a large leaf and a page table (what it costs if mapped page by page).
+    /// Like everything here it saturates at `UInt64.max`: a hostile manifest or blob gets an error, not a trap.
     public static func nestedTablePages(memory: UInt64) -> UInt64 {
         let twoMiB: UInt64 = 2 << 20, oneGiB: UInt64 = 1 << 30
-        return 2 + (memory + oneGiB - 1) / oneGiB + 2 * ((memory + twoMiB - 1) / twoMiB)
+        let gibibytes = memory / oneGiB + (memory % oneGiB == 0 ? 0 : 1)
+        let chunks = memory / twoMiB + (memory % twoMiB == 0 ? 0 : 1)
+        return add(2, add(gibibytes, multiply(2, chunks)))
     }
 
     /// Tables for the VMM's read-only view of a guest image (mapped page by page in its own 4 GiB window).
@@ -25,12 +28,23 @@ public enum KernelQuota {
 
     /// What one VM costs its VMM beyond the VMM's own PD.
     public static func vmPages(memory: UInt64, vcpus: UInt64) -> UInt64 {
-        1 + 2 * nestedTablePages(memory: memory) + imageTablePages + vcpus * (vcpuStatePages + 1 + 1 + exitPortals)
+        add(1 + imageTablePages, add(multiply(2, nestedTablePages(memory: memory)),
+                                     multiply(vcpus, vcpuStatePages + 1 + 1 + exitPortals)))
     }
 
     /// The quota of a component that runs VMs of these sizes (none for an ordinary component).
     public static func pages(runningVMs vms: [(memory: UInt64, vcpus: UInt64)]) -> UInt64 {
-        vms.reduce(protectionDomainPages) { $0 + vmPages(memory: $1.memory, vcpus: $1.vcpus) }
+        vms.reduce(protectionDomainPages) { add($0, vmPages(memory: $1.memory, vcpus: $1.vcpus)) }
+    }
+
+    static func add(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
+
+    static func multiply(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : product
     }
 
     /// The quota of the component at `index` of `system`.

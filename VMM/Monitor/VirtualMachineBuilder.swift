@@ -43,7 +43,7 @@ struct VirtualMachineBuilder<P: UserPlatform> {
         control.entryRSP = entry.rsp
         control.entryProtectedMode = entry.protectedMode
         let vmPD = VMMLayout.vmPD(number)
-        var status = sys.createVM(vmPD, quotaPages: 1 + KernelQuota.nestedTablePages(memory: vm.memory))
+        var status = sys.createVM(vmPD, quotaPages: 1 &+ KernelQuota.nestedTablePages(memory: vm.memory))
         guard status == .success else { return .failure(.hypercall("creating the VM PD", status)) }
         var page: UInt64 = 0
         let pages = vm.memory >> AddressLayout.pageShift

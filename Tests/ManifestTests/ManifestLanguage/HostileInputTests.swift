@@ -1,3 +1,4 @@
+import Foundation
 import ManifestFormat
 import ManifestLanguage
 import XCTest
@@ -105,5 +106,39 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(compiled.system.vms[0].services[0].provider, 0)
         XCTAssertEqual(try ManifestDecoder.decode(compiled.blob), compiled.system)
         XCTAssertEqual(try StartOrder.order(compiled.system), [0])
+    }
+
+    /// Found by the fuzzer: VMs with absurd memory or vCPU counts made the kernel-quota sum overflow (a trap in the
+    /// checker, and in the root task for a blob). The quota now saturates and the manifest gets its errors.
+    func testAbsurdVMSizesSaturateTheKernelQuota() {
+        XCTAssertGreaterThan(KernelQuota.vmPages(memory: .max, vcpus: 1), 1 << 44)
+        XCTAssertEqual(KernelQuota.vmPages(memory: 64 << 20, vcpus: .max), .max)
+        XCTAssertEqual(KernelQuota.pages(runningVMs: [(memory: .max, vcpus: .max), (memory: 1, vcpus: 1)]), .max)
+        XCTAssertEqual(KernelQuota.vmPages(memory: 64 << 20, vcpus: 1), 1 + 8 + 2 * (2 + 1 + 2 * 32) + 74)
+        let source = """
+        [[component]]
+        name = "vmm"
+        binary = "vmm"
+        vmm = true
+        memory = 1M
+        [[vm]]
+        name = "huge"
+        vmm = "vmm"
+        test_image = "guest"
+        memory = 0xffffffffffff000
+        vcpus = 64
+        """
+        XCTAssertFalse(errors(source).isEmpty, "a VM larger than the machine is an error, not a trap")
+        let crash = SimBootFreeCorpus.file("crash-vm-quota-overflow.toml")
+        _ = errors(bytes: crash)  // must return, whatever it reports
+    }
+}
+
+/// Inputs of the fuzz corpus (Tests/ManifestTests/FuzzCorpus), read from the source tree.
+enum SimBootFreeCorpus {
+    static func file(_ name: String) -> [UInt8] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("FuzzCorpus/\(name)")
+        return (try? [UInt8](Data(contentsOf: url))) ?? []
     }
 }

@@ -118,8 +118,10 @@ struct PlatformPolicy {
             if total > usable, passedAt == nil { passedAt = location }
         }
         for c in d.components {
-            let kernel = KernelQuota.pages(runningVMs: vmsByVMM[c.name.value] ?? []) * SystemDescription.pageSize
-            pageTables += kernel
+            let pages = KernelQuota.pages(runningVMs: vmsByVMM[c.name.value] ?? [])
+            let (bytes, tooMany) = pages.multipliedReportingOverflow(by: SystemDescription.pageSize)
+            let kernel = tooMany ? UInt64.max : bytes
+            pageTables = pageTables.addingReportingOverflow(kernel).overflow ? UInt64.max : pageTables + kernel
             add(kernel, at: c.memory?.location ?? c.location)
             if let m = c.memory {
                 quotas = quotas.addingReportingOverflow(m.value).overflow ? UInt64.max : quotas + m.value
