@@ -45,8 +45,7 @@ extension Kernel {
             if !optional { stopGuest(ec, vcpu, "no exit portal at selector \(hex(selector))") }
             return false
         }
-        vcpu.transfer = portal.mtd
-        ec.pendingEvent = (reason, vcpu.state.qualification0, vcpu.state.guestPhysical)
+        prepareExitCall(ec, vcpu, through: portal)
         do throws(Failure) {
             try enter(portal, from: ec, kind: .vmExit)
             return true
@@ -54,6 +53,14 @@ extension Kernel {
             if !optional { stopGuest(ec, vcpu, "exit portal for exit \(reason) failed (\(error.status))") }
             return false
         }
+    }
+
+    /// What an exit call carries besides the message: the portal's transfer descriptor (packing may happen later,
+    /// when a busy handler takes the call) and the exit for an abort's console line.
+    @inline(__always)
+    func prepareExitCall(_ ec: ExecutionContext, _ vcpu: VirtualCPU, through portal: Portal) {
+        vcpu.transfer = portal.mtd
+        ec.pendingEvent = (vcpu.state.exitReason, vcpu.state.qualification0, vcpu.state.guestPhysical)
     }
 
     func stopGuest(_ ec: ExecutionContext, _ vcpu: VirtualCPU, _ why: String) {

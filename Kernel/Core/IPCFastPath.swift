@@ -99,8 +99,7 @@ extension Kernel {
         let portal = found.object
         let handler = portal.ec
         guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall else { return nil }
-        vcpu.transfer = portal.mtd
-        ec.pendingEvent = (vcpu.state.exitReason, vcpu.state.qualification0, vcpu.state.guestPhysical)
+        prepareExitCall(ec, vcpu, through: portal)
         ec.callKind = .vmExit
         packGuestState(of: ec, into: handler)
         begin(portal, servingCallOf: ec)

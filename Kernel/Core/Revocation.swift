@@ -13,8 +13,7 @@ extension Kernel {
         guard let crd = CapabilityRange(word: word), crd.kind != .null, crd.isAligned,
               CapabilitySpace.isValidRange(crd.kind, base: crd.base, count: crd.count),
               flags & ~RevokeFlags.includeSelf == 0 else { throw .badRange }
-        let space = { caller.pd.space }
-        var pending = Array(space().capabilities(crd.kind, base: crd.base, count: crd.count).reversed())
+        var pending = Array(caller.pd.space.capabilities(crd.kind, base: crd.base, count: crd.count).reversed())
         var named: UInt64 = 0
         for cap in pending { named += min(cap.count, crd.count) }
         while let cap = pending.popLast() {
@@ -24,7 +23,7 @@ extension Kernel {
             guard cap.isLive else {
                 // Split on the way (it derives from a capability revoked before it): take its pieces instead.
                 // Carving is idempotent, so a piece seen twice costs time, not correctness.
-                pending += space().capabilities(crd.kind, base: base, count: count).reversed()
+                pending += caller.pd.space.capabilities(crd.kind, base: base, count: count).reversed()
                 continue
             }
             let resourceBase = cap.resourceKey + (base - cap.key)
