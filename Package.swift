@@ -33,7 +33,10 @@ let package = Package(
         .target(name: "HelloComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Hello"),
         .target(name: "IntruderComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Intruder"),
         // The per-tenant VMM: builds its VMs from the start info and serves their exits.
-        .target(name: "VMM", dependencies: ["KernelABI", "UserRuntime", "ELFFormat", "ManifestFormat"], path: "VMM/Monitor"),
+        .target(name: "VMM", dependencies: ["KernelABI", "UserRuntime", "ELFFormat", "ManifestFormat", "DeviceModels"],
+                path: "VMM/Monitor"),
+        // The VMM's device models (PC platform, PCI, virtio): pure state machines behind VMM/Devices/DeviceInterfaces.swift.
+        .target(name: "DeviceModels", path: "VMM/Devices"),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
         .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
         .target(name: "VMCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/VMCheck"),
@@ -67,6 +70,7 @@ let package = Package(
                                                                 "HelloComponent", "IntruderComponent", "VMM", "PingComponent",
                                                                 "PongComponent", "VMCheckComponent"],
                     path: "Tests/UserServicesTests"),
+        .testTarget(name: "DeviceModelsTests", dependencies: ["DeviceModels"], path: "Tests/VMMTests/Devices"),
         .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
     ],
     swiftLanguageModes: [.v5]
