@@ -56,7 +56,10 @@ extension SimPlatform {
         // Run until the next thing the machine must do (timer or device event), at most a slice.
         let wake = machine.nextWakeTime.map { $0 > machine.now ? $0 - machine.now : 1 } ?? UInt64.max / 1024
         let budget = min(wake * Self.guestInstructionsPerTick, Self.guestSliceLimit)
-        record.state.take(vcpu.state)
+        // Like the SVM backend, only what the kernel changed goes in, and the bulky groups stay in the engine after
+        // the exit until the kernel fetches them: a missing fetch shows in the simulator's tests too.
+        record.state.take(vcpu.state, groups: vcpu.dirtyGroups)
+        vcpu.dirtyGroups = 0
         let ports = vcpu.ioPermissions
         var controls = SimGuestControls()
         controls.interceptsPort = { port in !(ports?.allows(UInt64(port)) ?? false) }
@@ -82,9 +85,17 @@ extension SimPlatform {
         let ran = record.cpu.clock &- startClock
         machine.advance(by: max(1, (ran + Self.guestInstructionsPerTick - 1) / Self.guestInstructionsPerTick))
         let rip = vcpu.state.rip
-        record.state.give(to: &vcpu.state)
+        record.state.give(to: &vcpu.state, groups: ~GuestState.deferrableGroups)
+        vcpu.staleGroups = GuestState.deferrableGroups
         guard vcpu.state.describe(exit, rip: rip) else { return machine.takePendingExit() ?? .timer }
         return .guest
+    }
+
+    public func fetchGuestState(_ vcpu: VirtualCPU, groups: UInt64) {
+        let stale = vcpu.staleGroups & groups
+        guard stale != 0, let record = guestCPUs[ObjectIdentifier(vcpu)] else { return }
+        record.state.give(to: &vcpu.state, groups: stale, deferredOnly: true)
+        vcpu.staleGroups &= ~stale
     }
 
     /// A new vCPU may reuse the address (and so the key) of a dead one: its engine must not outlive it.
@@ -99,19 +110,28 @@ extension SimPlatform {
 
 extension SimGuestState {
     // (internal: the platform converts the kernel's view)
-    /// Loads the kernel's view of a vCPU (what the engine keeps besides stays).
-    public mutating func take(_ s: GuestState) {
-        rax = s.registers[0]; rcx = s.registers[1]; rdx = s.registers[2]; rbx = s.registers[3]
-        rbp = s.registers[4]; rsi = s.registers[5]; rdi = s.registers[6]
-        r8 = s.registers[7]; r9 = s.registers[8]; r10 = s.registers[9]; r11 = s.registers[10]
-        r12 = s.registers[11]; r13 = s.registers[12]; r14 = s.registers[13]; r15 = s.registers[14]
+    /// Loads the kernel's view of a vCPU: the deferrable groups in `groups` (the others always; what the engine
+    /// keeps besides stays).
+    public mutating func take(_ s: GuestState, groups: UInt64 = TransferDescriptor.all) {
+        if groups & TransferDescriptor.generalRegisters != 0 {
+            rax = s.registers[0]; rcx = s.registers[1]; rdx = s.registers[2]; rbx = s.registers[3]
+            rbp = s.registers[4]; rsi = s.registers[5]; rdi = s.registers[6]
+            r8 = s.registers[7]; r9 = s.registers[8]; r10 = s.registers[9]; r11 = s.registers[10]
+            r12 = s.registers[11]; r13 = s.registers[12]; r14 = s.registers[13]; r15 = s.registers[14]
+        }
         rsp = s.rsp; rip = s.rip; rflags = s.rflags
-        cr0 = s.cr0; cr2 = s.cr2; cr3 = s.cr3; cr4 = s.cr4; efer = s.efer
-        let segs = s.segments.map { SimGuestSegment(selector: $0.selector, base: $0.base, limit: $0.limit,
-                                                    attributes: $0.attributes) }
-        es = segs[0]; cs = segs[1]; ss = segs[2]; ds = segs[3]; fs = segs[4]; gs = segs[5]; ldtr = segs[6]; tr = segs[7]
-        gdtr = SimGuestDescriptorTable(base: s.gdtrBase, limit: UInt16(truncatingIfNeeded: s.gdtrLimit))
-        idtr = SimGuestDescriptorTable(base: s.idtrBase, limit: UInt16(truncatingIfNeeded: s.idtrLimit))
+        if groups & TransferDescriptor.controlRegisters != 0 {
+            cr0 = s.cr0; cr2 = s.cr2; cr3 = s.cr3; cr4 = s.cr4; efer = s.efer
+        }
+        if groups & TransferDescriptor.segments != 0 {
+            let segs = s.segments.map { SimGuestSegment(selector: $0.selector, base: $0.base, limit: $0.limit,
+                                                        attributes: $0.attributes) }
+            es = segs[0]; cs = segs[1]; ss = segs[2]; ds = segs[3]; fs = segs[4]; gs = segs[5]; ldtr = segs[6]; tr = segs[7]
+        }
+        if groups & TransferDescriptor.descriptorTables != 0 {
+            gdtr = SimGuestDescriptorTable(base: s.gdtrBase, limit: UInt16(truncatingIfNeeded: s.gdtrLimit))
+            idtr = SimGuestDescriptorTable(base: s.idtrBase, limit: UInt16(truncatingIfNeeded: s.idtrLimit))
+        }
         interruptShadow = s.interruptShadow
         activity = s.halted ? .halted : .running
         tscOffset = s.tscOffset
@@ -130,16 +150,26 @@ extension SimGuestState {
         }
     }
 
-    /// Writes the engine's state back into the kernel's view; an event not delivered yet stays to inject.
-    public func give(to s: inout GuestState) {
-        s.registers = [rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15]
-        s.rsp = rsp; s.rip = rip; s.rflags = rflags
-        s.cr0 = cr0; s.cr2 = cr2; s.cr3 = cr3; s.cr4 = cr4; s.efer = efer
-        s.segments = [es, cs, ss, ds, fs, gs, ldtr, tr].map {
-            SegmentState(selector: $0.selector, attributes: $0.attributes, limit: $0.limit, base: $0.base)
+    /// Writes the engine's state back into the kernel's view: the deferrable groups in `groups`, and unless
+    /// `deferredOnly` the others too (an event not delivered yet stays to inject).
+    public func give(to s: inout GuestState, groups: UInt64 = TransferDescriptor.all, deferredOnly: Bool = false) {
+        if groups & TransferDescriptor.generalRegisters != 0 {
+            s.registers = [rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15]
         }
-        s.gdtrBase = gdtr.base; s.gdtrLimit = UInt64(gdtr.limit)
-        s.idtrBase = idtr.base; s.idtrLimit = UInt64(idtr.limit)
+        if groups & TransferDescriptor.controlRegisters != 0 {
+            s.cr0 = cr0; s.cr2 = cr2; s.cr3 = cr3; s.cr4 = cr4; s.efer = efer
+        }
+        if groups & TransferDescriptor.segments != 0 {
+            s.segments = [es, cs, ss, ds, fs, gs, ldtr, tr].map {
+                SegmentState(selector: $0.selector, attributes: $0.attributes, limit: $0.limit, base: $0.base)
+            }
+        }
+        if groups & TransferDescriptor.descriptorTables != 0 {
+            s.gdtrBase = gdtr.base; s.gdtrLimit = UInt64(gdtr.limit)
+            s.idtrBase = idtr.base; s.idtrLimit = UInt64(idtr.limit)
+        }
+        if deferredOnly { return }
+        s.rsp = rsp; s.rip = rip; s.rflags = rflags
         s.interruptShadow = interruptShadow
         s.halted = activity == .halted
         s.tscOffset = tscOffset

@@ -40,6 +40,14 @@ public final class SimPlatform: Platform {
         }
     }
 
+    public func readPhysicalWords(_ address: UInt64, into words: UnsafeMutableBufferPointer<UInt64>) {
+        for i in words.indices { words[i] = readPhysical(address &+ UInt64(i) &* 8) }
+    }
+
+    public func writePhysicalWords(_ address: UInt64, from words: UnsafeBufferPointer<UInt64>) {
+        for i in words.indices { writePhysical(address &+ UInt64(i) &* 8, words[i]) }
+    }
+
     public func zeroPage(_ address: UInt64) {
         do throws(SimPhysicalMemoryError) { try machine.memory.zeroPage(address) } catch {
             machine.reportKernelFault("zeroPage: \(error)")

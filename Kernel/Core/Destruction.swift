@@ -56,11 +56,12 @@ extension Kernel {
         for caller in pending { abortCall(of: caller, .aborted) }
         ec.state = .stopped
         ec.currentSC = nil
-        ec.lastCalledPortal = nil
+        ec.lastCalledPortal.clear()
         if let sc = ec.boundSC { scheduler.remove(sc) }
         if let vcpu = ec.vcpu {
             // No UTCB: the platform forgets the vCPU, its state frames go back, all charged to the VMM.
             platform.releaseGuest(vcpu)
+            vcpu.exitPortals.clear()
             for frame in vcpu.frames { frames.free(frame) }
             ec.chargedTo?.refund(UInt64(vcpu.frames.count))
             return

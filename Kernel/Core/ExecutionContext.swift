@@ -61,10 +61,9 @@ final class ExecutionContext {
     var startupPending = false
     /// The exception a queued or running event call reports: vector, error code, fault address.
     var pendingEvent: (vector: UInt64, errorCode: UInt64, address: UInt64) = (0, 0, 0)
-    /// The object capability this EC last called a portal through on the IPC fast path, and that portal: a
-    /// one-entry lookup cache, valid while the capability is live (IPCFastPath.swift). The capability is held, and
-    /// it holds its portal, so the link stays valid as long as the cache entry.
-    var lastCalledPortal: (capability: Capability, portal: Link<Portal>)?
+    /// The portal this EC last called on the IPC fast path (IPCFastPath.swift); a vCPU's exit portals are cached
+    /// in its VirtualCPU.
+    var lastCalledPortal = PortalCache(size: 1)
     /// The PD that paid for it (nil for the root EC, paid by the kernel at boot).
     let chargedTo: ProtectionDomain?
     /// Set for a vCPU: its guest state and platform frames.

@@ -16,11 +16,22 @@ extension Kernel {
         return platform.enterGuest(vcpu)
     }
 
-    /// Why `vcpu` cannot be entered now: a refused reply, or a state the hardware would refuse.
+    /// Why `vcpu` cannot be entered now: a refused reply, or a state the hardware would refuse. Only a state the
+    /// kernel changed needs the check: the guest cannot leave one behind that fails it (the hardware faults such
+    /// CR0 writes, CR4 writes and EFER accesses always exit), so an exit answered with registers and rip only
+    /// costs no check.
     @_optimize(speed)
     func entryProblem(_ vcpu: VirtualCPU) -> String? {
         if let failure = vcpu.pendingFailure { return failure }
+        guard vcpu.dirtyGroups & GuestState.checkedGroups != 0 else { return nil }
+        currentGuestState(vcpu, groups: GuestState.checkedGroups)
         return vcpu.state.entryProblem
+    }
+
+    /// Makes `groups` of `vcpu.state` current (VirtualCPU's invariants) before the kernel reads them.
+    @_optimize(speed) @inline(__always)
+    func currentGuestState(_ vcpu: VirtualCPU, groups: UInt64) {
+        if vcpu.staleGroups & groups != 0 { platform.fetchGuestState(vcpu, groups: groups) }
     }
 
     /// Delivers exit `failedEntry` instead of entering (the state stays as the VMM left it).
@@ -64,6 +75,7 @@ extension Kernel {
     }
 
     func stopGuest(_ ec: ExecutionContext, _ vcpu: VirtualCPU, _ why: String) {
+        currentGuestState(vcpu, groups: TransferDescriptor.all)
         ec.state = .stopped
         log("kernel: \(ec.name) stopped: exit \(vcpu.state.exitReason) qualification \(hex(vcpu.state.qualification0)) "
             + "rip \(hex(vcpu.state.rip)): \(why)")
@@ -73,7 +85,10 @@ extension Kernel {
     @_optimize(speed)
     func packGuestState(of ec: ExecutionContext, into handler: ExecutionContext) {
         guard let vcpu = ec.vcpu else { return }
-        vcpu.state.write(vcpu.transfer) { word, value in self.setUTCBWord(handler, word, value) }
+        currentGuestState(vcpu, groups: vcpu.transfer)
+        let utcb = handler.utcbFrame
+        vcpu.state.write(vcpu.transfer, { word, value in self.setUTCBWord(handler, word, value) },
+                         storeWords: { first, words in self.platform.writePhysicalWords(utcb &+ UInt64(first) &* 8, from: words) })
         setUTCBWord(handler, UTCBLayout.countsWord,
                     UTCBLayout.counts(untyped: GuestStateLayout.words - UTCBLayout.firstDataWord, typed: 0))
     }
@@ -88,9 +103,16 @@ extension Kernel {
             vcpu.pendingFailure = "reply MTD \(hex(mtd)) names groups that do not exist"
             return
         }
-        if let problem = vcpu.state.read(mtd & ~TransferDescriptor.qualification, { self.utcbWord(handler, $0) }) {
+        let written = mtd & ~TransferDescriptor.qualification
+        let utcb = handler.utcbFrame
+        if let problem = vcpu.state.read(written, { self.utcbWord(handler, $0) },
+                                         loadWords: { first, words in self.platform.readPhysicalWords(utcb &+ UInt64(first) &* 8, into: words) }) {
             vcpu.pendingFailure = "reply refused: " + problem
+            return
         }
+        // Every group read is written whole: it is current here and newer than the hardware's copy.
+        vcpu.staleGroups &= ~written
+        vcpu.dirtyGroups |= written
     }
 
     /// After a VM PD's nested mapping changed: no vCPU of it may use what it cached (before the revoke returns).

@@ -66,9 +66,12 @@ public struct GuestState: Equatable, Sendable {
     public static let segmentCount = 8
     public static let cs = 1
 
-    /// Writes the groups of `mtd` into the handler's UTCB through `store(word, value)`.
+    /// Writes the groups of `mtd` into the handler's UTCB through `store(word, value)`, runs of words through
+    /// `storeWords(first word, words)`.
+    /// `mutating` although it changes nothing: a vCPU's state is then used in place, not copied for the call.
     @_optimize(speed) @inline(__always)
-    public func write(_ mtd: UInt64, _ store: (Int, UInt64) -> Void) {
+    public mutating func write(_ mtd: UInt64, _ store: (Int, UInt64) -> Void,
+                      storeWords: (Int, UnsafeBufferPointer<UInt64>) -> Void) {
         typealias L = GuestStateLayout
         store(L.mtd, mtd)
         store(L.exitReason, exitReason)
@@ -88,7 +91,7 @@ public struct GuestState: Equatable, Sendable {
             store(L.rflags, rflags)
         }
         if mtd & TransferDescriptor.generalRegisters != 0 {
-            for i in 0..<15 { store(L.firstGeneralRegister + i, registers[i]) }
+            registers.withUnsafeBufferPointer { storeWords(L.firstGeneralRegister, $0) }
         }
         if mtd & TransferDescriptor.controlRegisters != 0 {
             store(L.cr0, cr0); store(L.cr2, cr2); store(L.cr3, cr3); store(L.cr4, cr4); store(L.efer, efer)
@@ -124,7 +127,8 @@ public struct GuestState: Equatable, Sendable {
     /// refused whole and nothing changes), or nil. The fields that can be refused are checked first and the state
     /// is then written in place (no copy of the state or its arrays: this runs on every exit).
     @_optimize(speed) @inline(__always)
-    public mutating func read(_ mtd: UInt64, _ load: (Int) -> UInt64) -> String? {
+    public mutating func read(_ mtd: UInt64, _ load: (Int) -> UInt64,
+                              loadWords: (Int, UnsafeMutableBufferPointer<UInt64>) -> Void) -> String? {
         typealias L = GuestStateLayout
         if mtd & TransferDescriptor.segments != 0 {
             for i in 0..<Self.segmentCount where load(L.firstSegment + 3 * i) >> 32 != 0 || load(L.firstSegment + 3 * i + 1) >> 32 != 0 {
@@ -145,7 +149,7 @@ public struct GuestState: Equatable, Sendable {
             rflags = load(L.rflags)
         }
         if mtd & TransferDescriptor.generalRegisters != 0 {
-            for i in 0..<15 { registers[i] = load(L.firstGeneralRegister + i) }
+            registers.withUnsafeMutableBufferPointer { loadWords(L.firstGeneralRegister, $0) }
         }
         if mtd & TransferDescriptor.controlRegisters != 0 {
             cr0 = load(L.cr0); cr2 = load(L.cr2); cr3 = load(L.cr3); cr4 = load(L.cr4)
@@ -191,6 +195,16 @@ public struct GuestState: Equatable, Sendable {
         if errorCode >> 32 != 0 { return "injection error code wider than 32 bits" }
         return nil
     }
+
+    /// The groups a platform may leave in its hardware state after an exit (VirtualCPU.staleGroups) until someone
+    /// reads them: the bulky ones an exit handler seldom needs. The others (rip, rsp/rflags, interrupt state,
+    /// injection, TSC offset, controls, the exit information) are current in `GuestState` after every exit.
+    public static let deferrableGroups = TransferDescriptor.generalRegisters | TransferDescriptor.controlRegisters
+        | TransferDescriptor.segments | TransferDescriptor.descriptorTables
+
+    /// The groups `entryProblem` reads: a reply that writes none of them needs no entry check.
+    public static let checkedGroups = TransferDescriptor.stack | TransferDescriptor.controlRegisters
+        | TransferDescriptor.segments
 
     /// Why the hardware would refuse to enter this state (the checks both SVM and VMX make on what a VMM can set),
     /// or nil. Checked before every entry; a refused state is exit `failedEntry` to the VMM, never a kernel fault.

@@ -58,11 +58,18 @@ extension Kernel {
     /// costs ~150 instructions).
     @_optimize(speed)
     private func cachedCallablePortal(_ caller: ExecutionContext, _ selector: UInt64) -> Link<Portal>? {
-        if let last = caller.lastCalledPortal, last.capability.isLive, last.capability.key == selector {
-            return last.portal
-        }
+        if let portal = caller.lastCalledPortal.portal(at: selector) { return portal }
         guard let found = try? callablePortal(caller, selector) else { return nil }
-        caller.lastCalledPortal = (found.capability, Link(found.object))
+        caller.lastCalledPortal.remember(found.capability, found.object)
+        return Link(found.object)
+    }
+
+    /// The same for a vCPU's exit portals, in its own cache.
+    @_optimize(speed)
+    private func cachedExitPortal(_ ec: ExecutionContext, _ vcpu: VirtualCPU, _ selector: UInt64) -> Link<Portal>? {
+        if let portal = vcpu.exitPortals.portal(at: selector) { return portal }
+        guard let found = try? callablePortal(ec, selector) else { return nil }
+        vcpu.exitPortals.remember(found.capability, found.object)
         return Link(found.object)
     }
 
@@ -95,15 +102,16 @@ extension Kernel {
     @_optimize(speed)
     func fastGuestExit(_ ec: ExecutionContext) -> Link<ExecutionContext>? {
         guard let vcpu = ec.vcpu, vcpu.pendingFailure == nil,
-              let found = try? callablePortal(ec, ec.eventBase &+ vcpu.state.exitReason) else { return nil }
-        let portal = found.object
-        let handler = portal.ec
-        guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall else { return nil }
-        prepareExitCall(ec, vcpu, through: portal)
-        ec.callKind = .vmExit
-        packGuestState(of: ec, into: handler)
-        begin(portal, servingCallOf: ec)
-        statistics.exits &+= 1
-        return Link(handler)
+              let link = cachedExitPortal(ec, vcpu, ec.eventBase &+ vcpu.state.exitReason) else { return nil }
+        return link.withObject { portal -> Link<ExecutionContext>? in
+            let handler = portal.ec
+            guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall else { return nil }
+            prepareExitCall(ec, vcpu, through: portal)
+            ec.callKind = .vmExit
+            packGuestState(of: ec, into: handler)
+            begin(portal, servingCallOf: ec)
+            statistics.exits &+= 1
+            return Link(handler)
+        }
     }
 }

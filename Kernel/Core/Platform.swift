@@ -10,6 +10,9 @@ public protocol Platform: AnyObject {
     // MARK: physical memory (page tables, UTCBs, loading): addresses are physical, accesses are 8-byte aligned.
     func readPhysical(_ address: UInt64) -> UInt64
     func writePhysical(_ address: UInt64, _ value: UInt64)
+    /// `words.count` consecutive words at physical `address` (8-aligned, within one frame), in bulk.
+    func readPhysicalWords(_ address: UInt64, into words: UnsafeMutableBufferPointer<UInt64>)
+    func writePhysicalWords(_ address: UInt64, from words: UnsafeBufferPointer<UInt64>)
     func zeroPage(_ address: UInt64)
     func copyPage(from source: UInt64, to destination: UInt64)
 
@@ -38,6 +41,9 @@ public protocol Platform: AnyObject {
     /// fires. The kernel has checked `vcpu.state.entryProblem`; a state the hardware still refuses is exit
     /// `failedEntry`, never a kernel fault.
     func enterGuest(_ vcpu: VirtualCPU) -> Exit
+    /// Copies the groups `groups` ∩ `vcpu.staleGroups` from the hardware state into `vcpu.state` and clears them
+    /// from `staleGroups` (VirtualCPU's invariants).
+    func fetchGuestState(_ vcpu: VirtualCPU, groups: UInt64)
     /// Drops every cached translation of guest tag `tag` (all tags when nil), before the caller goes on.
     func flushGuestTranslations(tag: UInt64?)
     /// Forgets whatever the platform keeps for a vCPU that is being destroyed (its frames go back to the pool next).

@@ -51,7 +51,8 @@ extension X86Platform {
                 return idle()
             }
         }
-        load(vcpu.state, into: vmcb, registers: registers, tag: vcpu.tag)
+        load(&vcpu.state, groups: vcpu.dirtyGroups, into: vmcb, registers: registers, tag: vcpu.tag)
+        vcpu.dirtyGroups = 0
         while true {
             vmcb.set(VMCB.tlbControl, guestFlushPending ? VMCB.tlbFlushAll : 0)
             guestFlushPending = false
@@ -62,7 +63,8 @@ extension X86Platform {
                 // The interrupt is still pending (GIF was 0 until after the exit): take it now.
                 let exit = interrupt(vector: x86_take_pending_interrupt())
                 if let exit {
-                    store(vmcb, registers: registers, into: &vcpu.state)
+                    store(vmcb, into: &vcpu.state)
+                    vcpu.staleGroups = GuestState.deferrableGroups
                     return exit
                 }
                 reinject(vmcb)
@@ -75,8 +77,9 @@ extension X86Platform {
                 vcpu.lastFailure = "the CPU refused the VMCB (VMEXIT_INVALID)"
                 return .guest
             default:
-                store(vmcb, registers: registers, into: &vcpu.state)
-                if !describe(code, vmcb, &vcpu.state) {
+                store(vmcb, into: &vcpu.state)
+                vcpu.staleGroups = GuestState.deferrableGroups
+                if !describe(code, vmcb, registers: registers, &vcpu.state) {
                     vcpu.lastFailure = "unexpected SVM exit code 0x" + String(code, radix: 16)
                 }
                 return .guest
@@ -114,40 +117,54 @@ extension X86Platform {
         }
     }
 
-    /// The vCPU's state into its VMCB (and general registers into its register frame), with what the kernel forces.
+    /// The vCPU's state into its VMCB (and general registers into its register frame), with what the kernel forces:
+    /// the deferrable groups only when the kernel changed them (`groups`: VirtualCPU.dirtyGroups; otherwise the VMCB
+    /// and frame still hold what the guest left), the others on every entry. `inout` only so the state is read in
+    /// place, never copied.
     @_optimize(speed)
-    private func load(_ s: GuestState, into vmcb: VMCB, registers: UnsafeMutablePointer<UInt64>, tag: UInt64) {
-        s.registers.withUnsafeBufferPointer { r in
-            vmcb.set(VMCB.rax, r[0])
-            for i in 1..<15 { registers[i] = r[i] }
+    private func load(_ s: inout GuestState, groups: UInt64, into vmcb: VMCB, registers: UnsafeMutablePointer<UInt64>,
+                      tag: UInt64) {
+        if groups & TransferDescriptor.generalRegisters != 0 {
+            s.registers.withUnsafeBufferPointer { r in
+                vmcb.set(VMCB.rax, r[0])
+                for i in 1..<15 { registers[i] = r[i] }
+            }
         }
         vmcb.set(VMCB.rsp, s.rsp)
         vmcb.set(VMCB.rip, s.rip)
         vmcb.set(VMCB.rflags, s.rflags)
-        vmcb.set(VMCB.cr0, s.cr0)
-        vmcb.set(VMCB.cr2, s.cr2)
-        vmcb.set(VMCB.cr3, s.cr3)
-        vmcb.set(VMCB.cr4, s.cr4)
-        vmcb.set(VMCB.efer, s.efer | VMCB.eferSVME)
-        s.segments.withUnsafeBufferPointer { segments in
-            for i in 0..<GuestState.segmentCount {
-                let at = VMCB.segment(i)
-                vmcb.set(at, segments[i].selector)
-                vmcb.set(at + 2, segments[i].attributes)
-                vmcb.set(at + 4, segments[i].limit)
-                vmcb.set(at + 8, segments[i].base)
+        if groups & TransferDescriptor.controlRegisters != 0 {
+            vmcb.set(VMCB.cr0, s.cr0)
+            vmcb.set(VMCB.cr2, s.cr2)
+            vmcb.set(VMCB.cr3, s.cr3)
+            vmcb.set(VMCB.cr4, s.cr4)
+            vmcb.set(VMCB.efer, s.efer | VMCB.eferSVME)
+        }
+        if groups & TransferDescriptor.segments != 0 {
+            s.segments.withUnsafeBufferPointer { segments in
+                for i in 0..<GuestState.segmentCount {
+                    let at = VMCB.segment(i)
+                    vmcb.set(at, segments[i].selector)
+                    vmcb.set(at + 2, segments[i].attributes)
+                    vmcb.set(at + 4, segments[i].limit)
+                    vmcb.set(at + 8, segments[i].base)
+                }
             }
         }
-        vmcb.set(VMCB.gdtr + 4, UInt32(truncatingIfNeeded: s.gdtrLimit))
-        vmcb.set(VMCB.gdtr + 8, s.gdtrBase)
-        vmcb.set(VMCB.idtr + 4, UInt32(truncatingIfNeeded: s.idtrLimit))
-        vmcb.set(VMCB.idtr + 8, s.idtrBase)
-        // CPL: 0 in real mode, 3 in virtual-8086 mode, else SS.DPL.
-        let cpl: UInt8
-        if s.cr0 & 1 == 0 { cpl = 0 } else if s.rflags & (1 << 17) != 0 { cpl = 3 } else {
-            cpl = UInt8(truncatingIfNeeded: (s.segments[2].attributes >> 5) & 3)
+        if groups & TransferDescriptor.descriptorTables != 0 {
+            vmcb.set(VMCB.gdtr + 4, UInt32(truncatingIfNeeded: s.gdtrLimit))
+            vmcb.set(VMCB.gdtr + 8, s.gdtrBase)
+            vmcb.set(VMCB.idtr + 4, UInt32(truncatingIfNeeded: s.idtrLimit))
+            vmcb.set(VMCB.idtr + 8, s.idtrBase)
         }
-        vmcb.set(VMCB.cpl, cpl)
+        if groups & (TransferDescriptor.controlRegisters | TransferDescriptor.stack | TransferDescriptor.segments) != 0 {
+            // CPL: 0 in real mode, 3 in virtual-8086 mode, else SS.DPL (from the VMCB: the groups may be deferred).
+            let cpl: UInt8
+            if vmcb.u64(VMCB.cr0) & 1 == 0 { cpl = 0 } else if s.rflags & (1 << 17) != 0 { cpl = 3 } else {
+                cpl = UInt8(truncatingIfNeeded: (vmcb.u16(VMCB.segment(2) + 2) >> 5) & 3)
+            }
+            vmcb.set(VMCB.cpl, cpl)
+        }
         vmcb.set(VMCB.interruptShadow, UInt64(s.interruptShadow ? 1 : 0))
         // GuestStateLayout.injection is the EVENTINJ format (vector 0-7, type 8-10, EV 11, V 31); the kernel checked it.
         let inject = s.injection & (1 << 31) != 0
@@ -171,32 +188,50 @@ extension X86Platform {
         vmcb.set(VMCB.eventInjection, pending & (1 << 31) != 0 ? pending : 0)
     }
 
-    /// The guest's state after an exit, from its VMCB and register frame (EFER.SVME is the kernel's, not shown).
-    @_optimize(speed)
-    private func store(_ vmcb: VMCB, registers: UnsafeMutablePointer<UInt64>, into s: inout GuestState) {
-        s.registers.withUnsafeMutableBufferPointer { r in
-            r[0] = vmcb.u64(VMCB.rax)
-            for i in 1..<15 { r[i] = registers[i] }
+    /// The groups of `groups` that an exit leaves in the VMCB and register frame (`GuestState.deferrableGroups`),
+    /// copied into the vCPU's state when the kernel needs them (EFER.SVME is the kernel's, not shown).
+    func fetchGuestState(_ vcpu: VirtualCPU, groups: UInt64) {
+        let stale = vcpu.staleGroups & groups
+        guard stale != 0, vcpu.frames.count >= 2 else { return }
+        let vmcb = VMCB(vcpu.frames[0])
+        let registers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(vcpu.frames[1]))!
+        if stale & TransferDescriptor.generalRegisters != 0 {
+            vcpu.state.registers.withUnsafeMutableBufferPointer { r in
+                r[0] = vmcb.u64(VMCB.rax)
+                for i in 1..<15 { r[i] = registers[i] }
+            }
         }
+        if stale & TransferDescriptor.controlRegisters != 0 {
+            vcpu.state.cr0 = vmcb.u64(VMCB.cr0)
+            vcpu.state.cr2 = vmcb.u64(VMCB.cr2)
+            vcpu.state.cr3 = vmcb.u64(VMCB.cr3)
+            vcpu.state.cr4 = vmcb.u64(VMCB.cr4)
+            vcpu.state.efer = vmcb.u64(VMCB.efer) & ~VMCB.eferSVME
+        }
+        if stale & TransferDescriptor.segments != 0 {
+            vcpu.state.segments.withUnsafeMutableBufferPointer { segments in
+                for i in 0..<GuestState.segmentCount {
+                    let at = VMCB.segment(i)
+                    segments[i] = SegmentState(selector: vmcb.u16(at), attributes: vmcb.u16(at + 2),
+                                               limit: vmcb.u32(at + 4), base: vmcb.u64(at + 8))
+                }
+            }
+        }
+        if stale & TransferDescriptor.descriptorTables != 0 {
+            vcpu.state.gdtrLimit = UInt64(vmcb.u32(VMCB.gdtr + 4) & 0xffff)
+            vcpu.state.gdtrBase = vmcb.u64(VMCB.gdtr + 8)
+            vcpu.state.idtrLimit = UInt64(vmcb.u32(VMCB.idtr + 4) & 0xffff)
+            vcpu.state.idtrBase = vmcb.u64(VMCB.idtr + 8)
+        }
+        vcpu.staleGroups &= ~stale
+    }
+
+    /// What every exit copies from the VMCB: the groups that are not deferrable.
+    @_optimize(speed)
+    private func store(_ vmcb: VMCB, into s: inout GuestState) {
         s.rsp = vmcb.u64(VMCB.rsp)
         s.rip = vmcb.u64(VMCB.rip)
         s.rflags = vmcb.u64(VMCB.rflags)
-        s.cr0 = vmcb.u64(VMCB.cr0)
-        s.cr2 = vmcb.u64(VMCB.cr2)
-        s.cr3 = vmcb.u64(VMCB.cr3)
-        s.cr4 = vmcb.u64(VMCB.cr4)
-        s.efer = vmcb.u64(VMCB.efer) & ~VMCB.eferSVME
-        s.segments.withUnsafeMutableBufferPointer { segments in
-            for i in 0..<GuestState.segmentCount {
-                let at = VMCB.segment(i)
-                segments[i] = SegmentState(selector: vmcb.u16(at), attributes: vmcb.u16(at + 2),
-                                           limit: vmcb.u32(at + 4), base: vmcb.u64(at + 8))
-            }
-        }
-        s.gdtrLimit = UInt64(vmcb.u32(VMCB.gdtr + 4) & 0xffff)
-        s.gdtrBase = vmcb.u64(VMCB.gdtr + 8)
-        s.idtrLimit = UInt64(vmcb.u32(VMCB.idtr + 4) & 0xffff)
-        s.idtrBase = vmcb.u64(VMCB.idtr + 8)
         s.interruptShadow = vmcb.u64(VMCB.interruptShadow) & 1 != 0
         s.halted = false
         // An event whose delivery the exit interrupted is still to be injected; anything injected was delivered.
@@ -219,7 +254,8 @@ extension X86Platform {
     /// for the simulator's guest CPU gives the same): false when the code has no meaning here (then the exit is
     /// `failedEntry`: the VMM cannot resume a guest whose exit it is not told).
     @_optimize(speed)
-    private func describe(_ code: UInt64, _ vmcb: VMCB, _ s: inout GuestState) -> Bool {
+    private func describe(_ code: UInt64, _ vmcb: VMCB, registers: UnsafeMutablePointer<UInt64>,
+                          _ s: inout GuestState) -> Bool {
         describeSyntheticExit(&s, VMExit.failedEntry)
         let info1 = vmcb.u64(VMCB.exitInfo1), info2 = vmcb.u64(VMCB.exitInfo2)
         func length(_ bytes: UInt64) {
@@ -239,7 +275,7 @@ extension X86Platform {
             length(info2 &- s.rip)
         case VMCB.exitMSR:
             s.exitReason = info1 & 1 == 0 ? VMExit.rdmsr : VMExit.wrmsr
-            s.qualification0 = s.registers[1] & 0xffff_ffff
+            s.qualification0 = registers[1] & 0xffff_ffff   // ecx, still in the register frame
             length(2)
         case VMCB.exitVMMCALL: s.exitReason = VMExit.hypercall; length(3)
         case VMCB.exitVMRUN...VMCB.exitSKINIT, VMCB.exitINVLPGA:

@@ -42,8 +42,20 @@ final class X86Platform: Platform {
         pointer(destination).update(from: pointer(source), count: 512)
     }
 
+    /// Physical memory is identity-mapped; the kernel only passes frames it owns (never 0), so no nil check.
+    @inline(__always)
     private func pointer(_ address: UInt64) -> UnsafeMutablePointer<UInt64> {
-        UnsafeMutablePointer<UInt64>(bitPattern: UInt(address))!
+        UnsafeMutablePointer<UInt64>(bitPattern: UInt(address)).unsafelyUnwrapped
+    }
+
+    func readPhysicalWords(_ address: UInt64, into words: UnsafeMutableBufferPointer<UInt64>) {
+        guard let destination = words.baseAddress else { return }
+        UnsafeMutableRawPointer(destination).copyMemory(from: pointer(address), byteCount: words.count &* 8)
+    }
+
+    func writePhysicalWords(_ address: UInt64, from words: UnsafeBufferPointer<UInt64>) {
+        guard let source = words.baseAddress else { return }
+        UnsafeMutableRawPointer(pointer(address)).copyMemory(from: source, byteCount: words.count &* 8)
     }
 
     // MARK: address spaces

@@ -11,7 +11,12 @@ public func userMain(_ startInfo: UInt64) {
     rootTaskMain(X86UserPlatform(utcbAddress: AddressLayout.rootUTCB), startInfo: startInfo)
 }
 
+/// One platform object for every call: the handler's frame is abandoned at each reply (the kernel restarts it at
+/// this entry for the next call), so an object made per call would never be freed.
+nonisolated(unsafe) var handlerPlatform: X86UserPlatform? = nil
+
 @_cdecl("user_handler_1")
 public func userHandler1(_ startInfo: UInt64) {
-    rootTaskPortal(X86UserPlatform(utcbAddress: AddressLayout.rootUTCB), startInfo: startInfo)
+    if handlerPlatform == nil { handlerPlatform = X86UserPlatform(utcbAddress: AddressLayout.rootUTCB) }
+    if let platform = handlerPlatform { rootTaskPortal(platform, startInfo: startInfo) }
 }
