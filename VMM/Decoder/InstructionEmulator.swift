@@ -96,8 +96,9 @@ public struct InstructionEmulator: Sendable {
 }
 
 extension DecodedInstruction {
-    /// rip after this instruction, wrapped as the instruction pointer wraps in its mode.
-    func nextInstruction(after rip: UInt64) -> UInt64 {
+    /// rip after this instruction at `rip`, wrapped as the instruction pointer wraps in its mode (what the VMM
+    /// sets when it completes an instruction itself).
+    public func nextInstruction(after rip: UInt64) -> UInt64 {
         let next = rip &+ UInt64(length)
         switch mode {
         case .bits64: return next
