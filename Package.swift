@@ -37,6 +37,8 @@ let package = Package(
                 path: "VMM/Monitor"),
         // The VMM's device models (PC platform, PCI, virtio): pure state machines behind VMM/Devices/DeviceInterfaces.swift.
         .target(name: "DeviceModels", path: "VMM/Devices"),
+        // The VMM's x86 instruction decoder and emulator for MMIO exits (no dependencies; VMM/Decoder/README.md).
+        .target(name: "InstructionDecoder", path: "VMM/Decoder", exclude: ["README.md"]),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
         .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
         .target(name: "VMCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/VMCheck"),
@@ -71,6 +73,7 @@ let package = Package(
                                                                 "PongComponent", "VMCheckComponent"],
                     path: "Tests/UserServicesTests"),
         .testTarget(name: "DeviceModelsTests", dependencies: ["DeviceModels"], path: "Tests/VMMTests/Devices"),
+        .testTarget(name: "InstructionDecoderTests", dependencies: ["InstructionDecoder", "CUnicorn"], path: "Tests/VMMTests/Decoder"),
         .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
     ],
     swiftLanguageModes: [.v5]
