@@ -207,15 +207,40 @@ public final class CMOSRTC: PortIODevice, TimedDevice {
         let (first, last) = (start / Self.cyclesPerSecond, end / Self.cyclesPerSecond)
         guard last > first else { return }
         flags |= 0x10
-        // Any time of day comes round within a day of updates: the most recent 86400 are enough.
-        let alarms = [ram[1], ram[3], ram[5]]
-        for back in 0..<min(last - first, 86_400) {
-            let shown = registers(for: seconds(afterUpdates: last - back))
-            if (0..<3).allSatisfy({ alarms[$0] >= 0xc0 || alarms[$0] == shown[$0] }) {
-                flags |= 0x20
-                break
+        if alarmMatched(afterUpdate: first, updates: last - first) { flags |= 0x20 }
+    }
+
+    /// Whether one of the `count` updates after update `first` showed a time of day the alarm registers match.
+    /// The updates cover consecutive seconds, so this asks whether a matching time of day lies in that range.
+    private func alarmMatched(afterUpdate first: UInt64, updates count: UInt64) -> Bool {
+        let day: Int64 = 86_400
+        let firstSecond = CalendarTime.floorModulo(seconds(afterUpdates: first &+ 1), day)
+        let span = Int64(min(count, UInt64(day)))
+        let hours = control & Self.hour24 != 0 ? alarmValues(ram[5], range: 0...23) : alarmHours12(ram[5])
+        for hour in hours {
+            for minute in alarmValues(ram[3], range: 0...59) {
+                for second in alarmValues(ram[1], range: 0...59) {
+                    let timeOfDay = Int64(hour * 3600 + minute * 60 + second)
+                    if CalendarTime.floorModulo(timeOfDay - firstSecond, day) < span { return true }
+                }
             }
         }
+        return false
+    }
+
+    /// The values an alarm byte matches: all of `range` for a don't-care byte (0xc0-0xff), the value it encodes
+    /// in the current format, or none when it encodes nothing valid.
+    private func alarmValues(_ byte: UInt8, range: ClosedRange<Int>) -> [Int] {
+        if byte >= 0xc0 { return Array(range) }
+        let binary = control & Self.binary != 0
+        guard binary || (byte >> 4 <= 9 && byte & 0xf <= 9) else { return [] }
+        let value = binary ? Int(byte) : Int(byte >> 4) * 10 + Int(byte & 0xf)
+        return range.contains(value) ? [value] : []
+    }
+
+    private func alarmHours12(_ byte: UInt8) -> [Int] {
+        if byte >= 0xc0 { return Array(0...23) }
+        return alarmValues(byte & 0x7f, range: 1...12).map { $0 % 12 + (byte & 0x80 != 0 ? 12 : 0) }
     }
 
     private func driveLine() {

@@ -155,6 +155,23 @@ final class CMOSRTCTests: XCTestCase {
         XCTAssertTrue(lines.level(8))
     }
 
+    func testAlarmFlagAcrossCoarseAdvances() {
+        let rtc = CMOSRTC(lines: LineRecorder(), startTime: start)
+        write(rtc, 0x0b, 0x00)   // BCD, 12-hour: 10 PM is 0x90
+        write(rtc, 1, 0x30)
+        write(rtc, 3, 0x13)
+        write(rtc, 5, 0x90)
+        rtc.advance(to: 9 * second)
+        XCTAssertEqual(read(rtc, 0x0c) & 0x20, 0, "22:13:29 is not yet the alarm")
+        rtc.advance(to: 10 * second)
+        XCTAssertEqual(read(rtc, 0x0c) & 0x20, 0x20, "22:13:30")
+        rtc.advance(to: 3 * 86_400 * second)
+        XCTAssertEqual(read(rtc, 0x0c) & 0x20, 0x20, "every day comes round again")
+        write(rtc, 1, 0x75)      // a value no second has
+        rtc.advance(to: 5 * 86_400 * second)
+        XCTAssertEqual(read(rtc, 0x0c) & 0x20, 0)
+    }
+
     func testFlagsWithoutEnablesRaiseNothing() {
         let lines = LineRecorder()
         let rtc = CMOSRTC(lines: lines, startTime: start)
