@@ -1,27 +1,26 @@
 /// A set of the 256 interrupt vectors: the local APIC's IRR, ISR and TMR, read by the guest as eight 32-bit
 /// registers. Bit v is vector v; higher vectors have higher priority.
 struct APICVectorSet: Equatable {
-    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-
-    static func == (a: APICVectorSet, b: APICVectorSet) -> Bool {
-        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
-    }
+    private var low: UInt64 = 0        // vectors 0-63
+    private var lowMiddle: UInt64 = 0  // 64-127
+    private var highMiddle: UInt64 = 0 // 128-191
+    private var high: UInt64 = 0       // 192-255
 
     private func word(_ index: Int) -> UInt64 {
         switch index {
-        case 0: return words.0
-        case 1: return words.1
-        case 2: return words.2
-        default: return words.3
+        case 0: return low
+        case 1: return lowMiddle
+        case 2: return highMiddle
+        default: return high
         }
     }
 
     private mutating func setWord(_ index: Int, _ value: UInt64) {
         switch index {
-        case 0: words.0 = value
-        case 1: words.1 = value
-        case 2: words.2 = value
-        default: words.3 = value
+        case 0: low = value
+        case 1: lowMiddle = value
+        case 2: highMiddle = value
+        default: high = value
         }
     }
 
@@ -35,11 +34,11 @@ struct APICVectorSet: Equatable {
         setWord(Int(vector >> 6), word(Int(vector >> 6)) & ~(1 << UInt64(vector & 63)))
     }
 
-    var isEmpty: Bool { words.0 | words.1 | words.2 | words.3 == 0 }
+    var isEmpty: Bool { low | lowMiddle | highMiddle | high == 0 }
 
     /// The highest vector in the set.
     var highest: UInt8? {
-        for index in stride(from: 3, through: 0, by: -1) where word(index) != 0 {
+        for index in [3, 2, 1, 0] where word(index) != 0 {
             return UInt8(index * 64 + 63 - word(index).leadingZeroBitCount)
         }
         return nil
@@ -51,5 +50,15 @@ struct APICVectorSet: Equatable {
     }
 
     /// Every vector in the set, lowest first.
-    var vectors: [UInt8] { (0...255).compactMap { contains(UInt8($0)) ? UInt8($0) : nil } }
+    var vectors: [UInt8] {
+        var result: [UInt8] = []
+        for index in 0..<4 {
+            var bits = word(index)
+            while bits != 0 {
+                result.append(UInt8(index * 64 + bits.trailingZeroBitCount))
+                bits &= bits - 1
+            }
+        }
+        return result
+    }
 }

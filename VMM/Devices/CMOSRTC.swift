@@ -217,9 +217,13 @@ public final class CMOSRTC: PortIODevice, TimedDevice {
         let firstSecond = CalendarTime.floorModulo(seconds(afterUpdates: first &+ 1), day)
         let span = Int64(min(count, UInt64(day)))
         let hours = control & Self.hour24 != 0 ? alarmValues(ram[5], range: 0...23) : alarmHours12(ram[5])
+        let minutes = alarmValues(ram[3], range: 0...59)
+        let seconds = alarmValues(ram[1], range: 0...59)
+        // All three don't-care: every second matches (and the loops below stay within 3600 combinations).
+        if hours.count * minutes.count * seconds.count == Int(day) { return span > 0 }
         for hour in hours {
-            for minute in alarmValues(ram[3], range: 0...59) {
-                for second in alarmValues(ram[1], range: 0...59) {
+            for minute in minutes {
+                for second in seconds {
                     let timeOfDay = Int64(hour * 3600 + minute * 60 + second)
                     if CalendarTime.floorModulo(timeOfDay - firstSecond, day) < span { return true }
                 }
