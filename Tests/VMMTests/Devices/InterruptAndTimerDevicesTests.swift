@@ -136,6 +136,40 @@ final class InterruptAndTimerDevicesTests: XCTestCase {
         XCTAssertEqual(injected.count, 250)
     }
 
+    /// calibrate_APIC_clock's check: with the PIT's tick and the local APIC timer (programmed from the count it
+    /// measured) both running, the two must agree on how much time went by.
+    func testLinuxCalibrationAgreesWithThePIT() {
+        let devices = InterruptAndTimerDevices(startTime: 0, apicTimerHertz: 200_000_000)
+        linuxSetupAPIC(devices)
+        writeEntry(devices, pin: 2, low: 0x800 | 0x30)
+        linuxPeriodicPIT(devices)
+        let base = LocalAPIC.defaultBase
+        // Measure: a masked periodic timer from 0xffffffff / 16, read at two PIT ticks 25 jiffies apart.
+        mmioWrite(devices, base + 0x320, 0x30000 | 0xec)
+        mmioWrite(devices, base + 0x3e0, 0x3)
+        mmioWrite(devices, base + 0x380, 0xffff_ffff / 16)
+        var jiffies = 0
+        var counts: [UInt32] = []
+        _ = runHaltedGuest(devices, until: 120_000_000) { _ in
+            jiffies += 1
+            if jiffies == 1 || jiffies == 26 { counts.append(self.mmioRead(devices, base + 0x390)) }
+            self.mmioWrite(devices, base + 0xb0, 0)
+        }
+        let period = (counts[0] - counts[1]) * 16 / 25   // lapic_timer_period: bus clocks per jiffy
+        XCTAssertEqual(Double(period), 200_000_000 / 250, accuracy: 200_000_000 / 250 * 0.001)
+        // Verify: both timers for 100 ms; the local APIC's ticks must match the jiffies.
+        mmioWrite(devices, base + 0x320, 0x20000 | 0xec)
+        mmioWrite(devices, base + 0x380, period / 16)
+        var pitTicks = 0
+        var apicTicks = 0
+        _ = runHaltedGuest(devices, until: 220_000_000) { vector in
+            if vector == 0x30 { pitTicks += 1 } else { apicTicks += 1 }
+            self.mmioWrite(devices, base + 0xb0, 0)
+        }
+        XCTAssertEqual(pitTicks, 25)
+        XCTAssertLessThanOrEqual(abs(apicTicks - pitTicks), 1)
+    }
+
     func testInterruptWindowFlow() {
         let devices = InterruptAndTimerDevices(startTime: 0)
         linuxSetupAPIC(devices)
