@@ -61,14 +61,15 @@ public final class InterruptRouting: InterruptLines {
     public func nextInjection(_ cpu: GuestInterruptibility) -> InjectionDecision {
         synchronize()
         let blocked = cpu.interruptShadow || cpu.eventPending
-        if localAPIC.nmiPending {
-            guard !blocked && !cpu.nmiBlocked else { return .requestWindow }
+        if localAPIC.nmiPending && !blocked && !cpu.nmiBlocked {
             _ = localAPIC.takeNMI()
             return .injectNMI
         }
+        // An NMI held back by NMI blocking does not hold back maskable interrupts (the NMI handler may run
+        // with IF set); it waits for a window like they do.
         let external = extINTReady
         let vector = localAPIC.highestDeliverable()
-        guard external || vector != nil else { return .nothing }
+        guard external || vector != nil else { return localAPIC.nmiPending ? .requestWindow : .nothing }
         guard cpu.interruptsEnabled && !blocked else { return .requestWindow }
         if external {
             // The INTA cycle: the 8259 answers even when its request went away (spurious IRQ 7 / 15).
@@ -82,10 +83,10 @@ public final class InterruptRouting: InterruptLines {
         return .inject(vector: vector)
     }
 
-    /// Whether a halted vCPU wakes now: an NMI, or an interrupt it would take with `interruptsEnabled`.
-    public func wakesHaltedCPU(interruptsEnabled: Bool) -> Bool {
+    /// Whether a halted vCPU wakes now: an NMI it can take, or an interrupt it would take with `interruptsEnabled`.
+    public func wakesHaltedCPU(interruptsEnabled: Bool, nmiBlocked: Bool = false) -> Bool {
         synchronize()
-        if localAPIC.nmiPending { return true }
+        if localAPIC.nmiPending && !nmiBlocked { return true }
         return interruptsEnabled && (extINTReady || localAPIC.highestDeliverable() != nil)
     }
 }

@@ -88,8 +88,20 @@ final class InterruptRoutingTests: XCTestCase {
         XCTAssertEqual(routing.nextInjection(GuestInterruptibility(interruptsEnabled: false, nmiBlocked: true)),
                        .requestWindow)
         XCTAssertTrue(routing.wakesHaltedCPU(interruptsEnabled: false))
+        XCTAssertFalse(routing.wakesHaltedCPU(interruptsEnabled: false, nmiBlocked: true))
         XCTAssertEqual(routing.nextInjection(disabled), .injectNMI)
         XCTAssertEqual(routing.nextInjection(enabled), .inject(vector: 0x40))
+    }
+
+    func testBlockedNMIDoesNotHoldBackInterrupts() {
+        let routing = makeRouting()
+        routing.localAPIC.setLINT1(true)
+        routing.localAPIC.acceptInterrupt(vector: 0x40, level: false)
+        let inNMIHandler = GuestInterruptibility(interruptsEnabled: true, nmiBlocked: true)
+        XCTAssertEqual(routing.nextInjection(inNMIHandler), .inject(vector: 0x40))
+        XCTAssertEqual(routing.nextInjection(inNMIHandler), .requestWindow, "the NMI waits for the IRET")
+        XCTAssertEqual(routing.nextInjection(enabled), .injectNMI)
+        XCTAssertEqual(routing.nextInjection(enabled), .nothing)
     }
 
     func testVirtualWireDeliversThe8259ThroughLINT0() {
