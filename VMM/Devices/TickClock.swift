@@ -1,12 +1,14 @@
 /// A clock of `hertz` ticks per second counted from virtual time 0, and the two conversions every timer model
-/// needs. Products go through 128 bits, so no guest-chosen count overflows; results saturate at UInt64.max,
-/// far beyond any VM's life (584 years of nanoseconds).
+/// needs, exact and without overflow: results saturate at UInt64.max, far beyond any VM's life (584 years of
+/// nanoseconds). Only 64-bit arithmetic: a 128-bit division would need compiler-rt's __udivti3, which the
+/// machine's freestanding runtime does not have.
 struct TickClock {
     static let nanosecondsPerSecond: UInt64 = 1_000_000_000
+    /// Frequencies are kept to 1 Hz ... 10 GHz, where the remainders below cannot overflow.
+    static let maximumHertz: UInt64 = 10_000_000_000
     let hertz: UInt64
 
-    /// A clock of at least 1 Hz (a VMM configuring 0 gets 1 Hz rather than a division by zero).
-    init(hertz: UInt64) { self.hertz = max(hertz, 1) }
+    init(hertz: UInt64) { self.hertz = min(max(hertz, 1), Self.maximumHertz) }
 
     /// Whole ticks elapsed at virtual time `nanoseconds`.
     func ticks(at nanoseconds: UInt64) -> UInt64 {
@@ -19,12 +21,15 @@ struct TickClock {
         Self.scale(tick, by: Self.nanosecondsPerSecond, over: hertz, roundingUp: true)
     }
 
-    /// value * numerator / denominator with a 128-bit intermediate, saturating; denominator > 0.
+    /// value * numerator / denominator, exactly: value = q * denominator + r, so the result is q * numerator +
+    /// r * numerator / denominator, where r * numerator < denominator * numerator fits 64 bits for the factors
+    /// used here (both at most 10^10). Saturates.
     static func scale(_ value: UInt64, by numerator: UInt64, over denominator: UInt64, roundingUp: Bool) -> UInt64 {
-        let product = value.multipliedFullWidth(by: numerator)
-        guard product.high < denominator else { return .max }
-        let (quotient, remainder) = denominator.dividingFullWidth(product)
-        if roundingUp && remainder != 0 { return quotient == .max ? .max : quotient + 1 }
-        return quotient
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: denominator)
+        let whole = quotient.multipliedReportingOverflow(by: numerator)
+        let part = remainder * numerator
+        let partQuotient = part / denominator + (roundingUp && part % denominator != 0 ? 1 : 0)
+        let sum = whole.partialValue.addingReportingOverflow(partQuotient)
+        return whole.overflow || sum.overflow ? .max : sum.partialValue
     }
 }
