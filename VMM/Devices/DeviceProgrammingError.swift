@@ -48,7 +48,7 @@ public enum DeviceProgrammingError: Equatable {
     public var message: String {
         switch self {
         case .unsupportedAccess(let device, let offset, let size, let write):
-            return "\(device.name): \(write ? "write" : "read") of \(size) bytes at offset 0x\(hex(offset)) not decoded"
+            return "\(device.name): \(size)-byte \(write ? "write" : "read") at offset 0x\(hex(offset)) not decoded"
         case .readOnlyRegister(let device, let register):
             return "\(device.name): write to read-only register 0x\(hex(register)) dropped"
         case .reservedRegister(let device, let register):
