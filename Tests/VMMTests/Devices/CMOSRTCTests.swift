@@ -71,6 +71,26 @@ final class CMOSRTCTests: XCTestCase {
         XCTAssertEqual(read(noon, 4), 0x92, "12 PM")
     }
 
+    func testWritesIn12HourAndBinaryModes() {
+        let rtc = CMOSRTC(lines: LineRecorder(), startTime: start)
+        write(rtc, 0x0b, 0x80)                     // SET, BCD, 12-hour
+        write(rtc, 4, 0x92)                        // 12 PM
+        write(rtc, 0x0b, 0x00)
+        XCTAssertEqual(read(rtc, 4), 0x92)
+        write(rtc, 0x0b, 0x02)
+        XCTAssertEqual(read(rtc, 4), 0x12, "noon in 24-hour BCD")
+        write(rtc, 0x0b, 0x06)                     // binary, 24-hour
+        write(rtc, 2, 45)
+        write(rtc, 4, 7)
+        XCTAssertEqual([read(rtc, 4), read(rtc, 2), read(rtc, 0)], [7, 45, 20])
+        write(rtc, 0x0b, 0x02)
+        XCTAssertEqual([read(rtc, 4), read(rtc, 2)], [0x07, 0x45])
+        XCTAssertTrue(rtc.errors.pending.isEmpty)
+        write(rtc, 0x0b, 0x00)
+        write(rtc, 4, 0x13)                        // hour 13 does not exist in 12-hour mode
+        XCTAssertEqual(rtc.errors.pending, [.invalidTimeValue(register: 4, value: 0x13)])
+    }
+
     func testLinuxSetTimeSequence() {
         let rtc = CMOSRTC(lines: LineRecorder(), startTime: start)
         rtc.advance(to: 10 * second + 300_000_000)

@@ -96,6 +96,23 @@ final class InterruptAndTimerDevicesTests: XCTestCase {
         XCTAssertNil(devices.mmioDevice(at: 0xfee0_0030))
     }
 
+    func testTakeErrorsCollectsEveryDevice() {
+        let devices = InterruptAndTimerDevices(startTime: 0)
+        devices.pic.portWrite(0x20, size: 2, value: 0)
+        devices.pit.portWrite(0x40, size: 2, value: 0)
+        devices.systemControl.portWrite(0x61, size: 2, value: 0)
+        devices.rtc.portWrite(0x70, size: 2, value: 0)
+        devices.localAPIC.mmioWrite(offset: 0x80, size: 1, value: 0)
+        devices.ioapic.mmioWrite(offset: 0x80, size: 4, value: 0)
+        devices.routing.setLevel(line: 2, high: true)
+        let taken = devices.takeErrors()
+        XCTAssertEqual(taken.errors.count, 7)
+        XCTAssertEqual(taken.dropped, 0)
+        XCTAssertTrue(taken.errors.contains(.noSuchLine(2)))
+        XCTAssertTrue(taken.errors.contains(.unsupportedAccess(.rtc, offset: 0x70, size: 2, write: true)))
+        XCTAssertTrue(devices.takeErrors().errors.isEmpty)
+    }
+
     func testVirtualWireTimerAt250HzBeforeTheIOAPIC() {
         let devices = InterruptAndTimerDevices(startTime: 0)
         linuxInitPIC(devices, autoEOI: false, masterMask: 0xfa)

@@ -213,6 +213,42 @@ final class PIC8259Tests: XCTestCase {
         XCTAssertNil(pic.pendingVector())
     }
 
+    func testRotateInAutoEOIMode() {
+        let pic = PIC8259()
+        linuxInit(pic, autoEOI: true, masterMask: 0x00)
+        pic.portWrite(0x20, size: 1, value: 0x80)   // rotate in auto-EOI mode: set
+        pic.setLevel(irq: 1, high: true)
+        XCTAssertEqual(pic.acknowledge(), 0x31)
+        pic.setLevel(irq: 0, high: true)
+        pic.setLevel(irq: 3, high: true)
+        XCTAssertEqual(pic.acknowledge(), 0x33, "IR1 went to the lowest priority, so IR3 now outranks IR0")
+        pic.portWrite(0x20, size: 1, value: 0x00)   // clear: no more rotation
+        XCTAssertEqual(pic.acknowledge(), 0x30)
+        pic.setLevel(irq: 3, high: false)
+        pic.setLevel(irq: 3, high: true)
+        pic.setLevel(irq: 5, high: true)
+        XCTAssertEqual(pic.acknowledge(), 0x35, "still the order after IR3, which was lowest last")
+    }
+
+    func testSpecialFullyNestedMasterLetsHigherSlaveRequestsThrough() {
+        let pic = PIC8259()
+        pic.portWrite(0x20, size: 1, value: 0x11)
+        pic.portWrite(0x21, size: 1, value: 0x30)
+        pic.portWrite(0x21, size: 1, value: 0x04)
+        pic.portWrite(0x21, size: 1, value: 0x11)   // 8086 mode, special fully nested
+        for value: UInt32 in [0x11, 0x38, 0x02, 0x01] {
+            pic.portWrite(value == 0x11 ? 0xa0 : 0xa1, size: 1, value: value)
+        }
+        pic.portWrite(0x21, size: 1, value: 0x00)
+        pic.portWrite(0xa1, size: 1, value: 0x00)
+        pic.setLevel(irq: 12, high: true)
+        XCTAssertEqual(pic.acknowledge(), 0x3c)
+        pic.setLevel(irq: 9, high: true)
+        XCTAssertEqual(pic.acknowledge(), 0x39, "the master's cascade in service does not block the slave")
+        pic.setLevel(irq: 13, high: true)
+        XCTAssertNil(pic.pendingVector(), "but the slave's own priorities still hold")
+    }
+
     func testReinitializationClearsLatchesAndMasks() {
         let pic = PIC8259()
         linuxInit(pic, masterMask: 0xff)
