@@ -43,6 +43,7 @@ public enum VirtioError: Error, Equatable {
     case usedRingWriteFailed(queue: Int, address: UInt64)
     case bufferAccessFailed(queue: Int, head: UInt16)
     case malformedRequest(queue: Int, head: UInt16, reason: String)
+    case queueDisabled(queue: Int)
     case deviceSetup(String)
 
     public var message: String {
@@ -80,6 +81,8 @@ public enum VirtioError: Error, Equatable {
             return "queue \(queue): guest memory refused a buffer access of the chain at head \(head)"
         case .malformedRequest(let queue, let head, let reason):
             return "queue \(queue): request at head \(head): \(reason)"
+        case .queueDisabled(let queue):
+            return "queue \(queue) used while disabled"
         case .deviceSetup(let reason):
             return "device setup: \(reason)"
         }

@@ -18,13 +18,24 @@ public final class VirtioQueue {
 
     public let index: Int
     public let maximumSize: UInt16
-    /// What the driver wrote to queue_size (validated when it enables the queue).
+    /// What the driver wrote to queue_size and the ring addresses (validated when it enables the queue).
     public var size: UInt16
     public var descriptorTableAddress: UInt64 = 0
     public var availableRingAddress: UInt64 = 0
     public var usedRingAddress: UInt64 = 0
-    public private(set) var isEnabled = false
-    public private(set) var allowsIndirect = false
+
+    /// The checked configuration the device serves from, fixed at enable: later writes to the fields above
+    /// cannot change a running ring.
+    private struct Ring {
+        let size: UInt16
+        let descriptorTable: UInt64
+        let availableRing: UInt64
+        let usedRing: UInt64
+        let allowsIndirect: Bool
+    }
+    private var ring: Ring?
+    public var isEnabled: Bool { ring != nil }
+    public var allowsIndirect: Bool { ring?.allowsIndirect ?? false }
     /// The next available-ring entry the device will take, and the next used-ring entry it will fill.
     public private(set) var lastAvailableIndex: UInt16 = 0
     public private(set) var usedIndex: UInt16 = 0
@@ -45,8 +56,7 @@ public final class VirtioQueue {
 
     /// Back to the state after a device reset: disabled, size at the maximum, addresses zero.
     public func reset() {
-        isEnabled = false
-        allowsIndirect = false
+        ring = nil
         size = maximumSize
         descriptorTableAddress = 0
         availableRingAddress = 0
@@ -63,10 +73,10 @@ public final class VirtioQueue {
                       memory: memory)
         try checkArea(.availableRing, availableRingAddress, length: 6 + 2 * count, alignment: 2, memory: memory)
         try checkArea(.usedRing, usedRingAddress, length: 6 + 8 * count, alignment: 4, memory: memory)
-        self.allowsIndirect = allowsIndirect
+        ring = Ring(size: size, descriptorTable: descriptorTableAddress, availableRing: availableRingAddress,
+                    usedRing: usedRingAddress, allowsIndirect: allowsIndirect)
         lastAvailableIndex = 0
         usedIndex = 0
-        isEnabled = true
     }
 
     private func checkArea(_ area: VirtioRingArea, _ address: UInt64, length: UInt64, alignment: UInt64,
@@ -85,33 +95,38 @@ public final class VirtioQueue {
 
     // MARK: - Serving the driver
 
-    /// How many chains the driver has made available that the device has not taken (at most the queue size).
+    /// How many chains the driver has made available that the device has not taken (at most the queue size;
+    /// 0 while the queue is disabled).
     public func pendingCount(memory: GuestPhysicalMemory) throws(VirtioError) -> Int {
-        guard let availableIndex = memory.load16(availableRingAddress &+ 2) else {
-            throw .ringOutsideMemory(queue: index, area: .availableRing, address: availableRingAddress &+ 2, length: 2)
+        guard let ring else { return 0 }
+        guard let availableIndex = memory.load16(ring.availableRing &+ 2) else {
+            throw .ringOutsideMemory(queue: index, area: .availableRing, address: ring.availableRing &+ 2, length: 2)
         }
         let pending = availableIndex &- lastAvailableIndex
-        guard pending <= size else {
+        guard pending <= ring.size else {
             throw .availableIndexJump(queue: index, availableIndex: availableIndex, lastSeen: lastAvailableIndex,
-                                      size: size)
+                                      size: ring.size)
         }
         return Int(pending)
     }
 
     /// Takes the next available chain and walks it. Call only while `pendingCount` says there is one.
     public func nextChain(memory: GuestPhysicalMemory) throws(VirtioError) -> VirtioDescriptorChain {
-        let entry = availableRingAddress &+ 4 &+ 2 * UInt64(lastAvailableIndex % size)
+        guard let ring else { throw .queueDisabled(queue: index) }
+        let entry = ring.availableRing &+ 4 &+ 2 * UInt64(lastAvailableIndex % ring.size)
         guard let head = memory.load16(entry) else {
             throw .ringOutsideMemory(queue: index, area: .availableRing, address: entry, length: 2)
         }
         lastAvailableIndex &+= 1
-        return try walk(head: head, memory: memory)
+        return try walk(head: head, ring: ring, memory: memory)
     }
 
-    private func walk(head: UInt16, memory: GuestPhysicalMemory) throws(VirtioError) -> VirtioDescriptorChain {
+    private func walk(head: UInt16, ring: Ring, memory: GuestPhysicalMemory) throws(VirtioError)
+        -> VirtioDescriptorChain {
+        let size = ring.size
         guard head < size else { throw .headOutOfRange(queue: index, head: head, size: size) }
         var chain = VirtioDescriptorChain(head: head)
-        var table = descriptorTableAddress
+        var table = ring.descriptorTable
         var tableSize = Int(size)
         var position = Int(head)
         var inIndirect = false
@@ -133,7 +148,7 @@ public final class VirtioQueue {
             let next = UInt16(truncatingIfNeeded: Self.little(raw, 14, 2))
 
             if flags & DescriptorFlag.indirect != 0 {
-                guard allowsIndirect else { throw .indirectNotNegotiated(queue: index, at: at) }
+                guard ring.allowsIndirect else { throw .indirectNotNegotiated(queue: index, at: at) }
                 guard !inIndirect else { throw .nestedIndirect(queue: index, at: at) }
                 guard flags & DescriptorFlag.next == 0 else { throw .indirectWithNext(queue: index, at: at) }
                 // Linux sizes indirect tables by the request's segments, which seg_max keeps within the queue.
@@ -166,20 +181,22 @@ public final class VirtioQueue {
 
     /// Returns a chain to the driver: used-ring entry (id = head, len = bytes written), then the used index.
     public func addUsed(head: UInt16, length: UInt32, memory: GuestPhysicalMemory) throws(VirtioError) {
-        let entry = usedRingAddress &+ 4 &+ 8 * UInt64(usedIndex % size)
+        guard let ring else { throw .queueDisabled(queue: index) }
+        let entry = ring.usedRing &+ 4 &+ 8 * UInt64(usedIndex % ring.size)
         guard memory.store32(entry, UInt32(head)), memory.store32(entry &+ 4, length) else {
             throw .usedRingWriteFailed(queue: index, address: entry)
         }
         usedIndex &+= 1
-        guard memory.store16(usedRingAddress &+ 2, usedIndex) else {
-            throw .usedRingWriteFailed(queue: index, address: usedRingAddress &+ 2)
+        guard memory.store16(ring.usedRing &+ 2, usedIndex) else {
+            throw .usedRingWriteFailed(queue: index, address: ring.usedRing &+ 2)
         }
     }
 
     /// Whether the driver wants an interrupt for new used entries (avail.flags without NO_INTERRUPT).
     public func wantsInterrupt(memory: GuestPhysicalMemory) throws(VirtioError) -> Bool {
-        guard let flags = memory.load16(availableRingAddress) else {
-            throw .ringOutsideMemory(queue: index, area: .availableRing, address: availableRingAddress, length: 2)
+        guard let ring else { return false }
+        guard let flags = memory.load16(ring.availableRing) else {
+            throw .ringOutsideMemory(queue: index, area: .availableRing, address: ring.availableRing, length: 2)
         }
         return flags & Self.availableNoInterrupt == 0
     }

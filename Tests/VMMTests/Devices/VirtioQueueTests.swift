@@ -219,6 +219,25 @@ final class VirtioQueueTests: XCTestCase {
         XCTAssertEqual(try queue.pendingCount(memory: memory), 8)
     }
 
+    func testARunningRingKeepsTheConfigurationItWasEnabledWith() throws {
+        let queue = try self.queue()
+        put(1, VirtioTestDescriptor(address: 0x8000, length: 4, flags: 2))
+        offer(1, queue)
+        queue.size = 0
+        queue.descriptorTableAddress = 0xdead_0000
+        XCTAssertEqual(try queue.pendingCount(memory: memory), 1)
+        XCTAssertEqual(try queue.nextChain(memory: memory).writable, [VirtioBuffer(address: 0x8000, length: 4)])
+        XCTAssertNoThrow(try queue.addUsed(head: 1, length: 4, memory: memory))
+        queue.reset()
+        XCTAssertEqual(queue.size, 8)
+        XCTAssertEqual(try queue.pendingCount(memory: memory), 0, "a disabled queue has nothing pending")
+        XCTAssertFalse(try queue.wantsInterrupt(memory: memory))
+        XCTAssertThrowsError(try queue.nextChain(memory: memory)) {
+            XCTAssertEqual($0 as? VirtioError, .queueDisabled(queue: 0))
+        }
+        XCTAssertThrowsError(try queue.addUsed(head: 0, length: 0, memory: memory))
+    }
+
     func testHolesInMemoryAreCaughtOnEveryAccess() throws {
         let queue = try self.queue()
         put(0, VirtioTestDescriptor(address: 0x8000, length: 4, flags: 2))
