@@ -37,6 +37,8 @@ let package = Package(
                 path: "VMM/Monitor"),
         // The VMM's device models (PC platform, PCI, virtio): pure state machines behind VMM/Devices/DeviceInterfaces.swift.
         .target(name: "DeviceModels", path: "VMM/Devices"),
+        // Guest boot: the Linux x86 boot protocol loader, the e820 map and the guest's ACPI tables (Embedded-clean).
+        .target(name: "GuestBoot", dependencies: ["DeviceModels"], path: "VMM/Boot", exclude: ["README.md"]),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
         .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
         .target(name: "VMCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/VMCheck"),
@@ -71,6 +73,7 @@ let package = Package(
                                                                 "PongComponent", "VMCheckComponent"],
                     path: "Tests/UserServicesTests"),
         .testTarget(name: "DeviceModelsTests", dependencies: ["DeviceModels"], path: "Tests/VMMTests/Devices"),
+        .testTarget(name: "GuestBootTests", dependencies: ["GuestBoot", "DeviceModels"], path: "Tests/VMMTests/Boot"),
         .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
     ],
     swiftLanguageModes: [.v5]
