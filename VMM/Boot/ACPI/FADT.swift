@@ -3,8 +3,8 @@ import DeviceModels
 /// The Fixed ACPI Description Table (signature "FACP"), revision 6 (ACPI 6.0+ layout, 276 bytes; ACPI 6.5, 5.2.9):
 /// a PC-style (not hardware-reduced) machine whose SCI is ISA IRQ `sciLine`, with the PM1a event and control blocks
 /// of `ACPIPowerManagement` (in both the 32-bit and the X_ generic-address fields, which must agree), no SMI command
-/// port (always in ACPI mode), no PM timer, no GPE blocks, no C2/C3, the reset register, and the FACS and DSDT in
-/// both their 32- and 64-bit pointers.
+/// port (always in ACPI mode), no PM timer, no GPE blocks, no C2/C3, the reset register, the FACS in FIRMWARE_CTRL
+/// (X_FIRMWARE_CTRL must then be 0) and the DSDT in both DSDT and X_DSDT.
 public enum FADT {
     public static let revision: UInt8 = 6
     public static let minorRevision: UInt8 = 0
@@ -34,6 +34,7 @@ public enum FADT {
     public static let vgaNotPresent: UInt16 = 1 << 2
     public static let cmosRTCNotPresent: UInt16 = 1 << 5
 
+    /// `facs` and `dsdt` lie below 4 GiB (`ACPITables` places them so).
     public static func make(platform: GuestPlatform, facs: UInt64, dsdt: UInt64) -> [UInt8] {
         let pm = platform.powerManagement
         let eventLength = ACPIPowerManagement.Layout.eventBlockLength
@@ -57,7 +58,6 @@ public enum FADT {
         t.set(Offset.resetRegister, bytes: GenericAddress.systemIO(UInt64(pm.resetPort), bits: 8))
         t.set(Offset.resetValue, u8: pm.resetValue)
         t.set(Offset.minorVersion, u8: minorRevision)
-        t.set(Offset.xFirmwareControl, u64: facs)
         t.set(Offset.xDSDT, u64: dsdt)
         t.set(Offset.xPM1aEventBlock, bytes: GenericAddress.systemIO(UInt64(pm.eventBlock), bits: UInt8(eventLength * 8)))
         t.set(Offset.xPM1aControlBlock, bytes: GenericAddress.systemIO(UInt64(pm.controlBlock), bits: UInt8(controlLength * 8)))
