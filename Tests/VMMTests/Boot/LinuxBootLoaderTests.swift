@@ -131,7 +131,7 @@ final class LinuxBootLoaderTests: XCTestCase {
         XCTAssertFalse(plan.regions.contains { $0.name == "initrd" })
     }
 
-    func testInitrdLargerThanRAM() throws {
+    func testDebianKernelWithInitrdLargerThanRAM() throws {
         let kernel = try LinuxGuestArtifacts.kernel()
         let image = try LinuxImage(bytes: kernel)
         XCTAssertEqual(loadError(kernel, initrdSize: Self.ram + 1, commandLine: commandLine),
@@ -152,8 +152,7 @@ final class LinuxBootLoaderTests: XCTestCase {
     }
 
     func testCommandLine() throws {
-        // Debian's kernel allows 2047 bytes, as the synthetic image does.
-        XCTAssertEqual(try LinuxImage(bytes: try LinuxGuestArtifacts.kernel()).commandLineLimit, 2047)
+        // The synthetic image allows 2047 bytes, as Debian's kernel does.
         let kernel = SyntheticBzImage().bytes
         let limit = try LinuxImage(bytes: kernel).commandLineLimit
         let longest = String(repeating: "a", count: Int(limit))
@@ -167,7 +166,7 @@ final class LinuxBootLoaderTests: XCTestCase {
                        .commandLineTooLong(length: 4096, limit: 4095))
     }
 
-    func testRAMSmallerThanInitSize() throws {
+    func testDebianKernelInRAMSmallerThanInitSize() throws {
         let kernel = try LinuxGuestArtifacts.kernel()
         let image = try LinuxImage(bytes: kernel)
         // Too small for pref_address + init_size, but enough from 2 MiB (the lowest aligned address from 1 MiB).
