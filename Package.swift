@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "DeviceModels", path: "VMM/Devices"),
         // The VMM's x86 instruction decoder and emulator for MMIO exits (no dependencies; VMM/Decoder/README.md).
         .target(name: "InstructionDecoder", path: "VMM/Decoder", exclude: ["README.md"]),
+        // Guest boot: the Linux x86 boot protocol loader, the e820 map and the guest's ACPI tables (Embedded-clean).
+        .target(name: "GuestBoot", dependencies: ["DeviceModels"], path: "VMM/Boot", exclude: ["README.md"]),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
         .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
         .target(name: "VMCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/VMCheck"),
@@ -74,6 +76,9 @@ let package = Package(
                     path: "Tests/UserServicesTests"),
         .testTarget(name: "DeviceModelsTests", dependencies: ["DeviceModels"], path: "Tests/VMMTests/Devices"),
         .testTarget(name: "InstructionDecoderTests", dependencies: ["InstructionDecoder", "CUnicorn"], path: "Tests/VMMTests/Decoder"),
+        .testTarget(name: "GuestBootTests", dependencies: ["GuestBoot", "DeviceModels"], path: "Tests/VMMTests/Boot",
+                    // QEMUFirmware: the stub firmware LinuxBootQEMUTests assembles from source.
+                    exclude: ["QEMUFirmware"]),
         .testTarget(name: "ImageTests", dependencies: [], path: "Tests/ImageTests"),
     ],
     swiftLanguageModes: [.v5]
