@@ -98,6 +98,15 @@ extension SimPlatform {
         vcpu.staleGroups &= ~stale
     }
 
+    public func copyGuestRegisters(_ vcpu: VirtualCPU, out: Bool, physical address: UInt64) {
+        guard let record = guestRecord(vcpu) else { return }
+        for i in 0..<15 {
+            let at = address &+ UInt64(i) &* 8
+            let n = i < 4 ? i : i + 1   // GuestState order skips rsp (x86 register 4)
+            if out { writePhysical(at, record.state[gpr: n]) } else { record.state[gpr: n] = readPhysical(at) }
+        }
+    }
+
     /// A new vCPU may reuse the address (and so the key) of a dead one: its engine must not outlive it.
     public func releaseGuest(_ vcpu: VirtualCPU) { guestCPUs[ObjectIdentifier(vcpu)] = nil }
 

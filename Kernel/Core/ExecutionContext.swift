@@ -67,7 +67,9 @@ final class ExecutionContext {
     /// The PD that paid for it (nil for the root EC, paid by the kernel at boot).
     let chargedTo: ProtectionDomain?
     /// Set for a vCPU: its guest state and platform frames.
-    var vcpu: VirtualCPU?
+    var vcpu: VirtualCPU? { didSet { vcpuLink = vcpu.map { Link($0) } } }
+    /// `vcpu` without a reference count, for the VM exit path (Link.swift): valid while `vcpu` holds it.
+    private(set) var vcpuLink: Link<VirtualCPU>?
 
     /// The PD whose object space holds this EC's event portals: its own, or a vCPU's VMM.
     var eventSpace: ProtectionDomain { vcpu?.vmm ?? pd }

@@ -8,10 +8,13 @@ extension Kernel {
     @_optimize(speed)
     func enterGuest(_ ec: ExecutionContext, _ vcpu: VirtualCPU) -> Exit {
         let vm = ec.pd
-        let (tag, fresh, flushAll) = guestTags.assign(vm)
-        if flushAll { platform.flushGuestTranslations(tag: nil) }
-        if fresh { platform.flushGuestTranslations(tag: tag) }
-        vcpu.tag = tag
+        if vm.guestTag == 0 || vcpu.tag != vm.guestTag {
+            // A VM PD keeps its tag until recycled (GuestTagAllocator): only a new one costs an assignment.
+            let (tag, fresh, flushAll) = guestTags.assign(vm)
+            if flushAll { platform.flushGuestTranslations(tag: nil) }
+            if fresh { platform.flushGuestTranslations(tag: tag) }
+            vcpu.tag = tag
+        }
         vcpu.ioPermissions = vm.ioBitmap.isEmpty ? nil : vm.ioBitmap
         return platform.enterGuest(vcpu)
     }
@@ -84,10 +87,21 @@ extension Kernel {
     /// The exit message: the groups of the portal's transfer descriptor at `GuestStateLayout` words.
     @_optimize(speed)
     func packGuestState(of ec: ExecutionContext, into handler: ExecutionContext) {
-        guard let vcpu = ec.vcpu else { return }
-        currentGuestState(vcpu, groups: vcpu.transfer)
+        ec.vcpuLink?.withObject { packGuestState(of: $0, into: handler) }
+    }
+
+    @_optimize(speed)
+    func packGuestState(of vcpu: VirtualCPU, into handler: ExecutionContext) {
+        let registers = TransferDescriptor.generalRegisters
         let utcb = handler.utcbFrame
-        vcpu.state.write(vcpu.transfer, { word, value in self.setUTCBWord(handler, word, value) },
+        // Registers the hardware still holds go straight to the UTCB.
+        var direct: UInt64 = 0
+        if vcpu.transfer & registers != 0 && vcpu.staleGroups & registers != 0 {
+            platform.copyGuestRegisters(vcpu, out: true, physical: utcb &+ UInt64(GuestStateLayout.firstGeneralRegister) &* 8)
+            direct = registers
+        }
+        currentGuestState(vcpu, groups: vcpu.transfer & ~direct)
+        vcpu.state.write(vcpu.transfer, skipping: direct, { word, value in self.setUTCBWord(handler, word, value) },
                          storeWords: { first, words in self.platform.writePhysicalWords(utcb &+ UInt64(first) &* 8, from: words) })
         setUTCBWord(handler, UTCBLayout.countsWord,
                     UTCBLayout.counts(untyped: GuestStateLayout.words - UTCBLayout.firstDataWord, typed: 0))
@@ -97,13 +111,19 @@ extension Kernel {
     /// refused whole and reported as exit `failedEntry` before the next entry.
     @_optimize(speed)
     func unpackGuestState(from handler: ExecutionContext, to ec: ExecutionContext) {
-        guard let vcpu = ec.vcpu else { return }
+        ec.vcpuLink?.withObject { unpackGuestState(from: handler, to: $0) }
+    }
+
+    @_optimize(speed)
+    func unpackGuestState(from handler: ExecutionContext, to vcpu: VirtualCPU) {
         let mtd = utcbWord(handler, GuestStateLayout.mtd)
         guard mtd & ~TransferDescriptor.all == 0 else {
             vcpu.pendingFailure = "reply MTD \(hex(mtd)) names groups that do not exist"
             return
         }
-        let written = mtd & ~TransferDescriptor.qualification
+        // Registers go straight to the hardware (they have nothing to check), after the checks of the rest.
+        let registers = mtd & TransferDescriptor.generalRegisters
+        let written = mtd & ~TransferDescriptor.qualification & ~registers
         let utcb = handler.utcbFrame
         if let problem = vcpu.state.read(written, { self.utcbWord(handler, $0) },
                                          loadWords: { first, words in self.platform.readPhysicalWords(utcb &+ UInt64(first) &* 8, into: words) }) {
@@ -113,6 +133,11 @@ extension Kernel {
         // Every group read is written whole: it is current here and newer than the hardware's copy.
         vcpu.staleGroups &= ~written
         vcpu.dirtyGroups |= written
+        if registers != 0 {
+            platform.copyGuestRegisters(vcpu, out: false, physical: utcb &+ UInt64(GuestStateLayout.firstGeneralRegister) &* 8)
+            vcpu.staleGroups |= registers
+            vcpu.dirtyGroups &= ~registers
+        }
     }
 
     /// After a VM PD's nested mapping changed: no vCPU of it may use what it cached (before the revoke returns).

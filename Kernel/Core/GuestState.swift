@@ -66,14 +66,15 @@ public struct GuestState: Equatable, Sendable {
     public static let segmentCount = 8
     public static let cs = 1
 
-    /// Writes the groups of `mtd` into the handler's UTCB through `store(word, value)`, runs of words through
-    /// `storeWords(first word, words)`.
+    /// Writes the groups of `transfer` other than `skipped` (which the caller moves itself) into the handler's UTCB
+    /// through `store(word, value)`, runs of words through `storeWords(first word, words)`; the MTD word says `transfer`.
     /// `mutating` although it changes nothing: a vCPU's state is then used in place, not copied for the call.
     @_optimize(speed) @inline(__always)
-    public mutating func write(_ mtd: UInt64, _ store: (Int, UInt64) -> Void,
-                      storeWords: (Int, UnsafeBufferPointer<UInt64>) -> Void) {
+    public mutating func write(_ transfer: UInt64, skipping skipped: UInt64 = 0, _ store: (Int, UInt64) -> Void,
+                               storeWords: (Int, UnsafeBufferPointer<UInt64>) -> Void) {
         typealias L = GuestStateLayout
-        store(L.mtd, mtd)
+        store(L.mtd, transfer)
+        let mtd = transfer & ~skipped
         store(L.exitReason, exitReason)
         if mtd & TransferDescriptor.qualification != 0 {
             store(L.qualification0, qualification0)

@@ -101,17 +101,20 @@ extension Kernel {
     /// the general machinery; nil (nothing changed) otherwise. The EC that runs next on the SC is the handler.
     @_optimize(speed)
     func fastGuestExit(_ ec: ExecutionContext) -> Link<ExecutionContext>? {
-        guard let vcpu = ec.vcpu, vcpu.pendingFailure == nil,
-              let link = cachedExitPortal(ec, vcpu, ec.eventBase &+ vcpu.state.exitReason) else { return nil }
-        return link.withObject { portal -> Link<ExecutionContext>? in
-            let handler = portal.ec
-            guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall else { return nil }
-            prepareExitCall(ec, vcpu, through: portal)
-            ec.callKind = .vmExit
-            packGuestState(of: ec, into: handler)
-            begin(portal, servingCallOf: ec)
-            statistics.exits &+= 1
-            return Link(handler)
+        guard let vcpuLink = ec.vcpuLink else { return nil }
+        return vcpuLink.withObject { vcpu -> Link<ExecutionContext>? in
+            guard vcpu.pendingFailure == nil,
+                  let link = cachedExitPortal(ec, vcpu, ec.eventBase &+ vcpu.state.exitReason) else { return nil }
+            return link.withObject { portal -> Link<ExecutionContext>? in
+                let handler = portal.ec
+                guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall else { return nil }
+                prepareExitCall(ec, vcpu, through: portal)
+                ec.callKind = .vmExit
+                packGuestState(of: vcpu, into: handler)
+                begin(portal, servingCallOf: ec)
+                statistics.exits &+= 1
+                return Link(handler)
+            }
         }
     }
 }

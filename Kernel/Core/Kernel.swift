@@ -80,11 +80,12 @@ public final class Kernel<P: Platform> {
         var current = Link(first)
         // Tests may run an SC that is not the highest; the fast path must keep whatever the scheduler decided.
         let pickedAsHighest = scheduler.highest === sc
+        var slices = 0
         while true {
             if current.withObject({ $0.startupPending || $0.recallPending }), raisePendingEvents(current.object) {
                 return
             }
-            if let vcpu = current.withObject({ $0.vcpu }), let problem = entryProblem(vcpu) {
+            if let vcpu = current.withObject({ $0.vcpuLink }), let problem = vcpu.withObject({ entryProblem($0) }) {
                 refuseEntry(current.object, problem)
                 return
             }
@@ -95,6 +96,21 @@ public final class Kernel<P: Platform> {
             switch exit {
             case .hypercall: next = current.withObject { fastIPC(from: $0) }
             case .guest: next = current.withObject { fastGuestExit($0) }
+            case .timer:
+                // The timer ended a slice, and the scheduler would choose this SC and EC again: go on with a new
+                // deadline instead of a scheduling pass (what step would do, without its walk).
+                // At most `maxSlicesInARow` in a row: step's caller (the simulator's clock loop) regains control.
+                if pickedAsHighest, slices < Self.maxSlicesInARow, wouldPickAgain(current, on: sc, at: end) {
+                    slices &+= 1
+                    statistics.exits &+= 1
+                    statistics.timerExits &+= 1
+                    deadline = end &+ sc.remaining
+                    if let earliest = earliestTimeout, earliest < deadline { deadline = earliest }
+                    platform.setTimer(deadline: deadline)
+                    start = end
+                    continue
+                }
+                next = nil
             default: next = nil
             }
             guard let next else {
@@ -108,6 +124,18 @@ public final class Kernel<P: Platform> {
             current = next
             start = end
         }
+    }
+
+    static var maxSlicesInARow: Int { 8 }
+
+    /// After a timer exit: no timeout is due, `sc` is still the highest SC and `ec` still the EC it runs (so step
+    /// would pick the same pair).
+    @_optimize(speed)
+    private func wouldPickAgain(_ ec: Link<ExecutionContext>, on sc: SchedulingContext, at now: UInt64) -> Bool {
+        if let earliest = earliestTimeout, earliest <= now { return false }
+        guard scheduler.highest === sc else { return false }
+        return ec.withObject { ec in ec.isAlive && ec.state == .ready && ec.currentSC === sc && ec.callee == nil }
+            && sc.runningEC === ec.object
     }
 
     /// The startup and recall events an EC takes before it runs on; true when one of them was raised (the EC
@@ -131,7 +159,7 @@ public final class Kernel<P: Platform> {
     /// Runs `ec` in its PD's address space, with its PD's I/O ports, until it exits.
     @inline(__always)
     private func enter(_ ec: ExecutionContext) -> Exit {
-        if let vcpu = ec.vcpu { return enterGuest(ec, vcpu) }
+        if let vcpu = ec.vcpuLink { return vcpu.withObject { enterGuest(ec, $0) } }
         let pd = ec.pd
         platform.activateAddressSpace(root: pd.pageTableRoot)
         if pd.ioBitmap.isEmpty { return platform.enterUser(&ec.context, ioPermissions: nil) }

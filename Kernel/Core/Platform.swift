@@ -44,6 +44,11 @@ public protocol Platform: AnyObject {
     /// Copies the groups `groups` ∩ `vcpu.staleGroups` from the hardware state into `vcpu.state` and clears them
     /// from `staleGroups` (VirtualCPU's invariants).
     func fetchGuestState(_ vcpu: VirtualCPU, groups: UInt64)
+    /// Copies the vCPU's general registers (15 words in `GuestState.registers` order) between its hardware state and
+    /// physical memory at `address` (a handler's UTCB words), bypassing `vcpu.state`: `out` while the group is stale
+    /// (the hardware holds the current values); in, after which the hardware holds them (the kernel marks the group
+    /// stale). One copy instead of two on every exit that moves registers.
+    func copyGuestRegisters(_ vcpu: VirtualCPU, out: Bool, physical address: UInt64)
     /// Drops every cached translation of guest tag `tag` (all tags when nil), before the caller goes on.
     func flushGuestTranslations(tag: UInt64?)
     /// Forgets whatever the platform keeps for a vCPU that is being destroyed (its frames go back to the pool next).

@@ -126,8 +126,9 @@ extension X86Platform {
                       tag: UInt64) {
         if groups & TransferDescriptor.generalRegisters != 0 {
             s.registers.withUnsafeBufferPointer { r in
-                vmcb.set(VMCB.rax, r[0])
-                for i in 1..<15 { registers[i] = r[i] }
+                guard let words = r.baseAddress, r.count == 15 else { return }
+                vmcb.set(VMCB.rax, words.pointee)
+                UnsafeMutableRawPointer(registers + 1).copyMemory(from: words + 1, byteCount: 14 * 8)
             }
         }
         vmcb.set(VMCB.rsp, s.rsp)
@@ -197,8 +198,9 @@ extension X86Platform {
         let registers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(vcpu.frames[1]))!
         if stale & TransferDescriptor.generalRegisters != 0 {
             vcpu.state.registers.withUnsafeMutableBufferPointer { r in
-                r[0] = vmcb.u64(VMCB.rax)
-                for i in 1..<15 { r[i] = registers[i] }
+                guard let words = r.baseAddress, r.count == 15 else { return }
+                words.pointee = vmcb.u64(VMCB.rax)
+                UnsafeMutableRawPointer(words + 1).copyMemory(from: registers + 1, byteCount: 14 * 8)
             }
         }
         if stale & TransferDescriptor.controlRegisters != 0 {
@@ -224,6 +226,22 @@ extension X86Platform {
             vcpu.state.idtrBase = vmcb.u64(VMCB.idtr + 8)
         }
         vcpu.staleGroups &= ~stale
+    }
+
+    @_optimize(speed)
+    func copyGuestRegisters(_ vcpu: VirtualCPU, out: Bool, physical address: UInt64) {
+        guard vcpu.frames.count >= 2 else { return }
+        let vmcb = VMCB(vcpu.frames[0])
+        let frame = UnsafeMutablePointer<UInt64>(bitPattern: UInt(vcpu.frames[1])).unsafelyUnwrapped
+        let memory = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address)).unsafelyUnwrapped
+        // rax lives in the VMCB, the others in the register frame (words 1-14).
+        if out {
+            memory.pointee = vmcb.u64(VMCB.rax)
+            UnsafeMutableRawPointer(memory + 1).copyMemory(from: frame + 1, byteCount: 14 * 8)
+        } else {
+            vmcb.set(VMCB.rax, memory.pointee)
+            UnsafeMutableRawPointer(frame + 1).copyMemory(from: memory + 1, byteCount: 14 * 8)
+        }
     }
 
     /// What every exit copies from the VMCB: the groups that are not deferrable.

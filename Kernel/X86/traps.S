@@ -157,6 +157,7 @@ x86_trap_stubs:
     .text
 /* Stack: vector, error, rip, cs, rflags, rsp, ss. */
 trap_common:
+    cld                                  /* the user's DF must not reach the kernel's string copies (memory.c) */
     test qword ptr [rsp + 24], 3
     jz kernel_trap
     push rax

@@ -13,7 +13,8 @@ final class VirtualMachineTests: XCTestCase {
 
     /// A VMM (root) with one VM: 2 MiB of guest memory at guest-physical 0, a handler EC and exit portals for
     /// every exit with `mtd`, one vCPU with its SC. Returns the harness and the guest memory's physical base.
-    func makeVM(mtd: UInt64 = TransferDescriptor.all, code: [UInt8], at offset: UInt64 = 0x1000) throws
+    func makeVM(mtd: UInt64 = TransferDescriptor.all, code: [UInt8], at offset: UInt64 = 0x1000,
+                priority: UInt64 = 10) throws
         -> (KernelHarness, UInt64) {
         let h = try KernelHarness(memorySize: 64 << 20)
         let root = h.rootEC
@@ -28,7 +29,7 @@ final class VirtualMachineTests: XCTestCase {
             XCTAssertEqual(h.status(root, .createPT, Self.eventBase + exit, Self.handler, 0x80_0000_1000, exit, mtd), .success)
         }
         XCTAssertEqual(h.status(root, .createEC, Self.vcpu, Self.vm, 0, 0, 0, ECFlags.global | ECFlags.vcpu | Self.eventBase << 8), .success)
-        XCTAssertEqual(h.status(root, .createSC, Self.sc, Self.vcpu, 10, 1000), .success)
+        XCTAssertEqual(h.status(root, .createSC, Self.sc, Self.vcpu, priority, 1000), .success)
         h.assertInvariants("after building the VM")
         return (h, physical)
     }
