@@ -15,7 +15,10 @@ extension Kernel {
             if fresh { platform.flushGuestTranslations(tag: tag) }
             vcpu.tag = tag
         }
-        vcpu.ioPermissions = vm.ioBitmap.isEmpty ? nil : vm.ioBitmap
+        if vcpu.ioPermissionsVersion != vm.ioBitmapChanges {
+            vcpu.ioPermissions = vm.ioBitmap.isEmpty ? nil : vm.ioBitmap
+            vcpu.ioPermissionsVersion = vm.ioBitmapChanges
+        }
         return platform.enterGuest(vcpu)
     }
 

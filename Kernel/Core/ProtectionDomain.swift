@@ -22,7 +22,9 @@ final class ProtectionDomain {
     var reservedFrames: UInt64 = 0
     let isVM: Bool
     var guestTag: UInt64 = 0
-    var ioBitmap = IOPermissionBitmap()
+    var ioBitmap = IOPermissionBitmap() { didSet { ioBitmapChanges &+= 1 } }
+    /// Counts changes of `ioBitmap`, so a vCPU entering again can tell it still holds the current ports.
+    private(set) var ioBitmapChanges: UInt64 = 0
     var quotaLimit: UInt64
     var quotaUsed: UInt64 = 0
     /// The PD that paid `quotaLimit` for this one (nil for the root PD).

@@ -29,6 +29,8 @@ public final class VirtualCPU {
     public internal(set) var flushTag = true
     /// The ports the guest may use directly (the VM PD's I/O capabilities); nil: none.
     public internal(set) var ioPermissions: IOPermissionBitmap?
+    /// Which version of its VM PD's ports `ioPermissions` is (`ProtectionDomain.ioBitmapChanges`; max: none yet).
+    var ioPermissionsVersion = UInt64.max
     /// Per-vCPU state of the platform, which only the platform reads and writes (e.g. "VMCB initialized").
     public var platformState: UInt64 = 0
     let vmm: ProtectionDomain
