@@ -67,6 +67,8 @@ final class X86Platform: Platform {
     var guestFlushPending = true
     /// The VM PD ports in this CPU's SVM I/O permission map (nil: none), so unchanged ports are not copied again.
     var installedGuestPorts: IOPermissionBitmap?
+    /// AMD NPT walks x86-64 tables.
+    var nestedPaging: NestedPagingFormat { .x86_64 }
 
     func flushTranslations(root: UInt64, page: UInt64?) {
         // Without PCIDs only the active address space has cached translations; the others are flushed by CR3 loads.

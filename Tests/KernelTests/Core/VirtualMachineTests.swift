@@ -6,8 +6,10 @@ import XCTest
 
 /// VM PDs, vCPUs and exits as portal calls, on the simulator's guest CPU: the test plays the VMM (root) and its
 /// exit handler, and checks what the kernel delivers and what a reply may change (ABI.md, "Virtual machines").
-final class VirtualMachineTests: XCTestCase {
+class VirtualMachineTests: XCTestCase {
     static let vm: UInt64 = 300, handler: UInt64 = 301, vcpu: UInt64 = 302, sc: UInt64 = 303
+    /// The nested-table format the machine builds VM PDs in (VirtualMachineEPTTests runs every test on EPT).
+    var nestedPaging: NestedPagingFormat { .x86_64 }
     static let eventBase: UInt64 = 1024
     static let handlerUTCB: UInt64 = 0x90_0002_0000
 
@@ -15,7 +17,7 @@ final class VirtualMachineTests: XCTestCase {
     /// every exit with `mtd`, one vCPU with its SC. Returns the harness and the guest memory's physical base.
     func makeVM(mtd: UInt64 = TransferDescriptor.all, code: [UInt8], at offset: UInt64 = 0x1000) throws
         -> (KernelHarness, UInt64) {
-        let h = try KernelHarness(memorySize: 64 << 20)
+        let h = try KernelHarness(memorySize: 64 << 20, nestedPaging: nestedPaging)
         let root = h.rootEC
         XCTAssertEqual(h.status(root, .createPD, Self.vm, 64, Permissions.all, PDFlags.vm), .success)
         let block = try XCTUnwrap(h.windowBlock(order: 9))
@@ -185,7 +187,7 @@ final class VirtualMachineTests: XCTestCase {
     }
 
     func testVMRightsAndBadArguments() throws {
-        let h = try KernelHarness()
+        let h = try KernelHarness(nestedPaging: nestedPaging)
         // A PD made without the VM right cannot make VMs (the right is passed on only as far as the creator has it).
         XCTAssertEqual(h.status(h.rootEC, .createPD, 400, 64, Permissions.all & ~Permissions.pdVM), .success)
         XCTAssertEqual(h.status(h.rootEC, .createEC, 401, 400, 0x90_0000_0000, 0x90_1000_0000, 0x80_0000_0000, ECFlags.global), .success)
