@@ -98,11 +98,14 @@ struct VMCheck<P: UserPlatform> {
                 return fail(name, "not the reset state: cs \(hex(cs & 0xffff)) cr0 \(hex(word(G.cr0)))")
             }
             pass(name)
-            // Real mode at 0:entry.
+            // Real mode at 0:entry, with a stack for the #UD of a VMMCALL on Intel.
             set(G.firstSegment + 3 * csSegment, UInt64(0x9b) << 16)
             set(G.firstSegment + 3 * csSegment + 1, 0xffff)
             set(G.firstSegment + 3 * csSegment + 2, 0)
-            return reply(rip: VMCheckGuest.entry, mtd: TransferDescriptor.segments, step: VMCheckStep.cpuid)
+            set(G.rsp, VMCheckGuest.stackTop)
+            set(G.rflags, 0x2)
+            return reply(rip: VMCheckGuest.entry, mtd: TransferDescriptor.segments | TransferDescriptor.stack,
+                         step: VMCheckStep.cpuid)
         case VMCheckStep.cpuid:
             let name = "cpuid"
             if let why = expect(name, exit: VMExit.cpuid, at: VMCheckGuest.cpuidTest) { return fail(name, why) }
@@ -153,7 +156,10 @@ struct VMCheck<P: UserPlatform> {
             return reply(rip: rip + 3, step: VMCheckStep.benchmark)
         case VMCheckStep.benchmark:
             let name = "hypercall"
-            if let why = expect(name, exit: VMExit.hypercall, at: VMCheckGuest.hypercall) { return fail(name, why) }
+            if let why = expect(name, exit: VMExit.hypercall) { return fail(name, why) }
+            guard rip == VMCheckGuest.hypercall || rip == VMCheckGuest.hypercallAfterInvalidOpcode else {
+                return fail(name, "rip \(hex(rip)), expected the VMMCALL or its #UD handler's VMCALL")
+            }
             guard lengthKnown, word(G.instructionLength) == 3 else {
                 return fail(name, "instruction length \(word(G.instructionLength)), expected 3")
             }

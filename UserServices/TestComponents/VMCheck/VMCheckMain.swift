@@ -78,6 +78,12 @@ func buildVM<P: UserPlatform>(_ platform: P, _ info: ComponentStartInfo) -> Stri
     for (i, byte) in VMCheckGuest.code.enumerated() {
         platform.store8(vm.ramAddress + VMCheckGuest.entry + UInt64(i), byte)
     }
+    // IVT vector 6 (#UD) -> 0:hypercallAfterInvalidOpcode.
+    let invalidOpcodeHandler = VMCheckGuest.hypercallAfterInvalidOpcode
+    for (i, byte) in [UInt8(truncatingIfNeeded: invalidOpcodeHandler), UInt8(truncatingIfNeeded: invalidOpcodeHandler >> 8),
+                      0, 0].enumerated() {
+        platform.store8(vm.ramAddress + VMCheckGuest.invalidOpcodeVector + UInt64(i), byte)
+    }
     platform.store64(L.statePage, VMCheckStep.startup)
     platform.store64(L.statePage + 8, info.portal(forService: "log") ?? 0)
     platform.store64(L.statePage + 16, vm.ramAddress)
