@@ -176,9 +176,14 @@ class VirtualMachineTests: XCTestCase {
         write(h, [0x00, 0x11, 0x00, 0x00], at: physical + 0x20 * 4)
         write(h, [0xf4], at: physical + 0x1100)
         start(h)
-        // The guest spins; a recall (the VMM wants to inject) ends its slice with exit `recall`.
+        // One slice: the guest turns interrupts on and spins (an interrupt is injected only when it can take one).
+        let ec = vcpu(h)
+        if let sc = ec.boundSC { h.kernel.runOnce(ec, on: sc) }
+        XCTAssertEqual(ec.state, .ready, "the guest spins without exits")
+        // A recall (the VMM wants to inject) ends its slice with exit `recall`.
         XCTAssertEqual(h.status(h.rootEC, .ctrlEC, Self.vcpu, 0), .success)
         XCTAssertEqual(runToExit(h), VMExit.recall)
+        XCTAssertNotEqual(word(h, GuestStateLayout.rflags) & 1 << 9, 0, "interrupts are on")
         set(h, GuestStateLayout.injection, 1 << 31 | InjectionType.externalInterrupt.rawValue << 8 | 0x20)
         reply(h, mtd: TransferDescriptor.injection)
         XCTAssertEqual(runToExit(h), VMExit.hlt)
