@@ -33,6 +33,8 @@ int putchar(int c) {
    string to port 0x8900 ends the emulator. On a real PC nothing listens and the CPU halts. */
 _Noreturn void x86_exit_emulator(uint32_t value) {
     outl(0xf4, value);
+    /* Bochs sends at baud rate: the console's last line must leave the UART before the machine ends. */
+    while ((inb(COM1 + 5) & 0x40) == 0) {}
     static const char digits[] = "0123456789abcdef";
     const char *line = "\nhv-exit 0x";
     for (const char *c = line; *c; c++) outb(0xe9, (uint8_t)*c);
