@@ -31,14 +31,32 @@ extension SimPlatform {
         if let record = guestCPUs[key] { return record }
         let memory = machine.memory
         let root = vcpu.nestedRoot
-        let walker = SimPageTableWalker(memory: memory)
-        // The lookup gets a guest-physical page address; the nested table is walked as a user access would be.
-        let lookup: SimGuestNestedLookup = { page in
-            guard let t = try? walker.translate(root: root, address: page, access: .read, privilege: .user) else {
-                return nil
+        let lookup: SimGuestNestedLookup
+        switch nestedPaging {
+        case .x86_64:
+            let walker = SimPageTableWalker(memory: memory)
+            // The lookup gets a guest-physical page address; the nested table is walked as a user access would be.
+            lookup = { page in
+                guard let t = try? walker.translate(root: root, address: page, access: .read, privilege: .user) else {
+                    return nil
+                }
+                return SimGuestNestedMapping(hostPhysical: t.physical & ~0xfff, read: true, write: t.writable,
+                                             execute: t.executable)
             }
-            return SimGuestNestedMapping(hostPhysical: t.physical & ~0xfff, read: true, write: t.writable,
-                                         execute: t.executable)
+        case .ept:
+            let walker = SimEPTWalker(memory: memory)
+            let machine = self.machine
+            lookup = { page in
+                switch walker.translate(root: root, guestPhysical: page) {
+                case .mapped(let host, let read, let write, let execute):
+                    return SimGuestNestedMapping(hostPhysical: host, read: read, write: write, execute: execute)
+                case .notMapped:
+                    return nil
+                case .misconfigured(let why):
+                    machine.reportKernelFault("EPT misconfiguration: " + why)
+                    return nil
+                }
+            }
         }
         guard let cpu = try? SimGuestCPU(memory: memory, nested: lookup) else { return nil }
         let record = SimGuestRecord(cpu: cpu)

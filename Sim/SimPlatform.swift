@@ -16,6 +16,9 @@ public final class SimPlatform: Platform {
     /// How many guest tags (ASIDs) vCPUs may use: as many as QEMU's SVM offers, so recycling is exercised.
     public var guestTagCount: UInt64 = 16
     public var guestStateFrames: UInt64 { 1 }
+    /// The nested-table format the kernel builds VM PDs in: x86-64 (AMD NPT, the default) or Intel EPT, so the
+    /// kernel's EPT side runs in the simulator too (SimEPTWalker).
+    public var nestedPaging: NestedPagingFormat = .x86_64
 
     public init(machine: SimMachine, programs: SimProgramRegistry = SimProgramRegistry()) {
         self.machine = machine

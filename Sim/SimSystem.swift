@@ -33,6 +33,8 @@ public final class SimSystem {
         public var seed: UInt64 = 0
         public var ticksPerMillisecond: UInt64 = 1000
         public var interruptLines: UInt64 = 24
+        /// The nested-table format of the machine's VMs (x86-64 as AMD NPT, or Intel EPT).
+        public var nestedPaging: NestedPagingFormat = .x86_64
         public init() {}
     }
 
@@ -88,6 +90,7 @@ public final class SimSystem {
         machine.attach(serial)
         machine.attach(debugExit)
         platform = SimPlatform(machine: machine, programs: programs)
+        platform.nestedPaging = options.nestedPaging
         configuration = BootConfiguration(
             freeMemory: [PhysicalRange(base: bundleEnd, size: options.memorySize - bundleEnd)],
             rootImage: PhysicalRange(base: Self.bundleBase + root.offset, size: root.size),

@@ -1,6 +1,8 @@
 import KernelABI
 
 /// Address-space work on PDs: every PML4 starts with the kernel's slot 0; user mappings mirror memory capabilities.
+/// A VM PD's table is its nested one, in the machine's nested format (`Platform.nestedPaging`: x86-64 for AMD NPT
+/// and the simulator, `EPTEntry` for Intel EPT); every other table is x86-64.
 /// Page tables, and the frames reserved to split their large leaves later, are charged to the PD that owns the
 /// address space.
 extension Kernel {
@@ -27,7 +29,21 @@ extension Kernel {
 
     func mapPages(in pd: ProtectionDomain, virtualPage: UInt64, pages: UInt64, physical: UInt64,
                   permissions: UInt64) -> Bool {
+        if usesEPT(pd) {
+            return mapPages(in: pd, virtualPage: virtualPage, pages: pages, physical: physical,
+                            permissions: permissions, format: EPTEntry.self)
+        }
+        return mapPages(in: pd, virtualPage: virtualPage, pages: pages, physical: physical, permissions: permissions,
+                        format: PageTableEntry.self)
+    }
+
+    /// Whether `pd`'s table is an Intel EPT (a VM PD on a VMX machine); every other table is x86-64.
+    func usesEPT(_ pd: ProtectionDomain) -> Bool { pd.isVM && platform.nestedPaging == .ept }
+
+    private func mapPages<F: PageTableFormat>(in pd: ProtectionDomain, virtualPage: UInt64, pages: UInt64,
+                                              physical: UInt64, permissions: UInt64, format: F.Type) -> Bool {
         pd.changes.addressSpace = true
+        let walker = PageTableWalker<P, F>(platform: platform)
         let mapped = walker.map(root: pd.pageTableRoot, virtualPage: virtualPage, pages: pages, physical: physical,
                                 permissions: permissions, largestLevel: largestLeafLevel,
                                 table: { () -> UInt64? in
@@ -39,7 +55,7 @@ extension Kernel {
             pd.tableFrames.append(frame)
             return frame
         }, reserve: { level in
-            let count = PageTableWalker<P, PageTableEntry>.reservation(level: level)
+            let count = PageTableWalker<P, F>.reservation(level: level)
             guard pd.charge(count) else { return false }
             guard frames.reserve(count) else {
                 pd.refund(count)
@@ -55,14 +71,24 @@ extension Kernel {
     /// Removes pages from a PD's address space (splitting large leaves that reach outside them) and drops stale
     /// translations before returning.
     func unmapPages(in pd: ProtectionDomain, virtualPage: UInt64, pages: UInt64) {
+        if usesEPT(pd) {
+            unmapPages(in: pd, virtualPage: virtualPage, pages: pages, format: EPTEntry.self)
+        } else {
+            unmapPages(in: pd, virtualPage: virtualPage, pages: pages, format: PageTableEntry.self)
+        }
+    }
+
+    private func unmapPages<F: PageTableFormat>(in pd: ProtectionDomain, virtualPage: UInt64, pages: UInt64,
+                                                format: F.Type) {
         pd.changes.addressSpace = true
+        let walker = PageTableWalker<P, F>(platform: platform)
         let changed = walker.unmap(root: pd.pageTableRoot, virtualPage: virtualPage, pages: pages, demotionFrame: {
             pd.reservedFrames -= 1
             let frame = frames.allocateReserved()
             pd.tableFrames.append(frame)
             return frame
         }, release: { level in
-            let count = PageTableWalker<P, PageTableEntry>.reservation(level: level)
+            let count = PageTableWalker<P, F>.reservation(level: level)
             pd.reservedFrames -= count
             pd.refund(count)
             frames.unreserve(count)

@@ -185,13 +185,27 @@ public struct GuestState: Equatable, Sendable {
         return nil
     }
 
-    /// Whether an injection word describes an event the CPU can deliver.
+    /// The exceptions that push an error code, bit per vector (#DF 8, #TS 10, #NP 11, #SS 12, #GP 13, #PF 14,
+    /// #AC 17): an injected one must carry it, and no other event may (VMX refuses both at entry; SVM would push
+    /// whatever it is told).
+    static let exceptionsWithErrorCode: UInt64 = 1 << 8 | 0x7c00 | 1 << 17
+
+    /// Whether an injection word describes an event the CPU can deliver. The rules are the strictest of the
+    /// machines' (VMX, SVM, the simulator), so a VMM's injection is taken or refused alike on all of them.
     static func injectionProblem(_ word: UInt64, errorCode: UInt64) -> String? {
         guard word & (1 << 31) != 0 else { return nil }
         guard word & ~UInt64(0x8000_0fff) == 0 else { return "injection word has reserved bits set" }
         guard let type = InjectionType(rawValue: (word >> 8) & 7) else { return "injection type \((word >> 8) & 7)" }
         let vector = word & 0xff
+        let hasErrorCode = word & (1 << 11) != 0
         if type == .exception && (vector >= 32 || vector == 2) { return "injected exception vector \(vector)" }
+        // #CP, #VC and #SX push an error code only on CPUs with the features behind them, which no guest gets.
+        if type == .exception && (vector == 21 || vector == 29 || vector == 30) { return "injected exception vector \(vector)" }
+        if type == .exception && hasErrorCode != ((exceptionsWithErrorCode >> vector) & 1 != 0) {
+            return "injected exception \(vector) " + (hasErrorCode ? "with an error code it does not have" : "without its error code")
+        }
+        if type != .exception && hasErrorCode { return "injected event of type \(type.rawValue) with an error code" }
+        if type == .nmi && vector != 2 { return "injected NMI with vector \(vector)" }
         if type == .externalInterrupt && vector < 16 { return "external interrupt vector \(vector) below 16" }
         if errorCode >> 32 != 0 { return "injection error code wider than 32 bits" }
         return nil
@@ -236,6 +250,11 @@ public struct GuestState: Equatable, Sendable {
         }
         if rflags & 0x2 == 0 || rflags & ~UInt64(0x3f_7fd7) != 0 { return "RFLAGS reserved bits" }
         if rflags & (1 << 17) != 0 && cr0 & pe != 0 && efer & (1 << 10) != 0 { return "RFLAGS.VM in long mode" }
+        // An external interrupt only when the guest could take one (VMX checks it at entry; SVM would deliver it).
+        if injection & (1 << 31) != 0, (injection >> 8) & 7 == InjectionType.externalInterrupt.rawValue,
+           rflags & (1 << 9) == 0 {
+            return "external interrupt injected while RFLAGS.IF is clear"
+        }
         return nil
     }
 }

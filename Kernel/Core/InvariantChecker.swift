@@ -135,13 +135,23 @@ extension Kernel {
         } else if !pd.utcbPages.isEmpty {
             fail("\(pd.name) is a VM PD with UTCB pages")
         }
+        if usesEPT(pd) {
+            checkMappings(of: pd, PageTableWalker<P, EPTEntry>(platform: platform), fail)
+        } else {
+            checkMappings(of: pd, walker, fail)
+        }
+    }
+
+    /// The leaves and table frames of `pd`'s table, read in its own format.
+    private func checkMappings<F: PageTableFormat>(of pd: ProtectionDomain, _ walker: PageTableWalker<P, F>,
+                                                   _ fail: (String) -> Void) {
         let mappings = pd.isVM ? walker.userMappings(root: pd.pageTableRoot, slots: 0..<512)
                                : walker.userMappings(root: pd.pageTableRoot)
         var expectedTables = Set(mappings.tables)
         expectedTables.insert(pd.pageTableRoot)
         if expectedTables != Set(pd.tableFrames) { fail("\(pd.name) table frames differ from its page tables") }
         var reserved: UInt64 = 0
-        for leaf in mappings.leaves { reserved += PageTableWalker<P, PageTableEntry>.reservation(level: leaf.level) }
+        for leaf in mappings.leaves { reserved += PageTableWalker<P, F>.reservation(level: leaf.level) }
         if reserved != pd.reservedFrames {
             fail("\(pd.name) reserves \(pd.reservedFrames) frames, its large leaves need \(reserved)")
         }
@@ -156,7 +166,7 @@ extension Kernel {
                                       permissions: Permissions.read | Permissions.write))
         }
         expected.sort { $0.page < $1.page }
-        if let problem = compare(mappings.leaves, with: expected) { fail("\(pd.name) \(problem)") }
+        if let problem = compare(mappings.leaves, with: expected, format: F.self) { fail("\(pd.name) \(problem)") }
     }
 
     /// A run of virtual pages that must map consecutive physical memory with `permissions`.
@@ -170,15 +180,16 @@ extension Kernel {
 
     /// Whether the leaves (any size) map exactly the runs, page for page; the first difference otherwise. Both are
     /// in ascending order, so one merge pass compares them.
-    private func compare(_ leaves: [UserMappings.Leaf], with runs: [MappedRun]) -> String? {
-        typealias Walker = PageTableWalker<P, PageTableEntry>
+    private func compare<F: PageTableFormat>(_ leaves: [UserMappings.Leaf], with runs: [MappedRun],
+                                             format: F.Type) -> String? {
+        typealias Walker = PageTableWalker<P, F>
         var run = 0
         var next = runs.first?.page ?? UInt64.max  // first page of runs[run] not matched yet
         for leaf in leaves {
             let span = Walker.span(level: leaf.level)
-            let physical = PageTableEntry.address(leaf.entry)
-            let permissions = PageTableEntry.permissions(ofLeaf: leaf.entry)
-            if leaf.entry != PageTableEntry.leaf(physical, permissions: permissions, level: leaf.level)
+            let physical = F.address(leaf.entry)
+            let permissions = F.permissions(ofLeaf: leaf.entry)
+            if leaf.entry != F.leaf(physical, permissions: permissions, level: leaf.level)
                 || physical & (span << AddressLayout.pageShift - 1) != 0 {
                 return "has a malformed leaf \(hex(leaf.entry)) at page \(hex(leaf.virtualPage))"
             }

@@ -36,6 +36,8 @@ public protocol Platform: AnyObject {
     var guestTagCount: UInt64 { get }
     /// Pool frames the platform needs per vCPU for its hardware state (VMCB or VMCS, I/O and MSR permission maps).
     var guestStateFrames: UInt64 { get }
+    /// How this machine's nested page tables encode their entries (a VM PD's page table is built in this format).
+    var nestedPaging: NestedPagingFormat { get }
     /// Runs `vcpu`'s guest in its nested address space (`vcpu.nestedRoot`, tagged `vcpu.tag`, flushed first when
     /// `vcpu.flushTag`) until it exits (`.guest`, the exit in `vcpu.state`), an interrupt arrives or the timer
     /// fires. The kernel has checked `vcpu.state.entryProblem`; a state the hardware still refuses is exit
@@ -70,6 +72,13 @@ public protocol Platform: AnyObject {
 
     // MARK: console
     func consoleWrite(_ byte: UInt8)
+}
+
+/// The entry format of nested page tables: AMD's NPT walks x86-64 tables (`PageTableEntry`), Intel's EPT has its
+/// own (`EPTEntry`). Both go through the same walker (PageTable.swift).
+public enum NestedPagingFormat: Equatable, Sendable {
+    case x86_64
+    case ept
 }
 
 /// How a device interrupt line signals. An edge is one event per interrupt (latched by the controller); a level

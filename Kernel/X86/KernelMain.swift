@@ -20,6 +20,7 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
     let platform = X86Platform()
     platform.route(acpiInterruptRouting(rsdp: info.pointee.acpi_rsdp))
     print("kernel: timer \(platform.ticksPerMillisecond) ticks/ms, \(info.pointee.region_count) free memory regions, heap \(heap_used_bytes() >> 10) KiB used")
+    print("kernel: virtual machines: " + platform.guestVendor.description)
 
     let configuration: BootConfiguration
     do {
@@ -41,7 +42,7 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
     print("kernel: starting root task")
     while kernel.step() {}
     print("kernel: nothing can run any more, stopping")
-    x86_exit_qemu(UInt32(X86_EXIT_PASS))
+    x86_exit_emulator(UInt32(X86_EXIT_PASS))
 }
 
 private func freeBytes(_ configuration: BootConfiguration) -> UInt64 {
@@ -58,5 +59,5 @@ private func stop(because reason: String) -> Never {
 
 private func haltAfterBootError() -> Never {
     print("kernel: halted")
-    x86_exit_qemu(UInt32(X86_EXIT_BOOT_ERROR))
+    x86_exit_emulator(UInt32(X86_EXIT_BOOT_ERROR))
 }

@@ -2,7 +2,8 @@ import Kernel
 import KernelABI
 import X86Shims
 
-/// The SVM backend of `Platform`'s VM part (ABI.md "Virtual machines"): a vCPU's `GuestState` is loaded into its
+/// The SVM backend of `Platform`'s VM part (ABI.md "Virtual machines"; X86GuestVendor.swift dispatches to it on AMD
+/// CPUs, to X86VMXPlatform.swift on Intel ones): a vCPU's `GuestState` is loaded into its
 /// VMCB before every VMRUN and read back after the #VMEXIT, whose code is mapped onto `VMExit` the way the
 /// simulator's `GuestState.describe` does (QEMU's SVM: no next-rip save, no decode assists).
 ///
@@ -17,20 +18,20 @@ import X86Shims
 ///   CPU's permission maps; what VMRUN still refuses is VMEXIT_INVALID, reported as exit `failedEntry`;
 /// - `platformState` is 0 until `prepare` wrote the fields that never change, 1 after.
 extension X86Platform {
-    var guestTagCount: UInt64 { guestASIDs > 1 ? guestASIDs - 1 : 0 }
-    var guestStateFrames: UInt64 { 2 }
+    var svmTagCount: UInt64 { guestASIDs > 1 ? guestASIDs - 1 : 0 }
+    var svmStateFrames: UInt64 { 2 }
 
-    func flushGuestTranslations(tag: UInt64?) {
+    func flushSVMGuestTranslations(tag: UInt64?) {
         // QEMU's SVM has no flush by ASID: every request flushes all guest translations at the next VMRUN.
         guestFlushPending = true
     }
 
     /// Nothing of a vCPU lives outside its frames (the VMCB clean bits are always 0, so no CPU may cache a VMCB
     /// across VMRUNs: a new vCPU's VMCB in a reused frame is read afresh).
-    func releaseGuest(_ vcpu: VirtualCPU) {}
+    func releaseSVMGuest(_ vcpu: VirtualCPU) {}
 
     @_optimize(speed)
-    func enterGuest(_ vcpu: VirtualCPU) -> Exit {
+    func enterSVMGuest(_ vcpu: VirtualCPU) -> Exit {
         guard guestASIDs > 1, vcpu.frames.count >= 2, vcpu.tag != 0, vcpu.tag < guestASIDs else {
             preconditionFailure("kernel bug: a vCPU entered without SVM, its frames or an ASID")
         }

@@ -70,15 +70,19 @@ final class X86Platform: Platform {
         x86_write_cr3(root)
     }
 
-    // MARK: virtual machines: AMD SVM (X86GuestPlatform.swift; the VMCB layout in VMCB.swift)
+    // MARK: virtual machines: AMD SVM (X86GuestPlatform.swift, VMCB.swift) or Intel VMX (X86VMXPlatform.swift,
+    // VMCS.swift), chosen at boot (X86GuestVendor.swift)
 
     /// ASIDs the CPU offers (ASID 0 is the host's), 0 without SVM and nested paging (then VM PDs are refused).
     let guestASIDs = UInt64(x86_svm_asid_count())
     /// Whether the next VMRUN must flush every guest translation (a revoke or a recycled ASID asked for it; single
     /// CPU: no guest runs before that VMRUN, so the flush is done before anything could use a stale translation).
     var guestFlushPending = true
-    /// The VM PD ports in this CPU's SVM I/O permission map (nil: none), so unchanged ports are not copied again.
+    /// The VM PD ports in this CPU's SVM I/O permission map or VMX I/O bitmaps (nil: none), so unchanged ports are
+    /// not copied again.
     var installedGuestPorts: IOPermissionBitmap?
+    /// Which hardware virtualization the CPU has, found at boot (x86_setup probed SVM, then VMX).
+    let guestVendor = GuestVendor.probe()
 
     func flushTranslations(root: UInt64, page: UInt64?) {
         // Without PCIDs only the active address space has cached translations; the others are flushed by CR3 loads.

@@ -3,6 +3,7 @@
    3), IST1 (NMI, double fault, machine check) and the I/O permission bitmap of the PD that runs. */
 #include "x86.h"
 #include "cpu.h"
+#include "vmx.h"
 
 struct __attribute__((packed)) tss {
     uint32_t reserved0;
@@ -87,4 +88,11 @@ void x86_setup_descriptors(void) {
 void x86_set_io_permissions(const uint64_t *allowed_words) {
     uint64_t *bitmap = (uint64_t *)tss.io_bitmap;
     for (int i = 0; i < 1024; i++) bitmap[i] = allowed_words ? ~allowed_words[i] : ~0ull;
+}
+
+/* The TSS again after a VM exit (which leaves TR with limit 0x67, cutting off the I/O bitmap): LTR needs an
+   available descriptor, so the busy bit the last LTR set is cleared first. */
+void x86_reload_task_register(void) {
+    gdt[5] &= ~(1ull << 41);
+    __asm__ volatile("ltr %w0" : : "r"(0x28) : "memory");
 }

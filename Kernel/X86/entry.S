@@ -19,4 +19,5 @@ x86_kernel_stack_guard:
     .skip 4096
 kernel_stack:
     .skip 262144
+    .global kernel_stack_top
 kernel_stack_top:

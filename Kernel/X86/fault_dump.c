@@ -37,7 +37,7 @@ void x86_kernel_fault(const struct x86_fault_frame *f) {
     put_string("\n");
     put_hex("r13", f->r13); put_hex("r14", f->r14); put_hex("r15", f->r15);
     put_string("\n");
-    x86_exit_qemu(X86_EXIT_FAULT);
+    x86_exit_emulator(X86_EXIT_FAULT);
 }
 
 /* The kernel heap (heap.c) ran out or was handed a foreign pointer: a kernel sizing bug or memory corruption.
@@ -45,11 +45,11 @@ void x86_kernel_fault(const struct x86_fault_frame *f) {
 void heap_exhausted(size_t size) {
     put_hex("\nkernel: FATAL: kernel heap exhausted; request bytes", size);
     put_string("\n");
-    x86_exit_qemu(X86_EXIT_FAULT);
+    x86_exit_emulator(X86_EXIT_FAULT);
 }
 
 void heap_bad_free(void *block) {
     put_hex("\nkernel: FATAL: free of a pointer outside the kernel heap", (uint64_t)(uintptr_t)block);
     put_string("\n");
-    x86_exit_qemu(X86_EXIT_FAULT);
+    x86_exit_emulator(X86_EXIT_FAULT);
 }

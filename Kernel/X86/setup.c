@@ -2,6 +2,7 @@
 #include "x86.h"
 #include "cpu.h"
 #include "svm.h"
+#include "vmx.h"
 
 extern void x86_syscall_entry(void);
 
@@ -16,7 +17,9 @@ int x86_setup(struct hv_boot_info *info) {
     wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)x86_syscall_entry);
     wrmsr(MSR_SFMASK, 0x47700);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE | EFER_NXE);
-    x86_svm_setup(); /* EFER.SVME and the host save area when the CPU has SVM with nested paging */
+    /* EFER.SVME and the host save area when the CPU has SVM with nested paging; else VMX operation when it has VMX
+       with EPT, VPID and unrestricted guest (X86GuestVendor.swift picks the backend from what was found). */
+    if (x86_svm_setup() == 0) x86_vmx_setup();
     x86_setup_interrupt_controllers();
     x86_calibrate_timer();
     return 1;

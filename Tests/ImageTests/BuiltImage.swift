@@ -19,6 +19,11 @@ enum BuiltImage {
         try require(out.appendingPathComponent("\(name).img"), file: file, line: line)
     }
 
+    /// The GRUB ISO of the same image (tools/build-iso), what Bochs boots.
+    static func iso(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> URL {
+        try require(out.appendingPathComponent("\(name).iso"), file: file, line: line)
+    }
+
     struct MissingArtifact: Error { var path: String }
 
     /// A scratch directory removed by the caller.
@@ -73,8 +78,10 @@ enum BuiltImage {
 }
 
 extension BuiltImage {
-    /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it with tools/run.
-    static func bootTestManifest(_ name: String, timeout: String = "45") throws -> ImageTools.Result {
+    /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it with tools/run
+    /// (QEMU, SVM), or with tools/run-bochs (Bochs, VMX) when `onBochs`.
+    static func bootTestManifest(_ name: String, timeout: String = "45", onBochs: Bool = false) throws
+        -> ImageTools.Result {
         let mkimage = try require(Self.mkimage)
         let binaries = try require(out.appendingPathComponent("binaries"))
         let dir = try scratchDirectory()
@@ -87,6 +94,7 @@ extension BuiltImage {
             "--kernel", out.appendingPathComponent("kernel.elf").path, "-o", image.path,
         ])
         XCTAssertEqual(built.status, 0, built.output)
-        return try ImageTools.runScript([image.path, "--timeout", timeout])
+        let arguments = [image.path, "--timeout", timeout]
+        return onBochs ? try ImageTools.runBochsScript(arguments) : try ImageTools.runScript(arguments)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Runs the project's image scripts (tools/run, mkimage) from the repository root and captures their output.
+/// Runs the project's image scripts (tools/run, tools/run-bochs, mkimage) from the repository root and captures
+/// their output.
 enum ImageTools {
     static let repositoryRoot: URL = {
         var url = URL(fileURLWithPath: #filePath)
@@ -27,7 +28,13 @@ enum ImageTools {
         return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
+    /// tools/run: QEMU (AMD SVM), through OVMF and the EFI loader.
     static func runScript(_ arguments: [String]) throws -> Result {
         try run(repositoryRoot.appendingPathComponent("tools/run").path, arguments)
+    }
+
+    /// tools/run-bochs: Bochs (Intel VMX), through GRUB and the kernel's multiboot2 entry.
+    static func runBochsScript(_ arguments: [String]) throws -> Result {
+        try run(repositoryRoot.appendingPathComponent("tools/run-bochs").path, arguments)
     }
 }

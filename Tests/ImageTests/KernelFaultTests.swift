@@ -6,7 +6,7 @@ import XCTest
 /// (heap_used_bytes, called for the boot report).
 final class KernelFaultTests: XCTestCase {
     func testKernelModeExceptionPrintsARegisterDumpAndExitsWithTheFaultStatus() throws {
-        let (output, status, address) = try bootWithPatchedKernel(function: "heap_used_bytes", bytes: [0x0f, 0x0b]) // ud2
+        let (output, status, address) = try Self.bootWithPatchedKernel(function: "heap_used_bytes", bytes: [0x0f, 0x0b]) // ud2
         XCTAssertEqual(status, 2, "expected the kernel-fault status: \(output)")
         XCTAssertTrue(output.contains("kernel: FATAL: CPU exception in kernel mode"), output)
         XCTAssertTrue(output.contains("vector=0x0000000000000006"), output)
@@ -21,7 +21,7 @@ final class KernelFaultTests: XCTestCase {
     /// delivered on that stack, the double fault runs on IST1 and still prints the dump.
     func testKernelStackOverflowHitsTheGuardPageAndIsReported() throws {
         // call rel32 -5: the function calls itself forever.
-        let (output, status, _) = try bootWithPatchedKernel(function: "heap_used_bytes",
+        let (output, status, _) = try Self.bootWithPatchedKernel(function: "heap_used_bytes",
                                                              bytes: [0xe8, 0xfb, 0xff, 0xff, 0xff])
         XCTAssertEqual(status, 2, "expected the kernel-fault status: \(output)")
         XCTAssertTrue(output.contains("kernel: FATAL: CPU exception in kernel mode"), output)
@@ -29,8 +29,10 @@ final class KernelFaultTests: XCTestCase {
     }
 
     /// Boots out/minimal.img with `bytes` written over the start of a kernel function that runs right after the
-    /// kernel installed its IDT; returns the console output, tools/run's status and the function's address.
-    private func bootWithPatchedKernel(function: String, bytes: [UInt8]) throws -> (String, Int32, UInt64) {
+    /// kernel installed its IDT; returns the console output, tools/run's status (tools/run-bochs' when `onBochs`)
+    /// and the function's address.
+    static func bootWithPatchedKernel(function: String, bytes: [UInt8], onBochs: Bool = false) throws
+        -> (String, Int32, UInt64) {
         let image = try BuiltImage.image("minimal")
         let kernelELF = try BuiltImage.require(BuiltImage.out.appendingPathComponent("kernel.elf"))
         let symbols = try ImageTools.run("/usr/bin/env", ["nm", kernelELF.path])
@@ -44,12 +46,13 @@ final class KernelFaultTests: XCTestCase {
         let offset = try XCTUnwrap(fileOffset(ofAddress: address, in: [UInt8](kernel)), "no segment holds \(function)")
         for (i, byte) in bytes.enumerated() { kernel[offset + i] = byte }
         let broken = try BuiltImage.copy(image, replacing: "::/hv/kernel.elf", with: kernel, in: dir)
-        let result = try ImageTools.runScript([broken.path, "--timeout", "45"])
+        let arguments = [broken.path, "--timeout", "45"]
+        let result = onBochs ? try ImageTools.runBochsScript(arguments) : try ImageTools.runScript(arguments)
         return (result.output, result.status, address)
     }
 
     /// Where a virtual address of a PT_LOAD segment lives in the ELF file (64-bit little-endian).
-    private func fileOffset(ofAddress address: UInt64, in elf: [UInt8]) -> Int? {
+    private static func fileOffset(ofAddress address: UInt64, in elf: [UInt8]) -> Int? {
         func word(_ at: Int, _ width: Int) -> UInt64 {
             (0..<width).reduce(UInt64(0)) { $0 | UInt64(elf[at + $1]) << UInt64(8 * $1) }
         }

@@ -96,7 +96,10 @@ struct ExitHandling<P: UserPlatform> {
             } else {
                 GuestLoader.writeLongModeEntry(entry, into: &state)
             }
+            // #UD exits here: a guest's VMMCALL on Intel (or VMCALL on AMD) is the other vendor's hypercall.
+            state.set(GuestStateLayout.exceptionBitmap, 1 << Self.invalidOpcode, TransferDescriptor.controls)
             return .resume
+        case Self.invalidOpcode: return invalidOpcode()
         case VMExit.cpuid: return cpuid()
         case VMExit.io: return io()
         case VMExit.hlt: return hlt()
@@ -208,6 +211,20 @@ struct ExitHandling<P: UserPlatform> {
         return .resume
     }
 
+    /// #UD (exception 6, vector of the exit).
+    static var invalidOpcode: UInt64 { 6 }
+
+    /// A #UD the guest raised: the hypercall instruction of the other CPU vendor (VMMCALL 0f 01 d9 raises #UD on
+    /// Intel, VMCALL 0f 01 c1 on AMD) is served as the hypercall it means, so a guest needs not know which CPU runs
+    /// it (the CPUID model names neither); any other #UD goes back into the guest, as the CPU would have raised it.
+    private mutating func invalidOpcode() -> ExitOutcome {
+        if let bytes = instructionBytes(3), bytes[0] == 0x0f, bytes[1] == 0x01, bytes[2] == 0xd9 || bytes[2] == 0xc1 {
+            return hypercall()
+        }
+        state.injectException(Self.invalidOpcode)
+        return .resume
+    }
+
     /// VMMCALL / VMCALL: rax 1 = "inject exception rbx (error code rcx when rdx is 1)", the test guests' way to
     /// ask for an injected event; anything else returns rax = ~0 (unknown call).
     private mutating func hypercall() -> ExitOutcome {
@@ -239,17 +256,24 @@ struct ExitHandling<P: UserPlatform> {
         return .resume
     }
 
-    /// `MOV CRn, reg` at rip: [REX] 0F 22 /r with a register operand; (CR number, general register, length).
-    private func decodeMoveToCR() -> (Int, Int, UInt64)? {
+    /// The `count` bytes at CS:rip, through the guest's own page tables; nil when one is not guest RAM.
+    private func instructionBytes(_ count: Int) -> [UInt8]? {
         let walker = GuestPageWalker(memory: memory, state: state)
         let csBase = state.word(GuestStateLayout.firstSegment + 3 * 1 + 2)
         let longMode = state.word(GuestStateLayout.efer) & (1 << 10) != 0
         var bytes: [UInt8] = []
-        for i in 0..<UInt64(4) {
+        for i in 0..<UInt64(count) {
             guard let physical = walker.physical((longMode ? 0 : csBase) &+ state.rip &+ i),
                   let byte = memory.load8(physical) else { return nil }
             bytes.append(byte)
         }
+        return bytes
+    }
+
+    /// `MOV CRn, reg` at rip: [REX] 0F 22 /r with a register operand; (CR number, general register, length).
+    private func decodeMoveToCR() -> (Int, Int, UInt64)? {
+        let longMode = state.word(GuestStateLayout.efer) & (1 << 10) != 0
+        guard let bytes = instructionBytes(4) else { return nil }
         var rex: UInt8 = 0
         var at = 0
         if longMode, bytes[0] & 0xf0 == 0x40 { rex = bytes[0]; at = 1 }

@@ -18,10 +18,14 @@ enum { X86_EXIT_SYSCALL = 0, X86_EXIT_TRAP = 1 };
 /* The legacy PIC is remapped here and masked; anything it still raises is ignored. */
 #define X86_PIC_VECTOR_BASE 0xe0
 
-/* QEMU isa-debug-exit values (QEMU's exit status is value * 2 + 1): see tools/run. */
+/* Exit values (x86_exit_emulator): QEMU exits with status value * 2 + 1 (tools/run); Bochs prints them (tools/run-bochs). */
 #define X86_EXIT_PASS 0x10       /* status 33: nothing can run any more, the kernel stopped cleanly */
 #define X86_EXIT_FAULT 0x11      /* status 35: a CPU exception in kernel mode (kernel bug) */
 #define X86_EXIT_BOOT_ERROR 0x12 /* status 37: bad boot information, bundle or root task */
+
+/* The multiboot2 entry (multiboot2.S, multiboot2.c): GRUB's boot information at `mbi` as the hv_boot_info the EFI
+   loader would pass (magic 0 when `from_multiboot2` is 0: the loader was not a multiboot2 one). */
+struct hv_boot_info *x86_multiboot2_boot_info(uint64_t mbi, uint64_t from_multiboot2);
 
 /* Boot: the kernel heap (taken off info's free list), page tables, GDT, TSS, IDT, syscall MSRs, PIC/IOAPIC/LAPIC,
    timer calibration. Returns 0 when no free region can hold the kernel heap (nothing else is set up then). */
@@ -37,8 +41,9 @@ size_t heap_used_bytes(void);
 
 /* Serial console (COM1). */
 void x86_serial_write(uint8_t byte);
-/* Leaves QEMU through isa-debug-exit (halts forever where that device does not exist). */
-_Noreturn void x86_exit_qemu(uint32_t value);
+/* Leaves the emulator with `value`: QEMU through isa-debug-exit, Bochs through its 0xe9 console and shutdown port
+   (serial.c); halts forever where neither exists. */
+_Noreturn void x86_exit_emulator(uint32_t value);
 
 /* User mode. */
 /* `registers`: the EC's UserContext, whose first 18 words are the user registers in the order traps.S loads and

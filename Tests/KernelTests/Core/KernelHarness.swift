@@ -12,10 +12,12 @@ final class KernelHarness {
     var rootEC: ExecutionContext { kernel.rootEC! }
     var rootPD: ProtectionDomain { kernel.rootPD! }
 
-    init(memorySize: UInt64 = 8 << 20, ticksPerMillisecond: UInt64 = 100) throws {
+    init(memorySize: UInt64 = 8 << 20, ticksPerMillisecond: UInt64 = 100,
+         nestedPaging: NestedPagingFormat = .x86_64) throws {
         var options = SimSystem.Options()
         options.memorySize = memorySize
         options.ticksPerMillisecond = ticksPerMillisecond
+        options.nestedPaging = nestedPaging
         system = try SimSystem(root: SimProgram(name: "root") { _, _ in }, options: options)
     }
 

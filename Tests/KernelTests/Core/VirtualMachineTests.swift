@@ -6,8 +6,10 @@ import XCTest
 
 /// VM PDs, vCPUs and exits as portal calls, on the simulator's guest CPU: the test plays the VMM (root) and its
 /// exit handler, and checks what the kernel delivers and what a reply may change (ABI.md, "Virtual machines").
-final class VirtualMachineTests: XCTestCase {
+class VirtualMachineTests: XCTestCase {
     static let vm: UInt64 = 300, handler: UInt64 = 301, vcpu: UInt64 = 302, sc: UInt64 = 303
+    /// The nested-table format the machine builds VM PDs in (VirtualMachineEPTTests runs every test on EPT).
+    var nestedPaging: NestedPagingFormat { .x86_64 }
     static let eventBase: UInt64 = 1024
     static let handlerUTCB: UInt64 = 0x90_0002_0000
 
@@ -16,7 +18,7 @@ final class VirtualMachineTests: XCTestCase {
     func makeVM(mtd: UInt64 = TransferDescriptor.all, code: [UInt8], at offset: UInt64 = 0x1000,
                 priority: UInt64 = 10) throws
         -> (KernelHarness, UInt64) {
-        let h = try KernelHarness(memorySize: 64 << 20)
+        let h = try KernelHarness(memorySize: 64 << 20, nestedPaging: nestedPaging)
         let root = h.rootEC
         XCTAssertEqual(h.status(root, .createPD, Self.vm, 64, Permissions.all, PDFlags.vm), .success)
         let block = try XCTUnwrap(h.windowBlock(order: 9))
@@ -175,9 +177,14 @@ final class VirtualMachineTests: XCTestCase {
         write(h, [0x00, 0x11, 0x00, 0x00], at: physical + 0x20 * 4)
         write(h, [0xf4], at: physical + 0x1100)
         start(h)
-        // The guest spins; a recall (the VMM wants to inject) ends its slice with exit `recall`.
+        // One slice: the guest turns interrupts on and spins (an interrupt is injected only when it can take one).
+        let ec = vcpu(h)
+        if let sc = ec.boundSC { h.kernel.runOnce(ec, on: sc) }
+        XCTAssertEqual(ec.state, .ready, "the guest spins without exits")
+        // A recall (the VMM wants to inject) ends its slice with exit `recall`.
         XCTAssertEqual(h.status(h.rootEC, .ctrlEC, Self.vcpu, 0), .success)
         XCTAssertEqual(runToExit(h), VMExit.recall)
+        XCTAssertNotEqual(word(h, GuestStateLayout.rflags) & 1 << 9, 0, "interrupts are on")
         set(h, GuestStateLayout.injection, 1 << 31 | InjectionType.externalInterrupt.rawValue << 8 | 0x20)
         reply(h, mtd: TransferDescriptor.injection)
         XCTAssertEqual(runToExit(h), VMExit.hlt)
@@ -186,7 +193,7 @@ final class VirtualMachineTests: XCTestCase {
     }
 
     func testVMRightsAndBadArguments() throws {
-        let h = try KernelHarness()
+        let h = try KernelHarness(nestedPaging: nestedPaging)
         // A PD made without the VM right cannot make VMs (the right is passed on only as far as the creator has it).
         XCTAssertEqual(h.status(h.rootEC, .createPD, 400, 64, Permissions.all & ~Permissions.pdVM), .success)
         XCTAssertEqual(h.status(h.rootEC, .createEC, 401, 400, 0x90_0000_0000, 0x90_1000_0000, 0x80_0000_0000, ECFlags.global), .success)

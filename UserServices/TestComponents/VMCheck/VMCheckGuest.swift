@@ -1,6 +1,8 @@
 /// vmcheck's guest: 16-bit real-mode code at guest-physical `entry` (CS = 0, DS = 0), as bytes with the
 /// instruction each encodes. It runs each exit vmcheck checks in turn, then the benchmark: 1,000 CPUID exits
-/// between two RDTSCs (not intercepted), the difference reported in eax through VMMCALL.
+/// between two RDTSCs (not intercepted), the difference reported in eax through VMMCALL. On an Intel CPU VMMCALL
+/// raises #UD instead: the guest's #UD handler (IVT vector 6) makes the same call with VMCALL, so the guest does
+/// not need to know which CPU runs it and the hypercall exit comes from either instruction.
 enum VMCheckGuest {
     static let entry: UInt64 = 0x1000
     /// Guest-physical address the guest reads but the VM was not given (its memory is 16 KiB from 0).
@@ -15,6 +17,11 @@ enum VMCheckGuest {
     static let faultTest: UInt64 = 0x1009
     static let benchmarkCPUID: UInt64 = 0x1014
     static let hypercall: UInt64 = 0x101e
+    /// The #UD handler's VMCALL (where the hypercall exit comes from on VMX).
+    static let hypercallAfterInvalidOpcode: UInt64 = 0x1022
+    /// The real-mode IVT entry for #UD (offset, segment) and the stack the #UD is delivered on.
+    static let invalidOpcodeVector: UInt64 = 6 * 4
+    static let stackTop: UInt64 = 0x3000
 
     static let outValue: UInt8 = 0x42
     static let inValue: UInt64 = 0x5a
@@ -37,5 +44,7 @@ enum VMCheckGuest {
         0x66, 0x29, 0xf0,       // 101b: sub eax, esi
         0x0f, 0x01, 0xd9,       // 101e: vmmcall               -> exit hypercall (length 3), eax = TSC ticks
         0xf4,                   // 1021: hlt                   (not reached: vmcheck makes the entry fail)
+        0x0f, 0x01, 0xc1,       // 1022: vmcall                (#UD handler) -> exit hypercall (length 3)
+        0xf4,                   // 1025: hlt                   (not reached)
     ]
 }

@@ -12,6 +12,10 @@ enum VMCheckStep {
     static let benchmark: UInt64 = 6
     static let failedEntry: UInt64 = 7
     static let done: UInt64 = 8
+    /// A good state was given (HostileReply.good): the guest must run to its HLT; then the next hostile reply.
+    static let hostileRecover: UInt64 = 9
+    /// Hostile reply number (state page word 3) was given: it must come back as exit failedEntry.
+    static let hostileRefused: UInt64 = 10
 }
 
 /// vmcheck's exit handler (entry slot 1): one call per exit of the vCPU. The benchmark's CPUID exits take the short
@@ -49,6 +53,11 @@ struct VMCheck<P: UserPlatform> {
     func word(_ i: Int) -> UInt64 { utcb.word(i) }
     func set(_ i: Int, _ value: UInt64) { utcb.setWord(i, value) }
     var step: UInt64 { platform.load64(VMCheckLayout.statePage) }
+    /// The hostile reply being tried (HostileReply), the state page's word 3.
+    var hostileCase: Int {
+        get { Int(truncatingIfNeeded: platform.load64(VMCheckLayout.statePage + 24)) }
+        nonmutating set { platform.store64(VMCheckLayout.statePage + 24, UInt64(newValue)) }
+    }
     func advance(to next: UInt64) { platform.store64(VMCheckLayout.statePage, next) }
     var reason: UInt64 { word(G.exitReason) }
     var rip: UInt64 { word(G.rip) }
@@ -98,11 +107,14 @@ struct VMCheck<P: UserPlatform> {
                 return fail(name, "not the reset state: cs \(hex(cs & 0xffff)) cr0 \(hex(word(G.cr0)))")
             }
             pass(name)
-            // Real mode at 0:entry.
+            // Real mode at 0:entry, with a stack for the #UD of a VMMCALL on Intel.
             set(G.firstSegment + 3 * csSegment, UInt64(0x9b) << 16)
             set(G.firstSegment + 3 * csSegment + 1, 0xffff)
             set(G.firstSegment + 3 * csSegment + 2, 0)
-            return reply(rip: VMCheckGuest.entry, mtd: TransferDescriptor.segments, step: VMCheckStep.cpuid)
+            set(G.rsp, VMCheckGuest.stackTop)
+            set(G.rflags, 0x2)
+            return reply(rip: VMCheckGuest.entry, mtd: TransferDescriptor.segments | TransferDescriptor.stack,
+                         step: VMCheckStep.cpuid)
         case VMCheckStep.cpuid:
             let name = "cpuid"
             if let why = expect(name, exit: VMExit.cpuid, at: VMCheckGuest.cpuidTest) { return fail(name, why) }
@@ -153,7 +165,10 @@ struct VMCheck<P: UserPlatform> {
             return reply(rip: rip + 3, step: VMCheckStep.benchmark)
         case VMCheckStep.benchmark:
             let name = "hypercall"
-            if let why = expect(name, exit: VMExit.hypercall, at: VMCheckGuest.hypercall) { return fail(name, why) }
+            if let why = expect(name, exit: VMExit.hypercall) { return fail(name, why) }
+            guard rip == VMCheckGuest.hypercall || rip == VMCheckGuest.hypercallAfterInvalidOpcode else {
+                return fail(name, "rip \(hex(rip)), expected the VMMCALL or its #UD handler's VMCALL")
+            }
             guard lengthKnown, word(G.instructionLength) == 3 else {
                 return fail(name, "instruction length \(word(G.instructionLength)), expected 3")
             }
@@ -166,9 +181,30 @@ struct VMCheck<P: UserPlatform> {
             let name = "failed entry"
             if let why = expect(name, exit: VMExit.failedEntry) { return fail(name, why) }
             pass("failed entry (CR0.PG without CR0.PE)")
-            advance(to: VMCheckStep.done)
-            log("done")
-            return false
+            hostileCase = 0
+            set(G.mtd, HostileReply.good(self))
+            advance(to: VMCheckStep.hostileRecover)
+            return true
+        case VMCheckStep.hostileRecover:
+            let name = "recovery"
+            if let why = expect(name, exit: VMExit.hlt, at: HostileReply.haltAt) { return fail(name, why) }
+            guard hostileCase < HostileReply.count else {
+                pass("the vCPU ran again after each of \(HostileReply.count) refused states")
+                advance(to: VMCheckStep.done)
+                log("done")
+                return false
+            }
+            set(G.mtd, HostileReply.bad(hostileCase, self))
+            advance(to: VMCheckStep.hostileRefused)
+            return true
+        case VMCheckStep.hostileRefused:
+            let what = HostileReply.names[hostileCase]
+            if let why = expect(what, exit: VMExit.failedEntry) { return fail("refused: " + what, why) }
+            pass("refused: \(what) (failed entry)")
+            hostileCase += 1
+            set(G.mtd, HostileReply.good(self))
+            advance(to: VMCheckStep.hostileRecover)
+            return true
         default:
             return false
         }

@@ -20,6 +20,9 @@ public func vmCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     let sys = SystemCalls(platform)
     if let problem = buildVM(platform, info) {
         _ = log.write("vmcheck: FAIL setup: \(problem)\n")
+    } else {
+        // Before the vCPU runs (its SC has a lower priority than this EC): what a hostile VMM may not do.
+        runHostileCalls(platform, info) { _ = log.write("vmcheck: " + $0 + "\n") }
     }
     // The handler EC does the rest; wait on a semaphore nobody ups (returning would stop the EC with a fault).
     _ = sys.createSM(VMCheckLayout.idleSM, count: 0)
@@ -42,7 +45,7 @@ enum VMCheckLayout {
     static let guestOrder: UInt64 = 2
     static let guestPages: UInt64 = 1 << guestOrder
     /// The handler's state: word 0 = the next step (`VMCheckStep`), word 1 = the log portal selector, word 2 =
-    /// where vmcheck sees the guest's memory.
+    /// where vmcheck sees the guest's memory, word 3 = the hostile reply being tried.
     static let statePage: UInt64 = ComponentLayout.heapBase
     static let stackPages: UInt64 = 4
     static let heapNeeded: UInt64 = (1 + stackPages) * AddressLayout.pageSize
@@ -77,6 +80,12 @@ func buildVM<P: UserPlatform>(_ platform: P, _ info: ComponentStartInfo) -> Stri
     }
     for (i, byte) in VMCheckGuest.code.enumerated() {
         platform.store8(vm.ramAddress + VMCheckGuest.entry + UInt64(i), byte)
+    }
+    // IVT vector 6 (#UD) -> 0:hypercallAfterInvalidOpcode.
+    let invalidOpcodeHandler = VMCheckGuest.hypercallAfterInvalidOpcode
+    for (i, byte) in [UInt8(truncatingIfNeeded: invalidOpcodeHandler), UInt8(truncatingIfNeeded: invalidOpcodeHandler >> 8),
+                      0, 0].enumerated() {
+        platform.store8(vm.ramAddress + VMCheckGuest.invalidOpcodeVector + UInt64(i), byte)
     }
     platform.store64(L.statePage, VMCheckStep.startup)
     platform.store64(L.statePage + 8, info.portal(forService: "log") ?? 0)
