@@ -192,7 +192,7 @@ extension X86Platform {
 
     /// The groups of `groups` that an exit leaves in the VMCB and register frame (`GuestState.deferrableGroups`),
     /// copied into the vCPU's state when the kernel needs them (EFER.SVME is the kernel's, not shown).
-    func fetchGuestState(_ vcpu: VirtualCPU, groups: UInt64) {
+    func fetchSVMGuestState(_ vcpu: VirtualCPU, groups: UInt64) {
         let stale = vcpu.staleGroups & groups
         guard stale != 0, vcpu.frames.count >= 2 else { return }
         let vmcb = VMCB(vcpu.frames[0])
@@ -230,7 +230,7 @@ extension X86Platform {
     }
 
     @_optimize(speed)
-    func copyGuestRegisters(_ vcpu: VirtualCPU, out: Bool, physical address: UInt64) {
+    func copySVMGuestRegisters(_ vcpu: VirtualCPU, out: Bool, physical address: UInt64) {
         guard vcpu.frames.count >= 2 else { return }
         let vmcb = VMCB(vcpu.frames[0])
         let frame = UnsafeMutablePointer<UInt64>(bitPattern: UInt(vcpu.frames[1])).unsafelyUnwrapped

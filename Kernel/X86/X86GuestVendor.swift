@@ -48,6 +48,20 @@ extension X86Platform {
         guestVendor == .vmx ? enterVMXGuest(vcpu) : enterSVMGuest(vcpu)
     }
 
+    /// SVM defers the bulky groups (X86GuestPlatform.swift); VMX reads and writes the whole state at every exit and
+    /// entry, so its `vcpu.state` is always current and is what it loads.
+    func fetchGuestState(_ vcpu: VirtualCPU, groups: UInt64) {
+        if guestVendor == .svm { fetchSVMGuestState(vcpu, groups: groups) }
+    }
+
+    func copyGuestRegisters(_ vcpu: VirtualCPU, out: Bool, physical address: UInt64) {
+        if guestVendor == .svm { return copySVMGuestRegisters(vcpu, out: out, physical: address) }
+        let memory = UnsafeMutablePointer<UInt64>(bitPattern: UInt(address)).unsafelyUnwrapped
+        vcpu.state.registers.withUnsafeMutableBufferPointer { r in
+            for i in r.indices { if out { memory[i] = r[i] } else { r[i] = memory[i] } }
+        }
+    }
+
     func flushGuestTranslations(tag: UInt64?) {
         if guestVendor == .vmx { flushVMXGuestTranslations(tag: tag) } else { flushSVMGuestTranslations(tag: tag) }
     }

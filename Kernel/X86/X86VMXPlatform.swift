@@ -86,6 +86,8 @@ extension X86Platform {
             vcpu.lastFailure = problem
             return .guest
         }
+        // Everything was loaded: nothing the kernel changed is waiting (VirtualCPU.dirtyGroups).
+        vcpu.dirtyGroups = 0
         let fpu = registers + 64
         while true {
             let result = x86_vmx_run(registers, fpu, vcpu.platformState & VMXState.phase == VMXState.launched ? 1 : 0)
