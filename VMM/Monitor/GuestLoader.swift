@@ -21,9 +21,10 @@ enum GuestLoader {
     }
 
     /// Copies the image's segments into `memory`; the bytes come from `imageByte` (bounds-checked by the ELF parser).
-    static func load<P>(size: UInt64, imageByte: (UInt64) -> UInt8, into memory: GuestMemory<P>) -> Result<Entry, LoadError> {
+    static func load<P>(size: UInt64, imageByte: (UInt64) -> UInt8, extras: MultibootLoader.Extras = .init(),
+                        into memory: GuestMemory<P>) -> Result<Entry, LoadError> {
         if let header = MultibootLoader.header(size: size, byte: imageByte) {
-            return MultibootLoader.load(header, size: size, byte: imageByte, into: memory)
+            return MultibootLoader.load(header, size: size, byte: imageByte, extras: extras, into: memory)
         }
         let image: ELFImage
         do throws(ELFError) {

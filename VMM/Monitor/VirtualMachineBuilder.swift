@@ -33,9 +33,19 @@ struct VirtualMachineBuilder<P: UserPlatform> {
         control.stopped = false
         control.name = vm.name
         // The image, then the VM PD and its RAM (what the VMM holds at ramAddress, delegated range by range).
-        let imageBase = vm.imageAddress
+        let imageBase = vm.imageAddress, initrdBase = vm.initrdAddress
+        var extras = MultibootLoader.Extras()
+        if vm.isKernel {
+            extras.commandLine = vm.image + (vm.commandLine.isEmpty ? [] : [0x20] + vm.commandLine)
+            if initrdBase != 0 {
+                extras.moduleName = vm.initrdName
+                extras.moduleSize = vm.initrdSize
+                extras.moduleByte = { platform.load8(initrdBase + $0) }
+            }
+        }
         let entry: GuestLoader.Entry
-        switch GuestLoader.load(size: vm.imageSize, imageByte: { platform.load8(imageBase + $0) }, into: memory) {
+        switch GuestLoader.load(size: vm.imageSize, imageByte: { platform.load8(imageBase + $0) }, extras: extras,
+                                into: memory) {
         case .success(let e): entry = e
         case .failure(let e): return .failure(.image(e))
         }
