@@ -74,6 +74,10 @@ enum LoadError: Error, CustomStringConvertible {
     case entryOutside(UInt64)
     case tooLittleMemory(UInt64)
     case multiboot(String)
+    case linuxImage(String)
+    case linuxBoot(String)
+    case machine(String)
+    case missingDisk
 
     var description: String {
         switch self {
@@ -84,6 +88,10 @@ enum LoadError: Error, CustomStringConvertible {
         case .entryOutside(let e): return "the entry 0x" + String(e, radix: 16) + " lies outside guest RAM"
         case .tooLittleMemory(let m): return "\(m) bytes of guest RAM cannot hold the boot page tables"
         case .multiboot(let why): return "Multiboot image: " + why
+        case .linuxImage(let why): return "Linux image: " + why
+        case .linuxBoot(let why): return "Linux boot: " + why
+        case .machine(let why): return "its PC: " + why
+        case .missingDisk: return "the disk module is empty"
         }
     }
 }
