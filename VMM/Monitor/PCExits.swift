@@ -26,7 +26,14 @@ extension ExitHandling {
         case VMExit.hypercall: outcome = hypercall()
         case VMExit.interruptWindow, VMExit.recall: outcome = .resume
         case VMExit.shutdown: return .stop("triple fault (shutdown)")
-        case VMExit.failedEntry: return .stop("the hardware refused its state")
+        case VMExit.failedEntry:
+            // The state as the last reply left it: what a refusal is usually about.
+            func hex(_ index: Int) -> String { "0x" + String(state.word(index), radix: 16) }
+            typealias L = GuestStateLayout
+            return .stop("the hardware refused its state (rflags " + hex(L.rflags) + ", cr0 " + hex(L.cr0) + ", cr4 "
+                         + hex(L.cr4) + ", efer " + hex(L.efer) + ", cs " + hex(L.firstSegment + 3) + ", injection "
+                         + hex(L.injection) + ", shadow " + hex(L.interruptShadow) + ", controls "
+                         + hex(L.controlFlags) + ")")
         case 0..<VMExit.exceptionCount:
             // Exceptions the kernel always intercepts (#DB, #AC) or the machine reports: the guest's own, delivered
             // back to it (with the error code the exit carries, for the vectors that push one), and logged.
