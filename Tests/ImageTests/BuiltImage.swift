@@ -74,7 +74,7 @@ enum BuiltImage {
 
 extension BuiltImage {
     /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it with tools/run.
-    static func bootTestManifest(_ name: String, timeout: String = "45") throws -> ImageTools.Result {
+    static func bootTestManifest(_ name: String, timeout: String = "45", until: String? = nil) throws -> ImageTools.Result {
         let mkimage = try require(Self.mkimage)
         let binaries = try require(out.appendingPathComponent("binaries"))
         let dir = try scratchDirectory()
@@ -87,6 +87,6 @@ extension BuiltImage {
             "--kernel", out.appendingPathComponent("kernel.elf").path, "-o", image.path,
         ])
         XCTAssertEqual(built.status, 0, built.output)
-        return try ImageTools.runScript([image.path, "--timeout", timeout])
+        return try ImageTools.runScript([image.path, "--timeout", timeout] + (until.map { ["--until", $0] } ?? []))
     }
 }

@@ -18,4 +18,15 @@ final class LinuxGuestImageTests: XCTestCase {
         XCTAssertTrue(output.contains("vmm: linux powered off"), output)
         XCTAssertFalse(output.contains("faulted"), output)
     }
+
+    /// Two tenants (Manifests/linux-two-vms.toml): one VMM is given a bzImage cut short and refuses it with the
+    /// loader's reason; the other tenant's Linux boots, reads its disk and powers off all the same.
+    func testACorruptKernelIsRefusedWhileTheOtherTenantsLinuxRuns() throws {
+        let result = try BuiltImage.bootTestManifest("linux-two-vms", timeout: "240", until: "vmm: linux powered off")
+        let output = result.output.replacingOccurrences(of: "\r", with: "")
+        XCTAssertTrue(output.contains("vmm-broken: cannot run broken: Linux image: syssize says"), output)
+        XCTAssertTrue(output.contains("vmm: linux: LINUX-GUEST: init started"), output)
+        XCTAssertTrue(output.contains("vmm: linux powered off"), output)
+        XCTAssertFalse(output.contains("faulted"), output)
+    }
 }
