@@ -15,6 +15,8 @@ public final class SimUserExecutor {
     private let baton = SimBaton()
     private var threads: [UInt64: SimUserThread] = [:]
     private var nextToken: UInt64 = 1
+    /// `SimUserPlatform.componentState` per address-space root.
+    var componentStates: [UInt64: AnyObject] = [:]
 
     init(machine: SimMachine, programs: SimProgramRegistry) {
         self.machine = machine

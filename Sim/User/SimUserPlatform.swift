@@ -21,6 +21,13 @@ public final class SimUserPlatform: UserPlatform {
     }
 
     public var machine: SimMachine { executor.machine }
+
+    /// The component's slot, kept by the executor per address space (all ECs of a PD share it; several simulated
+    /// components in one process each have their own).
+    public var componentState: AnyObject? {
+        get { executor.componentStates[executor.root(of: thread.context)] }
+        set { executor.componentStates[executor.root(of: thread.context)] = newValue }
+    }
     public var programName: String { thread.program.name }
 
     /// The address of entry `index` of the running program (for portals and extra ECs).

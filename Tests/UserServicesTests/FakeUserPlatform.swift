@@ -8,6 +8,7 @@ final class FakeUserPlatform: UserPlatform {
     var portWrites: [(UInt16, UInt8)] = []
     var hypercalls: [[UInt64]] = []
     var utcbAddress: UInt64 = 0x10000
+    var componentState: AnyObject?
 
     func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
                    _ a5: UInt64) -> (rax: UInt64, rdi: UInt64, rsi: UInt64) {

@@ -52,12 +52,14 @@ enum SimBoot {
 
     /// A system whose bundle holds the root task, the given programs and `manifest` as the "manifest" module.
     /// `guests` are VM test images (VMM/Guests) bundled under their names.
+    /// `modules` are further bundle modules (a Linux guest's kernel, initrd, disk) with their bytes.
     static func system(manifest: [UInt8], programs: [SimProgram] = components, guests: [String] = [],
-                       memorySize: UInt64 = 64 << 20) throws -> SimSystem {
+                       modules extra: [(String, [UInt8])] = [], memorySize: UInt64 = 64 << 20) throws -> SimSystem {
         var options = SimSystem.Options()
         options.memorySize = memorySize
         var modules: [(String, [UInt8])] = [("manifest", manifest)]
         for guest in guests { modules.append((guest, try VMMGuests.elf(guest))) }
+        modules += extra
         return try SimSystem(root: root, programs: programs, extraModules: modules, options: options)
     }
 }

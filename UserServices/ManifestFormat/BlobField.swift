@@ -4,7 +4,7 @@ public enum BlobField: UInt8, Equatable, Sendable, CustomStringConvertible {
     case componentName, binary, componentMemory, priority, budget, componentFlags, counts
     case ioPorts, mmio, interrupt, serviceName, serviceKind, dependency
     case routeName, routeKind, provider, service
-    case vmName, vmm, imageKind, guestImage, initrd, commandLine, vmMemory, vcpus, vmFlags
+    case vmName, vmm, imageKind, guestImage, initrd, commandLine, disk, vmMemory, vcpus, vmFlags
 
     public var description: String {
         switch self {
@@ -33,6 +33,7 @@ public enum BlobField: UInt8, Equatable, Sendable, CustomStringConvertible {
         case .guestImage: return "VM guest image"
         case .initrd: return "VM initrd"
         case .commandLine: return "VM command line"
+        case .disk: return "VM disk"
         case .vmMemory: return "VM memory"
         case .vcpus: return "VM vCPU count"
         case .vmFlags: return "VM flags"

@@ -247,6 +247,9 @@ public enum ManifestDecoder {
         default:
             throw .unknownImageKind(offset: kindAt, value: kind)
         }
+        let diskAt = r.offset
+        let disk = try r.string(.disk, optional: true)
+        if case .testImage = image, !disk.isEmpty { throw .badValue(offset: diskAt, what: .disk, value: 0) }
         let memoryAt = r.offset
         let memory = try r.u64(.vmMemory)
         guard memory > 0, memory % SystemDescription.pageSize == 0 else {
@@ -269,7 +272,8 @@ public enum ManifestDecoder {
         }
         places.routeNames.append(routeNames)
         return VirtualMachineDescription(name: name, vmm: Int(vmm), image: image, memory: memory, vcpus: vcpus,
-                                         nested: flags & BlobLayout.nestedFlag != 0, services: services)
+                                         nested: flags & BlobLayout.nestedFlag != 0, services: services,
+                                         disk: disk.isEmpty ? nil : disk)
     }
 
     // MARK: cross-record checks

@@ -72,6 +72,7 @@ public enum ManifestEncoder {
             w.string(ManifestString(bytes: []))
             w.string(ManifestString(bytes: []))
         }
+        w.string(vm.disk ?? ManifestString(bytes: []))
         w.u64(vm.memory)
         w.u64(vm.vcpus)
         w.u32(vm.nested ? BlobLayout.nestedFlag : 0)

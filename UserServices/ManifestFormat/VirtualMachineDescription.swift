@@ -18,9 +18,11 @@ public struct VirtualMachineDescription: Equatable, Sendable {
     public var nested: Bool
     /// Services attached to the VM (the VMM exposes them to the guest as devices).
     public var services: [ServiceRoute]
+    /// The bundle module a kernel VM's virtio-blk disk serves (nil: no disk; test images have none).
+    public var disk: ManifestString?
 
     public init(name: ManifestString, vmm: Int, image: GuestImage, memory: UInt64, vcpus: UInt64, nested: Bool,
-                services: [ServiceRoute] = []) {
+                services: [ServiceRoute] = [], disk: ManifestString? = nil) {
         self.name = name
         self.vmm = vmm
         self.image = image
@@ -28,5 +30,6 @@ public struct VirtualMachineDescription: Equatable, Sendable {
         self.vcpus = vcpus
         self.nested = nested
         self.services = services
+        self.disk = disk
     }
 }

@@ -5,8 +5,9 @@ import UserRuntime
 
 /// VM grants: what the root task gives a VMM for each VM the manifest says it runs: the guest's RAM as aligned
 /// blocks (delegated read/write/execute at `ComponentLayout.guestRAM + i * guestRAMStride`, so the VMM can delegate them on
-/// into its VM PD at guest-physical 0 and keep its own view), the guest image module (read-only at
-/// `guestImage + i * guestImageStride`), and in its start-info page where all that is. Guest RAM comes only from
+/// into its VM PD at guest-physical 0 and keep its own view), the guest image, initrd and disk modules (read-only,
+/// each in its own window, `ComponentLayout.guestModuleWindow`), and in its start-info page where all that is and
+/// the command line. Guest RAM comes only from
 /// memory no component has used (`PageAllocator.allocateBlock`); given back, it is reused page by page and zeroed
 /// then like every component page, so no tenant sees another's guest memory.
 extension Supervisor {
@@ -29,32 +30,46 @@ extension Supervisor {
                                        destinationBase: (ramAddress >> AddressLayout.pageShift) + offset),
                           "giving \(name(index)) the RAM of VM \(vm.name)")
             }
-            let (imageAddress, imageSize) = try grantImage(of: vm, number: i, to: index)
-            granted.append(.init(name: vm.name.bytes, image: imageName(vm).bytes, memory: vm.memory, vcpus: vm.vcpus,
-                                 nested: vm.nested, ramAddress: ramAddress, imageAddress: imageAddress,
-                                 imageSize: imageSize))
+            let (imageAddress, imageSize) = try grantModule(imageName(vm), of: vm, number: i, window: .image, to: index)
+            var record = ComponentStartInfo.VirtualMachine(name: vm.name.bytes, image: imageName(vm).bytes,
+                                                           memory: vm.memory, vcpus: vm.vcpus, nested: vm.nested,
+                                                           ramAddress: ramAddress, imageAddress: imageAddress,
+                                                           imageSize: imageSize)
+            if case .kernel(_, let initrd, let commandLine) = vm.image {
+                record.isKernel = true
+                record.commandLine = commandLine.bytes
+                if let initrd {
+                    record.initrdName = initrd.bytes
+                    (record.initrdAddress, record.initrdSize) = try grantModule(initrd, of: vm, number: i,
+                                                                                window: .initrd, to: index)
+                }
+            }
+            if let disk = vm.disk {
+                (record.diskAddress, record.diskSize) = try grantModule(disk, of: vm, number: i, window: .disk, to: index)
+            }
+            granted.append(record)
         }
         records[index].vms = granted
     }
 
-    /// The guest image module's pages, read-only, at the same offset within a 4 GiB-aligned window as in the root's
-    /// physical window (so every aligned block lands aligned).
-    private func grantImage(of vm: VirtualMachineDescription, number i: Int,
-                            to index: Int) throws(RootError) -> (UInt64, UInt64) {
-        let module = imageName(vm).description
+    /// A module's pages (guest image, initrd or disk), read-only, at the same offset within its 4 GiB-aligned window
+    /// as in the root's physical window (so every aligned block lands aligned).
+    private func grantModule(_ moduleName: ManifestString, of vm: VirtualMachineDescription, number i: Int,
+                             window: ComponentLayout.GuestModule, to index: Int) throws(RootError) -> (UInt64, UInt64) {
+        let module = moduleName.description
         guard let entry = bundle.entry(named: module) else {
             throw .missingModule(name: module, what: "VM \(vm.name) of \(name(index))")
         }
         let start = bundleBase + entry.offset
         let firstPage = start >> AddressLayout.pageShift
         let endPage = (start + entry.size + AddressLayout.pageSize - 1) >> AddressLayout.pageShift
-        let windowPage = (ComponentLayout.guestImage + UInt64(i) * ComponentLayout.guestImageStride) >> AddressLayout.pageShift
+        let windowPage = ComponentLayout.guestModuleWindow(vm: i, window) >> AddressLayout.pageShift
         let strideMask = (ComponentLayout.guestImageStride >> AddressLayout.pageShift) - 1
         let base = firstPage & ~strideMask
         for (page, order) in CapabilityRange.alignedBlocks(first: firstPage, count: endPage - firstPage) {
             let source = CapabilityRange(kind: .memory, base: page, order: order, permissions: Permissions.read)
             try check(sys.delegate(pd: records[index].pd, source: source, destinationBase: windowPage + (page - base)),
-                      "giving \(name(index)) the image \(module) of VM \(vm.name)")
+                      "giving \(name(index)) the module \(module) of VM \(vm.name)")
         }
         return ((windowPage + (firstPage - base)) << AddressLayout.pageShift | (start & (AddressLayout.pageSize - 1)),
                 entry.size)

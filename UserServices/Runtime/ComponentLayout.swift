@@ -8,12 +8,21 @@ public enum ComponentLayout {
     public static let imageLimit: UInt64 = 0x0000_0100_0000_0000
     /// Memory beyond the image and stack (for handler stacks, buffers, a heap): `heapBase ..< heapBase + size`.
     public static let heapBase: UInt64 = 0x0000_6000_0000_0000
-    /// A VMM's VMs: VM `i`'s guest RAM at `guestRAM + i * guestRAMStride` (guest-physical 0 there), its guest image
-    /// module at `guestImage + i * guestImageStride` (read-only).
+    /// A VMM's VMs: VM `i`'s guest RAM at `guestRAM + i * guestRAMStride` (guest-physical 0 there), its guest image,
+    /// initrd and disk modules (read-only) each in a window of `guestImageStride` bytes (`guestModuleWindow`).
     public static let guestRAM: UInt64 = 0x0000_2000_0000_0000
     public static let guestRAMStride: UInt64 = 1 << 38
     public static let guestImage: UInt64 = 0x0000_3000_0000_0000
     public static let guestImageStride: UInt64 = 1 << 32
+
+    /// The modules a VM may have, each with its own window.
+    public enum GuestModule: UInt64, Sendable {
+        case image = 0, initrd = 1, disk = 2
+    }
+    /// The window of VM `vm`'s `module`: the module lies in it at its offset within a 4 GiB-aligned block.
+    public static func guestModuleWindow(vm: Int, _ module: GuestModule) -> UInt64 {
+        guestImage + (UInt64(vm) * 3 + module.rawValue) * guestImageStride
+    }
     /// The start-info page (read-only).
     public static let startInfo: UInt64 = 0x0000_7000_0000_0000
     /// The main EC's UTCB (the kernel provides the page when the root task creates the EC).

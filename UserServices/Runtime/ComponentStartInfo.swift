@@ -9,15 +9,18 @@ import KernelABI
 ///   then U used services (name, portal selector), V provided services (name, landing selector: where the root
 ///   task wants the service's portal delegated when it is registered), port ranges (first, count),
 ///   MMIO ranges (physical base, size, virtual address), interrupts (irq, semaphore selector),
-///   VMs the component runs (name, image module name, memory bytes, vCPU count, flags: bit 0 nested).
+///   VMs the component runs (name, image module name, initrd module name, memory bytes, vCPU count, flags: bit 0 nested, bit 1 a
+///   kernel rather than a test image; RAM address; image, initrd and disk module address and size (0, 0: none);
+///   the command line's length L, then L bytes NUL-padded to whole words).
 public struct ComponentStartInfo: Equatable, Sendable {
     public static let magic: UInt64 = 0x4954_5241_5453_5648 // "HVSTARTI"
-    public static let version: UInt64 = 1
+    public static let version: UInt64 = 2
     /// Names are stored in this many words (so at most `nameWords * 8` bytes).
     public static let nameWords = 4
     public static let maxNameBytes = nameWords * 8
     static let headerWords = 12 + nameWords
-    static let vmWords = 2 * nameWords + 6
+    /// Words of one VM record without its command line.
+    static let vmWords = 3 * nameWords + 11
 
     public struct UsedService: Equatable, Sendable {
         public var name: [UInt8]
@@ -66,22 +69,44 @@ public struct ComponentStartInfo: Equatable, Sendable {
         public var memory: UInt64
         public var vcpus: UInt64
         public var nested: Bool
+        /// The manifest says `kernel` (a Linux or Multiboot kernel, which may take initrd, command line and disk)
+        /// rather than `test_image`.
+        public var isKernel: Bool
         /// Where the VMM sees the guest's RAM (`memory` bytes, guest-physical 0 onwards, read/write) and the guest
         /// image module (`imageSize` bytes, read-only); 0 when the root task gave none.
         public var ramAddress: UInt64
         public var imageAddress: UInt64
         public var imageSize: UInt64
-        public init(name: [UInt8], image: [UInt8], memory: UInt64, vcpus: UInt64, nested: Bool, ramAddress: UInt64 = 0,
-                    imageAddress: UInt64 = 0, imageSize: UInt64 = 0) {
+        /// The initrd module's name, and where the initrd and disk modules are (read-only; address 0: none).
+        public var initrdName: [UInt8]
+        public var initrdAddress: UInt64
+        public var initrdSize: UInt64
+        public var diskAddress: UInt64
+        public var diskSize: UInt64
+        public var commandLine: [UInt8]
+        public init(name: [UInt8], image: [UInt8], memory: UInt64, vcpus: UInt64, nested: Bool, isKernel: Bool = false,
+                    ramAddress: UInt64 = 0, imageAddress: UInt64 = 0, imageSize: UInt64 = 0,
+                    initrdName: [UInt8] = [], initrdAddress: UInt64 = 0, initrdSize: UInt64 = 0, diskAddress: UInt64 = 0, diskSize: UInt64 = 0,
+                    commandLine: [UInt8] = []) {
             self.name = name
             self.image = image
             self.memory = memory
             self.vcpus = vcpus
             self.nested = nested
+            self.isKernel = isKernel
             self.ramAddress = ramAddress
             self.imageAddress = imageAddress
             self.imageSize = imageSize
+            self.initrdName = initrdName
+            self.initrdAddress = initrdAddress
+            self.initrdSize = initrdSize
+            self.diskAddress = diskAddress
+            self.diskSize = diskSize
+            self.commandLine = commandLine
         }
+
+        /// Words of this record in the page.
+        var words: Int { ComponentStartInfo.vmWords + (commandLine.count + 7) / 8 }
     }
 
     public struct InterruptGrant: Equatable, Sendable {
@@ -125,7 +150,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
     /// How many words `words` will hold; the page has room for `UTCBLayout.totalWords` (512).
     public var wordCount: Int {
         Self.headerWords + (uses.count + provides.count) * (Self.nameWords + 1) + ports.count * 2
-            + mmio.count * 3 + interrupts.count * 2 + vms.count * Self.vmWords
+            + mmio.count * 3 + interrupts.count * 2 + vms.reduce(0) { $0 + $1.words }
     }
     public static let maxWords = 512
 
@@ -155,8 +180,16 @@ public struct ComponentStartInfo: Equatable, Sendable {
         for vm in vms {
             try Self.appendName(vm.name, to: &w)
             try Self.appendName(vm.image, to: &w)
-            w.append(vm.memory); w.append(vm.vcpus); w.append(vm.nested ? 1 : 0)
+            try Self.appendName(vm.initrdName, to: &w)
+            w.append(vm.memory); w.append(vm.vcpus); w.append((vm.nested ? 1 : 0) | (vm.isKernel ? 2 : 0))
             w.append(vm.ramAddress); w.append(vm.imageAddress); w.append(vm.imageSize)
+            w.append(vm.initrdAddress); w.append(vm.initrdSize); w.append(vm.diskAddress); w.append(vm.diskSize)
+            w.append(UInt64(vm.commandLine.count))
+            for i in stride(from: 0, to: vm.commandLine.count, by: 8) {
+                var word: UInt64 = 0
+                for b in 0..<min(8, vm.commandLine.count - i) { word |= UInt64(vm.commandLine[i + b]) << UInt64(8 * b) }
+                w.append(word)
+            }
         }
         return w
     }
@@ -178,7 +211,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
         public var description: String {
             switch self {
             case .badMagic: return "start-info page has a bad magic word"
-            case .badVersion(let v): return "start-info page version \(v) is not supported (expected 1)"
+            case .badVersion(let v): return "start-info page version \(v) is not supported (expected \(ComponentStartInfo.version))"
             case .tooManyEntries(let n): return "start-info page lists \(n) words, more than one page holds"
             }
         }
@@ -220,11 +253,23 @@ public struct ComponentStartInfo: Equatable, Sendable {
         for _ in 0..<p { info.ports.append(PortGrant(first: next(), count: next())) }
         for _ in 0..<m { info.mmio.append(MMIOGrant(physicalBase: next(), size: next(), virtualAddress: next())) }
         for _ in 0..<n { info.interrupts.append(InterruptGrant(irq: next(), semaphore: next())) }
+        var left = maxWords - total  // words the command lines may still take
         for _ in 0..<vmCount {
-            let vmName = name(), image = name()
-            let memory = next(), vcpus = next(), nested = next() & 1 != 0
-            info.vms.append(VirtualMachine(name: vmName, image: image, memory: memory, vcpus: vcpus, nested: nested,
-                                           ramAddress: next(), imageAddress: next(), imageSize: next()))
+            let vmName = name(), image = name(), initrdName = name()
+            let memory = next(), vcpus = next(), flags = next()
+            var vm = VirtualMachine(name: vmName, image: image, memory: memory, vcpus: vcpus, nested: flags & 1 != 0,
+                                    isKernel: flags & 2 != 0, ramAddress: next(), imageAddress: next(),
+                                    imageSize: next(), initrdName: initrdName, initrdAddress: next(), initrdSize: next(),
+                                    diskAddress: next(), diskSize: next())
+            let length = next()
+            guard length <= UInt64(left * 8) else { throw .tooManyEntries(words: maxWords + 1) }
+            let lineWords = Int((length + 7) / 8)
+            left -= lineWords
+            for i in 0..<Int(length) {
+                vm.commandLine.append(UInt8(truncatingIfNeeded: word(at + i / 8) >> UInt64(8 * (i % 8))))
+            }
+            at += lineWords
+            info.vms.append(vm)
         }
         return info
     }

@@ -18,4 +18,8 @@ public protocol UserPlatform: AnyObject {
     func timestamp() -> UInt64
     /// The virtual address of the running EC's UTCB.
     var utcbAddress: UInt64 { get }
+    /// One object the component keeps for all its ECs and all their entries (the VMM's device models, which must
+    /// outlive each exit's handler frame): one slot per component, the same from every EC and every platform
+    /// object of it. Nil until the component sets it.
+    var componentState: AnyObject? { get set }
 }

@@ -25,4 +25,12 @@ public final class X86UserPlatform: UserPlatform {
     public func portIn8(_ port: UInt16) -> UInt8 { x86_user_in8(port) }
     public func portOut8(_ port: UInt16, _ value: UInt8) { x86_user_out8(port, value) }
     public func timestamp() -> UInt64 { x86_user_rdtsc() }
+    /// Each component is its own binary on the image, so one variable of this binary is the component's slot.
+    public var componentState: AnyObject? {
+        get { x86ComponentState }
+        set { x86ComponentState = newValue }
+    }
 }
+
+/// `X86UserPlatform.componentState`: this binary's (this component's) one slot, shared by its ECs.
+nonisolated(unsafe) var x86ComponentState: AnyObject? = nil

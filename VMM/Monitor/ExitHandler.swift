@@ -32,10 +32,18 @@ private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep
     if control.stopped { return .park(VMMLayout.parkSM(number, vcpu)) }
     var exit = ExitHandling(platform: platform, utcb: utcb, info: info, control: control, number: number, vcpu: vcpu)
     control.exits = control.exits &+ 1
-    switch exit.handle() {
+    let machine = VMMDeviceTable<P>.machine(platform, vm: number)
+    let outcome: ExitOutcome
+    if let machine { outcome = exit.handlePC(machine) } else { outcome = exit.handle() }
+    switch outcome {
     case .resume:
+        if let machine { exit.prepareEntry(machine) }
         exit.state.finish()
         return .reply
+    case .ended(let what):
+        control.stopped = true
+        exit.report(exit.vmName + " " + what)
+        return .park(VMMLayout.parkSM(number, vcpu))
     case .park:
         return .park(VMMLayout.parkSM(number, vcpu))
     case .stop(let why):
@@ -54,6 +62,8 @@ enum ExitOutcome {
     case park
     /// The VM is dead: report it and keep every vCPU out of the guest.
     case stop(String)
+    /// The guest ended itself (`powered off`, `reset`): reported as that, and the VM stops like a dead one.
+    case ended(String)
 }
 
 struct ExitHandling<P: UserPlatform> {
@@ -115,7 +125,7 @@ struct ExitHandling<P: UserPlatform> {
         }
     }
 
-    private mutating func cpuid() -> ExitOutcome {
+    mutating func cpuid() -> ExitOutcome {
         let leaf = UInt32(truncatingIfNeeded: state.register(0)), subleaf = UInt32(truncatingIfNeeded: state.register(1))
         let (a, b, c, d) = CPUIDModel.leaf(leaf, subleaf: subleaf)
         state.setRegister(0, UInt64(a)); state.setRegister(3, UInt64(b))
@@ -227,7 +237,7 @@ struct ExitHandling<P: UserPlatform> {
 
     /// VMMCALL / VMCALL: rax 1 = "inject exception rbx (error code rcx when rdx is 1)", the test guests' way to
     /// ask for an injected event; anything else returns rax = ~0 (unknown call).
-    private mutating func hypercall() -> ExitOutcome {
+    mutating func hypercall() -> ExitOutcome {
         state.skip(state.instructionLength ?? 3)
         switch state.register(0) {
         case 1:
@@ -243,7 +253,7 @@ struct ExitHandling<P: UserPlatform> {
 
     /// A CR4 write (the only CR access the kernel makes exit): the instruction is decoded here (QEMU's SVM gives
     /// neither the value nor the length), bits the CPU model does not show raise #GP(0) as on such a CPU.
-    private mutating func crWrite() -> ExitOutcome {
+    mutating func crWrite() -> ExitOutcome {
         guard let (cr, register, length) = decodeMoveToCR() else { return .stop("a CR access it cannot decode") }
         guard cr == 4 else { return .stop("a write to CR\(cr)") }
         let value = state.register(register)
@@ -286,7 +296,7 @@ struct ExitHandling<P: UserPlatform> {
 
     /// RDMSR / WRMSR of MSRs the kernel does not pass through: EFER is the guest's (SVME stays the host's); the
     /// others the model does not have raise #GP(0), as on a CPU without them.
-    private mutating func msr(write: Bool) -> ExitOutcome {
+    mutating func msr(write: Bool) -> ExitOutcome {
         let index = state.register(1) & 0xffff_ffff
         let efer: UInt64 = 0xc000_0080
         if index == efer {

@@ -21,9 +21,10 @@ enum GuestLoader {
     }
 
     /// Copies the image's segments into `memory`; the bytes come from `imageByte` (bounds-checked by the ELF parser).
-    static func load<P>(size: UInt64, imageByte: (UInt64) -> UInt8, into memory: GuestMemory<P>) -> Result<Entry, LoadError> {
+    static func load<P>(size: UInt64, imageByte: (UInt64) -> UInt8, extras: MultibootLoader.Extras = .init(),
+                        into memory: GuestMemory<P>) -> Result<Entry, LoadError> {
         if let header = MultibootLoader.header(size: size, byte: imageByte) {
-            return MultibootLoader.load(header, size: size, byte: imageByte, into: memory)
+            return MultibootLoader.load(header, size: size, byte: imageByte, extras: extras, into: memory)
         }
         let image: ELFImage
         do throws(ELFError) {
@@ -73,6 +74,10 @@ enum LoadError: Error, CustomStringConvertible {
     case entryOutside(UInt64)
     case tooLittleMemory(UInt64)
     case multiboot(String)
+    case linuxImage(String)
+    case linuxBoot(String)
+    case machine(String)
+    case missingDisk
 
     var description: String {
         switch self {
@@ -83,6 +88,10 @@ enum LoadError: Error, CustomStringConvertible {
         case .entryOutside(let e): return "the entry 0x" + String(e, radix: 16) + " lies outside guest RAM"
         case .tooLittleMemory(let m): return "\(m) bytes of guest RAM cannot hold the boot page tables"
         case .multiboot(let why): return "Multiboot image: " + why
+        case .linuxImage(let why): return "Linux image: " + why
+        case .linuxBoot(let why): return "Linux boot: " + why
+        case .machine(let why): return "its PC: " + why
+        case .missingDisk: return "the disk module is empty"
         }
     }
 }

@@ -24,7 +24,12 @@ struct VMControlBlock<P: UserPlatform> {
     private static var entryRIPWord: UInt64 { 7 }
     private static var entryRSPWord: UInt64 { 8 }
     private static var entryModeWord: UInt64 { 9 }
-    // Byte offsets, past the words above.
+    // Word offsets past the line buffer (bytes 192 ..< 352).
+    private static var linuxWords: UInt64 { 64 }  // 64 ..< 74: the Linux entry (LinuxEntry.Word)
+    private static var nextDeadlineWord: UInt64 { 74 }
+    private static var patWord: UInt64 { 75 }
+    private static var mtrrDefaultTypeWord: UInt64 { 76 }
+    // Byte offsets, past the words above (and before the words from 64 on).
     private static var nameBytes: UInt64 { 128 }
     private static var lineBytes: UInt64 { 192 }
 
@@ -44,6 +49,21 @@ struct VMControlBlock<P: UserPlatform> {
     var entryProtectedMode: Bool {
         get { word(Self.entryModeWord) != 0 }
         nonmutating set { setWord(Self.entryModeWord, newValue ? 1 : 0) }
+    }
+
+    /// A Linux guest's entry state (rsi, control registers, GDT, selectors), `LinuxEntry.Word` `i`.
+    func linuxEntry(_ i: UInt64) -> UInt64 { word(Self.linuxWords + i) }
+    func setLinuxEntry(_ i: UInt64, _ value: UInt64) { setWord(Self.linuxWords + i, value) }
+    /// The timestamp of the PC's next timer event (0: none): the main EC recalls the vCPU then (VMMMain.swift).
+    var nextDeadline: UInt64 {
+        get { word(Self.nextDeadlineWord) }
+        nonmutating set { setWord(Self.nextDeadlineWord, newValue) }
+    }
+    /// IA32_PAT and MTRRdefType as the guest last wrote them (they have no effect under nested paging here).
+    var pat: UInt64 { get { word(Self.patWord) } nonmutating set { setWord(Self.patWord, newValue) } }
+    var mtrrDefaultType: UInt64 {
+        get { word(Self.mtrrDefaultTypeWord) }
+        nonmutating set { setWord(Self.mtrrDefaultTypeWord, newValue) }
     }
 
     var name: [UInt8] {

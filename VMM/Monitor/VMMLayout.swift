@@ -11,7 +11,9 @@ enum VMMLayout {
     /// Exit handlers in all VMs (one per vCPU; each is its own entry slot 1 ... maxHandlers).
     static let maxHandlers = 8
     static let selectorsPerVM: UInt64 = 2048
-    static let handlerStackBytes: UInt64 = 12 << 10
+    /// Room for the MMIO path (decoder and emulator frames) of a Linux guest's exits; 4 VMs with one vCPU each
+    /// must fit the 128 KiB heap region the root task gives at most.
+    static let handlerStackBytes: UInt64 = 24 << 10
     static let idleSM: UInt64 = ComponentSelectors.firstFree
     /// Entry-table slot of `vmmExitPortal`.
     static let exitHandlerSlot = 1

@@ -26,6 +26,8 @@ public func vmmMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
                + "bytes of heap region (have \(info.heapSize))")
         return park(sys, VMMLayout.idleSM)
     }
+    // A fresh device table (the VMs' PCs), before any handler can run.
+    platform.componentState = VMMDeviceTable<P>()
     var handler = 0
     for (i, vm) in info.vms.enumerated() {
         let name = String(decoding: vm.name, as: UTF8.self)
@@ -35,7 +37,34 @@ public func vmmMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
         }
         handler += Int(vm.vcpus)
     }
-    park(sys, VMMLayout.idleSM)
+    recallAtDeadlines(platform, info)
+}
+
+/// The main EC's life after the build: when any VM has a PC, it wakes at the earliest device deadline its
+/// handlers published (`VMControlBlock.nextDeadline`) and recalls that VM's vCPU, whose recall exit then injects
+/// what fell due (a guest spinning on jiffies makes no exits of its own). Without PCs it parks.
+func recallAtDeadlines<P: UserPlatform>(_ platform: P, _ info: ComponentStartInfo) {
+    let sys = SystemCalls(platform)
+    let pcs = (0..<info.vms.count).filter { VMMDeviceTable<P>.machine(platform, vm: $0) != nil }
+    guard !pcs.isEmpty else { return park(sys, VMMLayout.idleSM) }
+    var recalled = [UInt64](repeating: 0, count: info.vms.count)
+    let poll = info.ticksPerMillisecond &* 10
+    while true {
+        let now = platform.timestamp()
+        var wake = now &+ poll
+        for i in pcs {
+            let control = VMControlBlock(platform: platform, base: info.heapBase + UInt64(i) * VMControlBlock<P>.bytes)
+            let deadline = control.nextDeadline
+            guard !control.stopped, deadline != 0 else { continue }
+            if deadline <= now {
+                if recalled[i] != deadline { _ = sys.recall(ec: VMMLayout.vcpuEC(i, 0)) }
+                recalled[i] = deadline
+            } else {
+                wake = min(wake, deadline)
+            }
+        }
+        _ = sys.down(sm: VMMLayout.idleSM, deadline: wake)
+    }
 }
 
 /// Blocks the calling EC for good on `sm` (which nobody ups).

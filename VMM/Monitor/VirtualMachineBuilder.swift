@@ -33,15 +33,63 @@ struct VirtualMachineBuilder<P: UserPlatform> {
         control.stopped = false
         control.name = vm.name
         // The image, then the VM PD and its RAM (what the VMM holds at ramAddress, delegated range by range).
-        let imageBase = vm.imageAddress
+        let imageBase = vm.imageAddress, initrdBase = vm.initrdAddress
+        if vm.isKernel && LinuxGuestLoader.isBzImage(size: vm.imageSize, byte: { platform.load8(imageBase + $0) }) {
+            if case .failure(let e) = buildPC(vm, memory: memory, control: control) { return .failure(.image(e)) }
+            return createVM(vm, memory: memory, allExits: true)
+        }
+        if vm.isKernel && MultibootLoader.header(size: vm.imageSize, byte: { platform.load8(imageBase + $0) }) == nil {
+            return .failure(.image(.linuxImage("the kernel is neither a bzImage (no \"HdrS\" at offset 0x202) nor a "
+                                               + "Multiboot image (no header in its first 8 KiB)")))
+        }
+        var extras = MultibootLoader.Extras()
+        if vm.isKernel {
+            extras.commandLine = vm.image + (vm.commandLine.isEmpty ? [] : [0x20] + vm.commandLine)
+            if initrdBase != 0 {
+                extras.moduleName = vm.initrdName
+                extras.moduleSize = vm.initrdSize
+                extras.moduleByte = { platform.load8(initrdBase + $0) }
+            }
+        }
         let entry: GuestLoader.Entry
-        switch GuestLoader.load(size: vm.imageSize, imageByte: { platform.load8(imageBase + $0) }, into: memory) {
+        switch GuestLoader.load(size: vm.imageSize, imageByte: { platform.load8(imageBase + $0) }, extras: extras,
+                                into: memory) {
         case .success(let e): entry = e
         case .failure(let e): return .failure(.image(e))
         }
         control.entryRIP = entry.rip
         control.entryRSP = entry.rsp
         control.entryProtectedMode = entry.protectedMode
+        return createVM(vm, memory: memory, allExits: false)
+    }
+
+    /// A Linux guest's PC (devices, disk) and its loaded kernel; the PC goes into the VMM's device table.
+    private func buildPC(_ vm: ComponentStartInfo.VirtualMachine, memory: GuestMemory<P>,
+                         control: VMControlBlock<P>) -> Result<Void, LoadError> {
+        var disk: ModuleBlockStore<P>?
+        if vm.diskAddress != 0 {
+            guard vm.diskSize > 0 else { return .failure(.missingDisk) }
+            disk = ModuleBlockStore(platform: platform, base: vm.diskAddress, size: vm.diskSize)
+        }
+        let machine: PCMachine<P>
+        do throws(MachineError) {
+            machine = try PCMachine(memory: memory, disk: disk,
+                                    clock: GuestClock(start: platform.timestamp(), ticksPerMillisecond: info.ticksPerMillisecond))
+        } catch {
+            return .failure(.machine(error.description))
+        }
+        if case .failure(let e) = LinuxGuestLoader.load(vm, platform: platform, into: machine.ram, control: control) {
+            return .failure(e)
+        }
+        guard let table = VMMDeviceTable<P>.current(platform) else { return .failure(.machine("no device table")) }
+        table.machines[number] = machine
+        return .success(())
+    }
+
+    /// The VM PD with the RAM, and per vCPU its handler, exit portals, the vCPU and its SC. `allExits`: every portal
+    /// transfers the whole state (a PC guest's exits may all inject interrupts and touch devices).
+    private func createVM(_ vm: ComponentStartInfo.VirtualMachine, memory: GuestMemory<P>,
+                          allExits: Bool) -> Result<Void, BuildError> {
         let vmPD = VMMLayout.vmPD(number)
         var status = sys.createVM(vmPD, quotaPages: 1 &+ KernelQuota.nestedTablePages(memory: vm.memory))
         guard status == .success else { return .failure(.hypercall("creating the VM PD", status)) }
@@ -75,7 +123,7 @@ struct VirtualMachineBuilder<P: UserPlatform> {
                 status = sys.createPT(VMMLayout.eventBase(number, v) + exit, ec: handler,
                                       entry: EntryTable.address(entry: info.entry, slot: VMMLayout.exitHandlerSlot + h),
                                       portalID: VMMLayout.portalID(vm: number, vcpu: v, exit: exit),
-                                      mtd: Self.transferDescriptor(for: exit))
+                                      mtd: allExits ? TransferDescriptor.all : Self.transferDescriptor(for: exit))
                 guard status == .success else { return .failure(.hypercall("creating exit portal \(exit)", status)) }
             }
             status = sys.createVCPU(VMMLayout.vcpuEC(number, v), vm: vmPD, eventBase: VMMLayout.eventBase(number, v))

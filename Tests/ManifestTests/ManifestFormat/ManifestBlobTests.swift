@@ -9,10 +9,22 @@ final class ManifestBlobTests: XCTestCase {
         XCTAssertEqual(try ManifestDecoder.decode(ManifestEncoder.encode(empty)), empty)
     }
 
+    /// A kernel VM's disk survives the round trip; a test image with a disk is refused at the disk's string.
+    func testDiskRoundTripsAndBelongsToKernelVMs() throws {
+        var system = BlobFixtures.system
+        system.vms[0].disk = "disk.img"
+        XCTAssertEqual(try ManifestDecoder.decode(ManifestEncoder.encode(system)), system)
+        system.vms[0].disk = nil
+        system.vms[1].disk = "disk.img"
+        guard case .badValue(_, .disk, _) = BlobFixtures.decodeError(ManifestEncoder.encode(system)) else {
+            return XCTFail("a test image with a disk must be refused as a bad VM disk")
+        }
+    }
+
     func testHeaderFollowsTheDocumentedLayout() {
         let blob = BlobFixtures.blob
         XCTAssertEqual(Array(blob[0..<8]), Array("HVMANFST".utf8))
-        XCTAssertEqual(blob[BlobLayout.versionOffset], 1)
+        XCTAssertEqual(blob[BlobLayout.versionOffset], 2)
         XCTAssertEqual(Int(blob[BlobLayout.lengthOffset]) | Int(blob[BlobLayout.lengthOffset + 1]) << 8, blob.count)
         XCTAssertEqual(blob[BlobLayout.componentCountOffset], 2)
         XCTAssertEqual(blob[BlobLayout.vmCountOffset], 2)

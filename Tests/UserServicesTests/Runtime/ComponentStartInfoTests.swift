@@ -45,8 +45,34 @@ final class ComponentStartInfoTests: XCTestCase {
         XCTAssertThrowsError(try ComponentStartInfo.decode { words[$0] }) { error in
             XCTAssertEqual(error as? ComponentStartInfo.DecodeError, .badVersion(9))
         }
-        words[1] = 1
+        words[1] = ComponentStartInfo.version
         words[8] = UInt64.max // port count
+        XCTAssertThrowsError(try ComponentStartInfo.decode { precondition($0 < 512); return $0 < words.count ? words[$0] : 0 })
+    }
+
+    /// VM records carry their modules and a command line of any length up to what the page holds.
+    func testVMRecordsRoundTripWithModulesAndCommandLines() throws {
+        var info = sample
+        info.vms = [
+            .init(name: Array("linux".utf8), image: Array("vmlinuz".utf8), memory: 128 << 20, vcpus: 1, nested: false,
+                  isKernel: true, ramAddress: ComponentLayout.guestRAM, imageAddress: 0x3000_0000_1000, imageSize: 7,
+                  initrdName: Array("initramfs".utf8), initrdAddress: 0x3001_0000_0000, initrdSize: 9,
+                  diskAddress: 0x3002_0000_0000, diskSize: 1 << 20, commandLine: Array("console=ttyS0 quiet panic=-1".utf8)),
+            .init(name: Array("test".utf8), image: Array("guest-test".utf8), memory: 4 << 20, vcpus: 2, nested: true,
+                  commandLine: Array(repeating: 0x61, count: 8)),
+        ]
+        let words = try info.words()
+        XCTAssertEqual(words.count, info.wordCount)
+        XCTAssertEqual(try ComponentStartInfo.decode { $0 < words.count ? words[$0] : 0 }, info)
+    }
+
+    /// A command-line length beyond the page is refused, not read past the page.
+    func testACommandLineLengthBeyondThePageIsRejected() throws {
+        var info = sample
+        info.vms = [.init(name: Array("a".utf8), image: Array("b".utf8), memory: 4096, vcpus: 1, nested: false,
+                          commandLine: Array("x".utf8))]
+        var words = try info.words()
+        words[words.count - 2] = 4096  // the length word
         XCTAssertThrowsError(try ComponentStartInfo.decode { precondition($0 < 512); return $0 < words.count ? words[$0] : 0 })
     }
 

@@ -7,10 +7,10 @@ final class VMGuestTests: XCTestCase {
     func testEveryTestGuestGivesItsDocumentedLines() throws {
         let programs = SimBoot.components + [SimBoot.vmm]
         var names = Set(programs.map(\.name))
-        names.formUnion(VMGuestResults.guests)
+        names.formUnion(VMGuestResults.modules)
         let blob = try SimBoot.compile(try SimBoot.example("vm-tests.toml"), file: "vm-tests.toml",
                                        machineMemory: 512 << 20, knownBinaries: names)
-        let system = try SimBoot.system(manifest: blob, programs: programs, guests: VMGuestResults.guests,
+        let system = try SimBoot.system(manifest: blob, programs: programs, guests: VMGuestResults.modules,
                                         memorySize: 512 << 20)
         let stop = system.run(maxSteps: 20_000_000) {
             $0.serialText.components(separatedBy: " stopped: ").count > VMGuestResults.guests.count
@@ -30,6 +30,8 @@ final class VMGuestTests: XCTestCase {
 enum VMGuestResults {
     static let guests = ["guest-cpuid", "guest-io", "guest-hlt", "guest-pagefault", "guest-inject", "guest-invalid",
                          "guest-unmapped", "guest-triplefault", "guest-storm", "guest-cr4", "guest-multiboot"]
+    /// Every module the manifest names: the guests and guest-multiboot's initrd.
+    static var modules: [String] { guests + ["guest-test"] }
     /// VMM/Guests/vm-tests.expected: "<vm>: <line>" in order per VM (the image's test reads the same file).
     static var expected: [String: [String]] {
         let url = SimBoot.repositoryRoot().appendingPathComponent("VMM/Guests/vm-tests.expected")

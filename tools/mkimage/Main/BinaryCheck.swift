@@ -21,6 +21,14 @@ func checkedBinary(named name: String, in directory: String) throws(MkimageError
     return bytes
 }
 
+/// Loads a data module (a guest kernel, initrd or disk): any bytes, but not none.
+func checkedModule(named name: String, in directory: String) throws(MkimageError) -> [UInt8] {
+    let path = (directory as NSString).appendingPathComponent(name)
+    let bytes = try readFile(path, what: "module")
+    guard !bytes.isEmpty else { throw MkimageError("module '\(path)' is empty") }
+    return bytes
+}
+
 /// Checks the kernel image: an x86-64 ELF executable (the loader checks its physical placement at boot).
 func checkedKernel(at path: String) throws(MkimageError) -> [UInt8] {
     let bytes = try readFile(path, what: "kernel")

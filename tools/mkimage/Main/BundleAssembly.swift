@@ -1,4 +1,5 @@
 import BootFormat
+import ManifestFormat
 
 /// The boot bundle: "roottask", then each component/VM binary the manifest names, then the "manifest" blob.
 func assembleBundle(binaries: String, manifest: CompiledManifestParts?) throws(MkimageError) -> [UInt8] {
@@ -7,7 +8,9 @@ func assembleBundle(binaries: String, manifest: CompiledManifestParts?) throws(M
         try writer.add(name: "roottask", data: try checkedBinary(named: "roottask", in: binaries))
         if let manifest {
             for name in manifest.binaries where name != "roottask" {
-                try writer.add(name: name, data: try checkedBinary(named: name, in: binaries))
+                let data = manifest.dataModules.contains(name) ? try checkedModule(named: name, in: binaries)
+                                                               : try checkedBinary(named: name, in: binaries)
+                try writer.add(name: name, data: data)
             }
             try writer.add(name: "manifest", data: manifest.blob)
         }
@@ -25,4 +28,20 @@ func assembleBundle(binaries: String, manifest: CompiledManifestParts?) throws(M
 struct CompiledManifestParts {
     var binaries: [String]
     var blob: [UInt8]
+    /// Modules that are data, not ELF executables (`dataModules(of:)`).
+    var dataModules: Set<String> = []
+}
+
+/// A kernel VM's kernel, initrd and disk are the guest's bytes (a bzImage, a cpio archive, a disk image), which
+/// the VMM checks; only component binaries and test images must be ELF executables.
+func dataModules(of system: SystemDescription) -> Set<String> {
+    var names: Set<String> = []
+    for vm in system.vms {
+        if case .kernel(let kernel, let initrd, _) = vm.image {
+            names.insert(kernel.description)
+            if let initrd { names.insert(initrd.description) }
+        }
+        if let disk = vm.disk { names.insert(disk.description) }
+    }
+    return names
 }

@@ -53,7 +53,10 @@ extension Mkimage {
         func run() throws {
             let compiled = try compileManifest(at: options.manifest!, binaries: binaries, machineMemory: options.memory.bytes)
             _ = try checkedBinary(named: "roottask", in: binaries!)
-            for name in compiled.binaries { _ = try checkedBinary(named: name, in: binaries!) }
+            let data = dataModules(of: compiled.system)
+            for name in compiled.binaries {
+                if data.contains(name) { _ = try checkedModule(named: name, in: binaries!) } else { _ = try checkedBinary(named: name, in: binaries!) }
+            }
             print("mkimage: \(options.manifest!): ok (\(compiled.binaries.count) binaries)")
         }
     }
@@ -104,7 +107,8 @@ extension Mkimage {
             var parts: CompiledManifestParts?
             if let manifest = options.manifest {
                 let compiled = try compileManifest(at: manifest, binaries: binaries, machineMemory: options.memory.bytes)
-                parts = CompiledManifestParts(binaries: compiled.binaries, blob: compiled.blob)
+                parts = CompiledManifestParts(binaries: compiled.binaries, blob: compiled.blob,
+                                              dataModules: dataModules(of: compiled.system))
             }
             let kernelImage = try checkedKernel(at: kernel!)
             guard FileManager.default.fileExists(atPath: loader!) else {

@@ -23,6 +23,7 @@ public enum DotWriter {
             case .testImage(let image):
                 label.append("test image \(image)")
             }
+            if let disk = vm.disk { label.append("disk \(disk)") }
             label.append("\(size(vm.memory)), \(vm.vcpus) vCPU\(vm.vcpus == 1 ? "" : "s")\(vm.nested ? ", nested" : "")")
             lines.append("  \(node(vm.name, "vm")) [shape=ellipse, label=\(quoted(label))];")
         }

@@ -129,7 +129,7 @@ public enum ManifestCompiler {
             }
             vms.append(VirtualMachineDescription(name: ManifestString(vm.name.value), vmm: position[vmm], image: image,
                                                  memory: memory.value, vcpus: vm.vcpus?.value ?? 1, nested: vm.nested,
-                                                 services: services))
+                                                 services: services, disk: vm.disk.map { ManifestString($0.value) }))
         }
         return SystemDescription(machineMemory: r.machineMemory, interruptCount: r.interruptCount,
                                  components: components, vms: vms)
@@ -150,6 +150,7 @@ public enum ManifestCompiler {
             case .testImage(let image):
                 add(image)
             }
+            add(vm.disk)
         }
         return names
     }

@@ -58,6 +58,7 @@ struct VMDeclaration {
     var kernel: Located<String>?
     var initrd: Located<String>?
     var commandLine: Located<String>?
+    var disk: Located<String>?
     var testImage: Located<String>?
     var memory: Located<UInt64>?
     var vcpus: Located<UInt64>?

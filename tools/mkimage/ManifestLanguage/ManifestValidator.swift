@@ -161,17 +161,19 @@ struct ManifestValidator {
         case (.some, .some(let test)):
             report(test.location, "\(who) has both kernel and test_image; keep exactly one of them")
         case (nil, .some):
-            for extra in [vm.initrd, vm.commandLine].compactMap({ $0 }) {
-                report(extra.location, "\(who) boots a test_image, which takes no initrd or cmdline; remove this or use kernel instead of test_image")
+            for extra in [vm.initrd, vm.commandLine, vm.disk].compactMap({ $0 }) {
+                report(extra.location, "\(who) boots a test_image, which takes no initrd, cmdline or disk; remove this or use kernel instead of test_image")
             }
         case (.some, nil):
             break
         }
         if let kernel = vm.kernel { binary(kernel, "guest kernel", of: who) }
         if let initrd = vm.initrd { binary(initrd, "initrd", of: who) }
+        if let disk = vm.disk { binary(disk, "disk", of: who) }
         if let test = vm.testImage { binary(test, "test image", of: who) }
-        if let line = vm.commandLine, !NameRules.isPrintableASCII(line.value) || line.value.utf8.count > 4096 {
-            report(line.location, "cmdline of \(who) must be printable ASCII of at most 4096 characters")
+        // The VMM gets the command line in its start-info page (one page for all its VMs), hence the limit.
+        if let line = vm.commandLine, !NameRules.isPrintableASCII(line.value) || line.value.utf8.count > 1024 {
+            report(line.location, "cmdline of \(who) must be printable ASCII of at most 1024 characters")
         }
         if let memory = vm.memory { quota(memory, what: "memory of \(who)") }
         if let n = vm.vcpus, !SystemDescription.vcpus.contains(n.value) {

@@ -69,7 +69,8 @@ struct PlatformPolicy {
             }
         }
         for vm in d.vms {
-            for (what, image) in [("guest kernel", vm.kernel), ("initrd", vm.initrd), ("test image", vm.testImage)] {
+            for (what, image) in [("guest kernel", vm.kernel), ("initrd", vm.initrd), ("disk", vm.disk),
+                                 ("test image", vm.testImage)] {
                 guard let image else { continue }
                 let vmName = vm.name.value
                 var who: String { "VM \(QuotedText.quote(vmName))" }
