@@ -405,8 +405,9 @@ extension X86Platform {
     private func takeControlRegisterZeroWrite(_ vcpu: VirtualCPU, _ registers: UnsafeMutablePointer<UInt64>) -> Bool {
         let q = VMCS.read(VMCS.exitQualification)
         guard q & 0xf == 0, (q >> 4) & 3 == 0 else { return false }
+        // The qualification names the register in x86 encoding order; the frame has GuestState's (no rsp).
         let register = Int((q >> 8) & 0xf)
-        let value = register == 4 ? VMCS.read(VMCS.guestRSP) : registers[register]
+        let value = register == 4 ? VMCS.read(VMCS.guestRSP) : registers[register < 4 ? register : register - 1]
         let forced = x86_vmx_configuration()!.pointee.cr0_forced
         let shadow = VMCS.read(VMCS.cr0Shadow)
         guard (value ^ shadow) & forced != 0 else { return false }

@@ -13,7 +13,7 @@ final class VMGuestImageTests: XCTestCase {
         XCTAssertFalse(output.contains("faulted"), output)
         let expected = try TestGuestLines.expected()
         let seen = TestGuestLines.seen(in: output)
-        XCTAssertEqual(expected.count, 11)
+        XCTAssertEqual(expected.count, 12)
         for (vm, lines) in expected { XCTAssertEqual(seen[vm] ?? [], lines, "VM \(vm):\n\(output)") }
     }
 }

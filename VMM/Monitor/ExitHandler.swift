@@ -235,8 +235,9 @@ struct ExitHandling<P: UserPlatform> {
         return .resume
     }
 
-    /// VMMCALL / VMCALL: rax 1 = "inject exception rbx (error code rcx when rdx is 1)", the test guests' way to
-    /// ask for an injected event; anything else returns rax = ~0 (unknown call).
+    /// VMMCALL / VMCALL: rax 1 = "inject exception rbx (error code rcx when rdx is 1)", rax 3 = "inject software
+    /// interrupt rbx (INT n: it returns to after the call)", the test guests' way to ask for an injected event;
+    /// anything else returns rax = ~0 (unknown call).
     mutating func hypercall() -> ExitOutcome {
         state.skip(state.instructionLength ?? 3)
         switch state.register(0) {
@@ -244,6 +245,11 @@ struct ExitHandling<P: UserPlatform> {
             let vector = state.register(3)
             guard vector < 32, vector != 2 else { state.setRegister(0, ~0); return .resume }
             state.injectException(vector, errorCode: state.register(2) == 1 ? state.register(1) : nil)
+            state.setRegister(0, 0)
+        case 3:
+            let vector = state.register(3)
+            guard vector < 256 else { state.setRegister(0, ~0); return .resume }
+            state.injectSoftwareInterrupt(vector)
             state.setRegister(0, 0)
         default:
             state.setRegister(0, ~0)

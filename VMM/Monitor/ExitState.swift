@@ -61,6 +61,12 @@ struct ExitState<P: UserPlatform> {
         set(GuestStateLayout.injection, word, TransferDescriptor.injection)
         set(GuestStateLayout.injectionErrorCode, errorCode ?? 0, TransferDescriptor.injection)
     }
+    /// INT `vector` at the next entry; the return address it pushes is rip.
+    mutating func injectSoftwareInterrupt(_ vector: UInt64) {
+        set(GuestStateLayout.injection, 1 << 31 | InjectionType.softwareInterrupt.rawValue << 8 | vector,
+            TransferDescriptor.injection)
+        set(GuestStateLayout.injectionErrorCode, 0, TransferDescriptor.injection)
+    }
     mutating func injectInterrupt(_ vector: UInt64) {
         set(GuestStateLayout.injection, 1 << 31 | InjectionType.externalInterrupt.rawValue << 8 | vector,
             TransferDescriptor.injection)

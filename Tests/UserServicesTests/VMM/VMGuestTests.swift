@@ -29,7 +29,8 @@ final class VMGuestTests: XCTestCase {
 /// What each test VM must print, and how to pick those lines out of a log.
 enum VMGuestResults {
     static let guests = ["guest-cpuid", "guest-io", "guest-hlt", "guest-pagefault", "guest-inject", "guest-invalid",
-                         "guest-unmapped", "guest-triplefault", "guest-storm", "guest-cr4", "guest-multiboot"]
+                         "guest-unmapped", "guest-triplefault", "guest-storm", "guest-cr4", "guest-multiboot",
+                         "guest-control"]
     /// Every module the manifest names: the guests and guest-multiboot's initrd.
     static var modules: [String] { guests + ["guest-test"] }
     /// VMM/Guests/vm-tests.expected: "<vm>: <line>" in order per VM (the image's test reads the same file).
