@@ -99,8 +99,10 @@ long_mode:
     mov gs, ax
     lea rsp, [rip + kernel_stack_top]   /* entry.S's stack */
     xor ebp, ebp
-    /* rdi = MBI (zero-extended), rsi = whether eax held the multiboot2 magic. */
+    /* rdi = MBI, rsi = whether eax held the multiboot2 magic (zero-extended: the upper halves of the registers
+       are undefined after the switch from 32-bit mode). */
     mov edi, edi
+    mov esi, esi
     call x86_multiboot2_boot_info       /* multiboot2.c: the hv_boot_info in rax */
     mov rdi, rax
     call kernel_main                    /* Swift, never returns */
