@@ -250,9 +250,9 @@ public struct GuestState: Equatable, Sendable {
         }
         if rflags & 0x2 == 0 || rflags & ~UInt64(0x3f_7fd7) != 0 { return "RFLAGS reserved bits" }
         if rflags & (1 << 17) != 0 && cr0 & pe != 0 && efer & (1 << 10) != 0 { return "RFLAGS.VM in long mode" }
-        // An external interrupt only when the guest could take one (VMX checks it at entry; SVM would deliver it).
-        if injection & (1 << 31) != 0, (injection >> 8) & 7 == InjectionType.externalInterrupt.rawValue,
-           rflags & (1 << 9) == 0 {
+        // An external interrupt (valid, type 0) only when the guest could take one (VMX checks it at entry; SVM
+        // would deliver it). One mask test: this runs on every entry.
+        if injection & 0x8000_0700 == 0x8000_0000 && rflags & (1 << 9) == 0 {
             return "external interrupt injected while RFLAGS.IF is clear"
         }
         return nil

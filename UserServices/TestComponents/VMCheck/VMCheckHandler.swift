@@ -16,6 +16,8 @@ enum VMCheckStep {
     static let hostileRecover: UInt64 = 9
     /// Hostile reply number (state page word 3) was given: it must come back as exit failedEntry.
     static let hostileRefused: UInt64 = 10
+    /// The INVD loop ran: its report is an OUT to port 0x81 with the TSC ticks in eax.
+    static let invdBenchmark: UInt64 = 11
 }
 
 /// vmcheck's exit handler (entry slot 1): one call per exit of the vCPU. The benchmark's CPUID exits take the short
@@ -162,7 +164,16 @@ struct VMCheck<P: UserPlatform> {
                 return fail(name, "guest-physical \(hex(word(G.guestPhysical))) access \(hex(word(G.qualification0)))")
             }
             pass("nested page fault reading unmapped guest-physical 0x8000")
-            return reply(rip: rip + 3, step: VMCheckStep.benchmark)
+            return reply(rip: rip + 3, step: VMCheckStep.invdBenchmark)
+        case VMCheckStep.invdBenchmark:
+            let name = "invd report"
+            if let why = expect(name, exit: VMExit.io, at: VMCheckGuest.invdReport) { return fail(name, why) }
+            guard IOQualification.port(word(G.qualification0)) == VMCheckGuest.reportPort else {
+                return fail(name, "qualification \(hex(word(G.qualification0)))")
+            }
+            log("invd loop \((rax & 0xffff_ffff) / VMCheckGuest.loops) tsc ticks per iteration (VMX: an exit the "
+                + "kernel completes; SVM and the simulator: no exit)")
+            return reply(rip: word(G.qualification1), step: VMCheckStep.benchmark)
         case VMCheckStep.benchmark:
             let name = "hypercall"
             if let why = expect(name, exit: VMExit.hypercall) { return fail(name, why) }

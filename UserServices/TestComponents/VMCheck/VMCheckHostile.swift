@@ -43,7 +43,7 @@ func runHostileCalls<P: UserPlatform>(_ platform: P, _ info: ComponentStartInfo,
 /// The replies of part 2 (see `runHostileCalls`).
 enum HostileReply {
     /// The HLT the good state runs to (the guest's last byte before its #UD handler).
-    static let haltAt: UInt64 = 0x1021
+    static var haltAt: UInt64 { VMCheckGuest.halt }
     static var count: Int { names.count }
 
     /// Writes the good state into the reply: real mode at `haltAt`, interrupts off, nothing to inject.

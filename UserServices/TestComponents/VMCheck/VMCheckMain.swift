@@ -85,7 +85,7 @@ func buildVM<P: UserPlatform>(_ platform: P, _ info: ComponentStartInfo) -> Stri
     let invalidOpcodeHandler = VMCheckGuest.hypercallAfterInvalidOpcode
     for (i, byte) in [UInt8(truncatingIfNeeded: invalidOpcodeHandler), UInt8(truncatingIfNeeded: invalidOpcodeHandler >> 8),
                       0, 0].enumerated() {
-        platform.store8(vm.ramAddress + VMCheckGuest.invalidOpcodeVector + UInt64(i), byte)
+        platform.store8(vm.ramAddress + 6 * 4 + UInt64(i), byte)
     }
     platform.store64(L.statePage, VMCheckStep.startup)
     platform.store64(L.statePage + 8, info.portal(forService: "log") ?? 0)
