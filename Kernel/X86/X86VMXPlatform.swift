@@ -41,8 +41,11 @@ extension X86Platform {
     /// VPID `tag`'s cached translations go, and with them every EPT-derived one (INVEPT all-context: the platform
     /// does not keep which EPT root a VPID last ran with). nil: every VPID's.
     func flushVMXGuestTranslations(tag: UInt64?) {
-        if let tag { _ = x86_vmx_flush_vpid(tag) } else { _ = x86_vmx_flush_all_vpids() }
-        _ = x86_vmx_flush_ept()
+        // vmx.c checked that both types exist and tags are never 0: a refusal would be a kernel bug.
+        let vpids = tag.map { x86_vmx_flush_vpid($0) } ?? x86_vmx_flush_all_vpids()
+        guard vpids == 0, x86_vmx_flush_ept() == 0 else {
+            preconditionFailure("kernel bug: INVVPID or INVEPT refused a flush")
+        }
     }
 
     /// The VMCS leaves the CPU (VMCLEAR writes back what it cached and makes it not current), so its frame can be
