@@ -41,6 +41,7 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
           + "\(freeBytes(configuration) >> 20) MiB free")
     print("kernel: starting root task")
     while kernel.step() {}
+    platform.reportHostNMIs()
     print("kernel: nothing can run any more, stopping")
     x86_exit_emulator(UInt32(X86_EXIT_PASS))
 }

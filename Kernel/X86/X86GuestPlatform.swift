@@ -69,7 +69,17 @@ extension X86Platform {
                     return exit
                 }
                 reinject(vmcb)
-            case VMCB.exitNMI, VMCB.exitSMI, VMCB.exitINIT:
+            case VMCB.exitNMI:
+                // The host's, never the VMM's: GIF held it across the exit, svm.S's STGI let traps.S count it.
+                guestNMIExits &+= 1
+                reinject(vmcb)
+            case VMCB.exitINVD:
+                // Completed as a no-op (VMCB.interceptINVD), as on VMX. Two bytes: QEMU's SVM gives no next rip,
+                // so like CPUID's fixed length a prefixed INVD would resume inside itself (the guest's own harm).
+                vmcb.set(VMCB.rip, vmcb.u64(VMCB.rip) &+ 2)
+                vmcb.set(VMCB.interruptShadow, UInt64(0))
+                reinject(vmcb)
+            case VMCB.exitSMI, VMCB.exitINIT:
                 // The host's business, never the VMM's; the guest goes on where it was.
                 reinject(vmcb)
             case VMCB.exitInvalid:

@@ -81,6 +81,10 @@ final class X86Platform: Platform {
     /// The VM PD ports in this CPU's SVM I/O permission map or VMX I/O bitmaps (nil: none), so unchanged ports are
     /// not copied again.
     var installedGuestPorts: IOPermissionBitmap?
+    /// Host NMIs that arrived while a guest ran (an SVM or VMX NMI exit), and the count last reported
+    /// (`reportHostNMIs`).
+    var guestNMIExits: UInt64 = 0
+    private var reportedNMIs: UInt64 = 0
     /// Which hardware virtualization the CPU has, found at boot (x86_setup probed SVM, then VMX).
     let guestVendor = GuestVendor.probe()
 
@@ -129,6 +133,7 @@ final class X86Platform: Platform {
     }
 
     func idle() -> Exit {
+        reportHostNMIs()
         while true {
             if let exit = interrupt(vector: x86_idle()) { return exit }
         }
@@ -176,6 +181,16 @@ final class X86Platform: Platform {
         }
         if vector != UInt64(X86_SPURIOUS_VECTOR) && vector < UInt64(X86_PIC_VECTOR_BASE) { x86_lapic_eoi() }
         return nil
+    }
+
+    /// Reports host NMIs counted since the last report. traps.S only counts them (an NMI may arrive in the middle of
+    /// a console line or a stub); the line is written when nothing runs (idle, or the kernel stopping), so it never
+    /// lands inside a line a driver is writing to the same UART.
+    func reportHostNMIs() {
+        let count = x86_host_nmis()
+        guard count != reportedNMIs else { return }
+        reportedNMIs = count
+        print("kernel: host NMI: \(count) so far, \(guestNMIExits) while a guest ran (counted, nothing else uses them)")
     }
 
     // MARK: time

@@ -122,7 +122,10 @@ extension X86Platform {
                 }
                 vmxReinjectVectoredEvent(vcpu)
             case VMCS.exitException where VMCS.read(VMCS.exitInterruption) >> 8 & 7 == VMCS.typeNMI:
-                // The host's business, never the VMM's: the guest goes on where it was.
+                // The host's, never the VMM's: the exit consumed it (NMI exiting), so it is counted here as
+                // traps.S counts the others; the guest goes on where it was.
+                x86_note_nmi()
+                guestNMIExits &+= 1
                 vmxReinjectVectoredEvent(vcpu)
             case VMCS.exitINIT, VMCS.exitSIPI:
                 vmxReinjectVectoredEvent(vcpu)

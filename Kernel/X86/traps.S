@@ -36,6 +36,10 @@ trap_vector:    .quad 0
 trap_error:     .quad 0
 trap_cr2:       .quad 0
 idle_vector:    .quad 0
+/* Host NMIs taken (vector 2 and the VMX NMI exits that consume one): the kernel's only use for them is to count
+   and report them (X86Platform.reportHostNMIs), so none can reach a PD as an exception or halt the kernel. */
+    .global x86_nmi_count
+x86_nmi_count:  .quad 0
 /* The running EC's FXSAVE image (its UserContext.floatingPoint storage, 16-byte aligned): restored before iretq,
    saved on every exit before any kernel code can touch the x87/SSE registers. */
 current_fpu:    .quad 0
@@ -124,6 +128,13 @@ x86_syscall_entry:
     .macro trap_stub vector
     .balign 16
 trap_stub_\vector:
+    .if \vector == 2
+    /* An NMI can arrive anywhere, even between two instructions of a stub (it runs on IST1): touch no register,
+       count it and go back (flags come back with iretq, which also ends NMI blocking). */
+    lock inc qword ptr [rip + x86_nmi_count]
+    iretq
+    .exitm
+    .endif
     .if (\vector == 8) || (\vector >= 10 && \vector <= 14) || (\vector == 17) || (\vector == 21) || (\vector == 29) || (\vector == 30)
     .else
     push 0

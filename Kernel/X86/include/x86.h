@@ -58,6 +58,10 @@ uint64_t x86_trap_error(void);
 uint64_t x86_trap_cr2(void);
 /* Sets the TSS I/O bitmap: bit set in `allowed_words` = port allowed; NULL = no ports. */
 void x86_set_io_permissions(const uint64_t *allowed_words);
+/* Host NMIs taken so far (traps.S counts them; VMX NMI exits add theirs with x86_note_nmi). */
+extern volatile uint64_t x86_nmi_count;
+static inline uint64_t x86_host_nmis(void) { return x86_nmi_count; }
+static inline void x86_note_nmi(void) { __atomic_fetch_add(&x86_nmi_count, 1, __ATOMIC_RELAXED); }
 /* Enables interrupts, halts until one arrives, disables them again; returns its vector. */
 uint64_t x86_idle(void);
 
