@@ -37,7 +37,7 @@ extension Kernel {
 
     @_optimize(speed)
     private func fastCall(from caller: ExecutionContext) -> Link<ExecutionContext>? {
-        guard let portal = cachedCallablePortal(caller, caller.context.rdi) else { return nil }
+        guard let portal = cachedPortal(&caller.lastCalledPortal, of: caller, at: caller.context.rdi) else { return nil }
         return portal.withObject { portal -> Link<ExecutionContext>? in
             let handler = portal.ec
             guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall,
@@ -51,25 +51,16 @@ extension Kernel {
         }
     }
 
-    /// The portal behind the capability at `selector` in the caller's object space, if the caller may call it
-    /// (Kernel.callablePortal, behind a one-entry cache). A live capability always sits in its holder's slot at its
-    /// key (Capability's invariant) and its object and rights never change, so the one the caller used last is
-    /// still the right answer while it is live: a repeated call needs no dictionary lookup (hashing the selector
-    /// costs ~150 instructions).
-    @_optimize(speed)
-    private func cachedCallablePortal(_ caller: ExecutionContext, _ selector: UInt64) -> Link<Portal>? {
-        if let portal = caller.lastCalledPortal.portal(at: selector) { return portal }
-        guard let found = try? callablePortal(caller, selector) else { return nil }
-        caller.lastCalledPortal.remember(found.capability, found.object)
-        return Link(found.object)
-    }
-
-    /// The same for a vCPU's exit portals, in its own cache.
-    @_optimize(speed)
-    private func cachedExitPortal(_ ec: ExecutionContext, _ vcpu: VirtualCPU, _ selector: UInt64) -> Link<Portal>? {
-        if let portal = vcpu.exitPortals.portal(at: selector) { return portal }
+    /// The portal behind the capability at `selector` in `ec`'s object space, if `ec` may call it
+    /// (Kernel.callablePortal), behind `cache` (the EC's last called portal, or a vCPU's exit portals). A live
+    /// capability always sits in its holder's slot at its key (Capability's invariant) and its object and rights
+    /// never change, so a cached one is still the right answer while it is live: a repeated call or exit needs no
+    /// dictionary lookup (hashing the selector costs ~150 instructions).
+    @_optimize(speed) @inline(__always)
+    private func cachedPortal(_ cache: inout PortalCache, of ec: ExecutionContext, at selector: UInt64) -> Link<Portal>? {
+        if let portal = cache.portal(at: selector) { return portal }
         guard let found = try? callablePortal(ec, selector) else { return nil }
-        vcpu.exitPortals.remember(found.capability, found.object)
+        cache.remember(found.capability, found.object)
         return Link(found.object)
     }
 
@@ -104,7 +95,7 @@ extension Kernel {
         guard let vcpuLink = ec.vcpuLink else { return nil }
         return vcpuLink.withObject { vcpu -> Link<ExecutionContext>? in
             guard vcpu.pendingFailure == nil,
-                  let link = cachedExitPortal(ec, vcpu, ec.eventBase &+ vcpu.state.exitReason) else { return nil }
+                  let link = cachedPortal(&vcpu.exitPortals, of: ec, at: ec.eventBase &+ vcpu.state.exitReason) else { return nil }
             return link.withObject { portal -> Link<ExecutionContext>? in
                 let handler = portal.ec
                 guard portal.isAlive, handler.isAlive, handler.state == .waitingForCall else { return nil }

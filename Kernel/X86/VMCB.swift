@@ -64,12 +64,16 @@ struct VMCB {
     static let interceptVINTR: UInt32 = 1 << 4, interceptCPUID: UInt32 = 1 << 18, interceptHLT: UInt32 = 1 << 24
     static let interceptINVLPGA: UInt32 = 1 << 26, interceptIOIO: UInt32 = 1 << 27, interceptMSR: UInt32 = 1 << 28
     static let interceptShutdown: UInt32 = 1 << 31
-    /// INVD: run natively it would drop the host's dirty cache lines too; the kernel completes it as a no-op.
+    /// INVD: run natively it would drop the host's dirty cache lines too; the kernel completes it as a no-op, and
+    /// WBINVD with it (misc2), which would let a guest stall the host for milliseconds (KVM completes both alike).
+    /// Both intercepts are needed to catch INVD on QEMU before 8.1, whose TCG checks each instruction against the
+    /// other's intercept bit and exits with the other's code.
     static let interceptINVD: UInt32 = 1 << 22
     static let misc1: UInt32 = interceptINTR | interceptNMI | interceptINIT | interceptCPUID | interceptHLT
         | interceptINVD | interceptINVLPGA | interceptIOIO | interceptMSR | interceptShutdown
-    /// VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT (bits 0-6) and XSETBV (13: XCR0 is not switched).
-    static let misc2: UInt32 = 0x7f | 1 << 13
+    /// VMRUN, VMMCALL, VMLOAD, VMSAVE, STGI, CLGI, SKINIT (bits 0-6), WBINVD (9: see interceptINVD) and XSETBV
+    /// (13: XCR0 is not switched).
+    static let misc2: UInt32 = 0x7f | 1 << 9 | 1 << 13
     /// CR4 writes: the VMM decodes them, so a guest turns on only what its CPUID model shows (ABI.md).
     static let crWrites: UInt32 = 1 << (16 + 4)
     /// #DB and #AC: a guest must not wedge the CPU with them (ABI.md).
@@ -90,7 +94,7 @@ struct VMCB {
     static let exitVINTR: UInt64 = 0x64
     static let exitCPUID: UInt64 = 0x72, exitINVD: UInt64 = 0x76, exitHLT: UInt64 = 0x78, exitINVLPGA: UInt64 = 0x7a, exitIOIO: UInt64 = 0x7b
     static let exitMSR: UInt64 = 0x7c, exitShutdown: UInt64 = 0x7f
-    static let exitVMRUN: UInt64 = 0x80, exitVMMCALL: UInt64 = 0x81, exitSKINIT: UInt64 = 0x86
+    static let exitVMRUN: UInt64 = 0x80, exitVMMCALL: UInt64 = 0x81, exitSKINIT: UInt64 = 0x86, exitWBINVD: UInt64 = 0x89
     static let exitXSETBV: UInt64 = 0x8d
     static let exitNPF: UInt64 = 0x400
     /// VMRUN refused the VMCB (a consistency check failed): nothing ran.

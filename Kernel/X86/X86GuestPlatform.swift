@@ -73,9 +73,9 @@ extension X86Platform {
                 // The host's, never the VMM's: GIF held it across the exit, svm.S's STGI let traps.S count it.
                 guestNMIExits &+= 1
                 reinject(vmcb)
-            case VMCB.exitINVD:
-                // Completed as a no-op (VMCB.interceptINVD), as on VMX. Two bytes: QEMU's SVM gives no next rip,
-                // so like CPUID's fixed length a prefixed INVD would resume inside itself (the guest's own harm).
+            case VMCB.exitINVD, VMCB.exitWBINVD:
+                // Completed as no-ops (VMCB.interceptINVD): both are two bytes. QEMU's SVM gives no next rip, so
+                // like CPUID's fixed length a prefixed one would resume inside itself (the guest's own harm).
                 vmcb.set(VMCB.rip, vmcb.u64(VMCB.rip) &+ 2)
                 vmcb.set(VMCB.interruptShadow, UInt64(0))
                 reinject(vmcb)

@@ -9,20 +9,7 @@
      interrupt stays pending for x86_take_pending_interrupt); fxsave guest; return. */
     .intel_syntax noprefix
 
-    .set G_RCX, 8
-    .set G_RDX, 16
-    .set G_RBX, 24
-    .set G_RBP, 32
-    .set G_RSI, 40
-    .set G_RDI, 48
-    .set G_R8, 56
-    .set G_R9, 64
-    .set G_R10, 72
-    .set G_R11, 80
-    .set G_R12, 88
-    .set G_R13, 96
-    .set G_R14, 104
-    .set G_R15, 112
+#include "guest_frame.h"
 
     /* Stack offsets after the pushes below. */
     .set S_FPU, 0

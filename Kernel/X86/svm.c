@@ -9,6 +9,7 @@
 #include "x86.h"
 #include "svm.h"
 #include "cpu.h"
+#include "guest_msrs.h"
 
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define MSR_VM_CR 0xc0010114
@@ -21,19 +22,6 @@ static uint8_t io_map[3 * 4096] __attribute__((aligned(4096)));
 static uint8_t msr_map[2 * 4096] __attribute__((aligned(4096)));
 static uint32_t asid_count;
 
-/* The MSRs a guest reads and writes itself: VMLOAD/VMSAVE switch them with its state (x86_svm_run). */
-static const uint32_t guest_owned_msrs[] = {
-    0xc0000100, /* FS_BASE */
-    0xc0000101, /* GS_BASE */
-    0xc0000102, /* KERNEL_GS_BASE */
-    0xc0000081, /* STAR */
-    0xc0000082, /* LSTAR */
-    0xc0000083, /* CSTAR */
-    0xc0000084, /* SFMASK */
-    0x174,      /* SYSENTER_CS */
-    0x175,      /* SYSENTER_ESP */
-    0x176,      /* SYSENTER_EIP */
-};
 
 /* Clears the read and write intercept bits of `msr` (two bits per MSR: read at 2n, write at 2n + 1; three 2 KiB
    ranges: 0..0x1fff, 0xc0000000..0xc0001fff, 0xc0010000..0xc0011fff). */
@@ -57,7 +45,7 @@ uint32_t x86_svm_setup(void) {
     cpuid(0x8000000au, &a, &b, &c, &d);
     if (!(d & 1u) || b < 2) return 0;        /* nested paging, at least one guest ASID */
     for (uint32_t i = 0; i < sizeof msr_map; i++) msr_map[i] = 0xff;
-    for (uint32_t i = 0; i < sizeof guest_owned_msrs / sizeof guest_owned_msrs[0]; i++) pass_msr(guest_owned_msrs[i]);
+    for (uint32_t i = 0; i < GUEST_OWNED_MSR_COUNT; i++) pass_msr(guest_owned_msrs[i]);
     x86_svm_set_io_permissions(0);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, (uint64_t)(uintptr_t)host_save);

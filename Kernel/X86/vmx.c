@@ -11,6 +11,7 @@
 #include "x86.h"
 #include "vmx.h"
 #include "cpu.h"
+#include "guest_msrs.h"
 
 #define MSR_FEATURE_CONTROL 0x3a
 #define FEATURE_CONTROL_LOCK (1u << 0)
@@ -91,20 +92,6 @@ static struct x86_vmx_config config;
 static const char *unavailable = "not probed";
 static uint64_t current_vmcs;
 
-/* The MSRs a guest reads and writes itself. FS_BASE, GS_BASE and SYSENTER_* are VMCS guest-state fields; the
-   others (switched[]) travel through the guest MSR area and host_msrs. */
-static const uint32_t guest_owned_msrs[] = {
-    0xc0000100, /* FS_BASE */
-    0xc0000101, /* GS_BASE */
-    0xc0000102, /* KERNEL_GS_BASE */
-    0xc0000081, /* STAR */
-    0xc0000082, /* LSTAR */
-    0xc0000083, /* CSTAR */
-    0xc0000084, /* SFMASK */
-    0x174,      /* SYSENTER_CS */
-    0x175,      /* SYSENTER_ESP */
-    0x176,      /* SYSENTER_EIP */
-};
 static const uint32_t switched[] = {0xc0000102, 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084};
 #define SWITCHED_COUNT (sizeof switched / sizeof switched[0])
 
@@ -261,7 +248,7 @@ uint32_t x86_vmx_setup(void) {
     k.host_tr_base = ((gdt[5] >> 16) & 0xffffff) | ((gdt[5] >> 56) & 0xff) << 24 | (gdt[6] & 0xffffffff) << 32;
 
     for (uint32_t i = 0; i < sizeof msr_bitmap; i++) msr_bitmap[i] = 0xff;
-    for (uint32_t i = 0; i < sizeof guest_owned_msrs / sizeof guest_owned_msrs[0]; i++) pass_msr(guest_owned_msrs[i]);
+    for (uint32_t i = 0; i < GUEST_OWNED_MSR_COUNT; i++) pass_msr(guest_owned_msrs[i]);
     for (uint32_t i = 0; i < SWITCHED_COUNT; i++) {
         host_msrs[i].index = switched[i];
         host_msrs[i].value = rdmsr(switched[i]);

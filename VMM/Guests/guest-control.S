@@ -1,5 +1,5 @@
 /* guest-control: control-register writes and cache instructions that SVM runs in hardware and a VMX host has to
-   complete itself (INVD: both kernels complete it), which must look the same to the guest: CR0.NE flipped and restored (VMX forces NE; the kernel
+   complete itself (INVD: both kernels complete it; WBINVD: the SVM kernel), which must look the same to the guest: CR0.NE flipped and restored (VMX forces NE; the kernel
    keeps the guest's value in the read shadow), CR0.TS set by a write and cleared by CLTS, INVD and WBINVD. */
 #include "guest.inc"
 main:

@@ -42,7 +42,7 @@ enum VMCheckGuest {
         0xbd, 0xe8, 0x03,       // 100c: mov bp, 1000
         0x0f, 0x31,             // 100f: rdtsc
         0x66, 0x89, 0xc7,       // 1011: mov edi, eax
-        0x0f, 0x08,             // 1014: invd                  (VMX: an exit the kernel completes)
+        0x0f, 0x08,             // 1014: invd                  (an exit the kernel completes)
         0x4d,                   // 1016: dec bp
         0x75, 0xfb,             // 1017: jnz 1014
         0x0f, 0x31,             // 1019: rdtsc

@@ -171,8 +171,8 @@ struct VMCheck<P: UserPlatform> {
             guard IOQualification.port(word(G.qualification0)) == VMCheckGuest.reportPort else {
                 return fail(name, "qualification \(hex(word(G.qualification0)))")
             }
-            log("invd loop \((rax & 0xffff_ffff) / VMCheckGuest.loops) tsc ticks per iteration (VMX: an exit the "
-                + "kernel completes; SVM and the simulator: no exit)")
+            log("invd loop \((rax & 0xffff_ffff) / VMCheckGuest.loops) tsc ticks per iteration (an exit the kernel "
+                + "completes; the simulator: no exit)")
             return reply(rip: word(G.qualification1), step: VMCheckStep.benchmark)
         case VMCheckStep.benchmark:
             let name = "hypercall"
