@@ -17,6 +17,7 @@ extension Kernel {
         }
         if vcpu.ioPermissionsVersion != vm.ioBitmapChanges {
             vcpu.ioPermissions = vm.ioBitmap.isEmpty ? nil : vm.ioBitmap
+            vcpu.ioPermissionsStamp = vm.ioBitmap.isEmpty ? 0 : makeID()
             vcpu.ioPermissionsVersion = vm.ioBitmapChanges
         }
         return platform.enterGuest(vcpu)
@@ -112,7 +113,7 @@ extension Kernel {
 
     /// The reply: the groups its MTD word names are checked and written back; a reply the guest cannot have is
     /// refused whole and reported as exit `failedEntry` before the next entry.
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     func unpackGuestState(from handler: ExecutionContext, to ec: ExecutionContext) {
         ec.vcpuLink?.withObject { unpackGuestState(from: handler, to: $0) }
     }

@@ -42,7 +42,7 @@ extension Kernel {
 
     /// The handler starts serving `caller` (its message is in place): portal id, fresh registers at the portal
     /// entry, the caller's SC donated, the call linked both ways.
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     func begin(_ portal: Portal, servingCallOf caller: ExecutionContext) {
         let handler = portal.ec
         setUTCBWord(handler, UTCBLayout.portalIDWord, portal.portalID)
@@ -70,7 +70,7 @@ extension Kernel {
     }
 
     /// The call is answered: the caller runs again and the handler waits for its next call.
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     func end(callOf caller: ExecutionContext, servedBy handler: ExecutionContext) {
         caller.calleeLink = nil
         wake(caller)
@@ -78,11 +78,16 @@ extension Kernel {
     }
 
     /// A handler done with its call waits for the next; queued callers are served in order.
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     func becomeIdle(_ handler: ExecutionContext) {
         handler.callerLink = nil
         handler.currentSCLink = nil
         handler.state = .waitingForCall
+        if !handler.pendingCallers.isEmpty { serveQueuedCallers(of: handler) }
+    }
+
+    /// The callers queued while `handler` was busy, one after the other until one of them keeps it busy.
+    private func serveQueuedCallers(of handler: ExecutionContext) {
         while handler.isAlive, handler.state == .waitingForCall, !handler.pendingCallers.isEmpty {
             let next = handler.pendingCallers.removeFirst()
             let portal = next.queuedPortal

@@ -96,7 +96,7 @@ extension Kernel {
     }
 
     /// Makes `ec` ready and queues the SC it runs on.
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     func wake(_ ec: ExecutionContext) {
         ec.state = .ready
         // The SC is usually queued already (IPC on a running SC): then the scheduler is not touched at all.

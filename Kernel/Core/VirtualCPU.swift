@@ -31,6 +31,9 @@ public final class VirtualCPU {
     public internal(set) var ioPermissions: IOPermissionBitmap?
     /// Which version of its VM PD's ports `ioPermissions` is (`ProtectionDomain.ioBitmapChanges`; max: none yet).
     var ioPermissionsVersion = UInt64.max
+    /// Unique in the kernel for each value `ioPermissions` takes (Kernel.makeID; 0 for nil), so a platform knows
+    /// from one word whether the ports it installed last are still this vCPU's.
+    public internal(set) var ioPermissionsStamp: UInt64 = 0
     /// Per-vCPU state of the platform, which only the platform reads and writes (e.g. "VMCB initialized").
     public var platformState: UInt64 = 0
     let vmm: ProtectionDomain

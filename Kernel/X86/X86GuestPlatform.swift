@@ -38,7 +38,7 @@ extension X86Platform {
         let vmcb = VMCB(vcpu.frames[0])
         let registers = UnsafeMutablePointer<UInt64>(bitPattern: UInt(vcpu.frames[1]))!
         if vcpu.platformState == 0 { prepare(vcpu, vmcb, fpu: registers + 64) }
-        installGuestPorts(vcpu.ioPermissions)
+        installGuestPorts(of: vcpu) { x86_svm_set_io_permissions($0) }
         if vcpu.state.halted {
             // SVM has no halted state (HLT always exits): the VMM's "halted" waits here for an event to inject,
             // an interrupt window, or a host interrupt (which ends the wait as it would end the guest).
@@ -116,23 +116,11 @@ extension X86Platform {
         vcpu.platformState = 1
     }
 
-    /// Rewrites the CPU's SVM I/O permission map when the VM PD's ports differ from what it holds.
-    private func installGuestPorts(_ ports: IOPermissionBitmap?) {
-        if ports == nil && installedGuestPorts == nil { return }
-        guard ports != installedGuestPorts else { return }
-        installedGuestPorts = ports
-        if let ports {
-            ports.allowedWords.withUnsafeBufferPointer { x86_svm_set_io_permissions($0.baseAddress) }
-        } else {
-            x86_svm_set_io_permissions(nil)
-        }
-    }
-
     /// The vCPU's state into its VMCB (and general registers into its register frame), with what the kernel forces:
     /// the deferrable groups only when the kernel changed them (`groups`: VirtualCPU.dirtyGroups; otherwise the VMCB
     /// and frame still hold what the guest left), the others on every entry. `inout` only so the state is read in
     /// place, never copied.
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     private func load(_ s: inout GuestState, groups: UInt64, into vmcb: VMCB, registers: UnsafeMutablePointer<UInt64>,
                       tag: UInt64) {
         if groups & TransferDescriptor.generalRegisters != 0 {
@@ -256,7 +244,7 @@ extension X86Platform {
     }
 
     /// What every exit copies from the VMCB: the groups that are not deferrable.
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     private func store(_ vmcb: VMCB, into s: inout GuestState) {
         s.rsp = vmcb.u64(VMCB.rsp)
         s.rip = vmcb.u64(VMCB.rip)
@@ -282,7 +270,7 @@ extension X86Platform {
     /// The exit information of SVM exit `code` in vendor-neutral terms (Sim/SimGuestPlatform.swift's `describe`
     /// for the simulator's guest CPU gives the same): false when the code has no meaning here (then the exit is
     /// `failedEntry`: the VMM cannot resume a guest whose exit it is not told).
-    @_optimize(speed)
+    @_optimize(speed) @inline(__always)
     private func describe(_ code: UInt64, _ vmcb: VMCB, registers: UnsafeMutablePointer<UInt64>,
                           _ s: inout GuestState) -> Bool {
         describeSyntheticExit(&s, VMExit.failedEntry)

@@ -78,13 +78,25 @@ final class X86Platform: Platform {
     /// Whether the next VMRUN must flush every guest translation (a revoke or a recycled ASID asked for it; single
     /// CPU: no guest runs before that VMRUN, so the flush is done before anything could use a stale translation).
     var guestFlushPending = true
-    /// The VM PD ports in this CPU's SVM I/O permission map or VMX I/O bitmaps (nil: none), so unchanged ports are
-    /// not copied again.
-    var installedGuestPorts: IOPermissionBitmap?
+    /// Which ports this CPU's SVM I/O permission map or VMX I/O bitmaps hold (`VirtualCPU.ioPermissionsStamp`; 0:
+    /// none, as svm.c and vmx.c leave them at boot), so unchanged ports cost one compare.
+    private var installedGuestPortsStamp: UInt64 = 0
     /// Host NMIs that arrived while a guest ran (an SVM or VMX NMI exit), and the count last reported
     /// (`reportHostNMIs`).
     var guestNMIExits: UInt64 = 0
     private var reportedNMIs: UInt64 = 0
+    /// Rewrites this CPU's guest I/O permission map (SVM's map or VMX's bitmaps, through `set`) when `vcpu`'s ports
+    /// are not the ones it holds.
+    @inline(__always)
+    func installGuestPorts(of vcpu: VirtualCPU, _ set: (UnsafePointer<UInt64>?) -> Void) {
+        guard vcpu.ioPermissionsStamp != installedGuestPortsStamp else { return }
+        installedGuestPortsStamp = vcpu.ioPermissionsStamp
+        if let ports = vcpu.ioPermissions {
+            ports.allowedWords.withUnsafeBufferPointer { set($0.baseAddress) }
+        } else {
+            set(nil)
+        }
+    }
     /// Which hardware virtualization the CPU has, found at boot (x86_setup probed SVM, then VMX).
     let guestVendor = GuestVendor.probe()
 

@@ -71,7 +71,7 @@ extension X86Platform {
         } else if x86_vmx_load(vcpu.frames[0]) != 0 {
             preconditionFailure("kernel bug: VMPTRLD refused a vCPU's VMCS")
         }
-        installVMXGuestPorts(vcpu.ioPermissions)
+        installGuestPorts(of: vcpu) { x86_vmx_set_io_permissions($0) }
         if vcpu.state.halted {
             // The VMM's "halted" waits here, as on SVM: for an event to inject, an interrupt window, or a host
             // interrupt (which ends the wait as it would end the guest).
@@ -217,17 +217,5 @@ extension X86Platform {
         fpu[3] = 0x1f80
         vcpu.platformState = VMXState.prepared
         return nil
-    }
-
-    /// Rewrites the CPU's VMX I/O bitmaps when the VM PD's ports differ from what they hold.
-    private func installVMXGuestPorts(_ ports: IOPermissionBitmap?) {
-        if ports == nil && installedGuestPorts == nil { return }
-        guard ports != installedGuestPorts else { return }
-        installedGuestPorts = ports
-        if let ports {
-            ports.allowedWords.withUnsafeBufferPointer { x86_vmx_set_io_permissions($0.baseAddress) }
-        } else {
-            x86_vmx_set_io_permissions(nil)
-        }
     }
 }

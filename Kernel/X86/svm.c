@@ -17,7 +17,7 @@
 #define EFER_SVME (1u << 12)
 
 static uint8_t host_save[4096] __attribute__((aligned(4096)));
-static uint8_t host_area[4096] __attribute__((aligned(4096)));
+uint8_t x86_svm_host_area_page[4096] __attribute__((aligned(4096)));
 static uint8_t io_map[3 * 4096] __attribute__((aligned(4096)));
 static uint8_t msr_map[2 * 4096] __attribute__((aligned(4096)));
 static uint32_t asid_count;
@@ -56,7 +56,6 @@ uint32_t x86_svm_setup(void) {
 uint32_t x86_svm_asid_count(void) { return asid_count; }
 uint64_t x86_svm_iopm(void) { return (uint64_t)(uintptr_t)io_map; }
 uint64_t x86_svm_msrpm(void) { return (uint64_t)(uintptr_t)msr_map; }
-uint64_t x86_svm_host_area(void) { return (uint64_t)(uintptr_t)host_area; }
 
 void x86_svm_set_io_permissions(const uint64_t *allowed_words) {
     uint64_t *map = (uint64_t *)(void *)io_map;

@@ -3,6 +3,7 @@
 the instructions of one VM exit round trip go: the trace is cut at each execution of the guest's benchmark CPUID
 (its guest-physical rip), and per function (symbols from the ELF files given) it prints the counts of the most common
 period and of the longest (a period with a timer interrupt: the difference is the kernel-handled exit).
+PROFILE_SEQUENCE=1 also prints the period as runs of functions, PROFILE_ADDRESSES=1 every address in it.
 Used by tools/profile-vm-exit; not a test."""
 import bisect, collections, os, re, subprocess, sys
 
@@ -59,6 +60,10 @@ def main():
             if run and run[-1][0] == f: run[-1][1] += 1
             else: run.append([f, 1])
         for f, n in run: print(f'  {n:6d}  {f[:100]}')
+    if os.environ.get('PROFILE_ADDRESSES'):
+        # Every executed address of that period in order, for reading beside `objdump -d`.
+        print('addresses of that period:')
+        for a in next(p for p in periods if len(p) == common): print(f'  {a:016x}  {name(a)[:60]}')
     if len(longest) > common:
         extra = profile(longest)
         extra.subtract(base)

@@ -26,7 +26,8 @@ void x86_svm_set_io_permissions(const uint64_t *allowed_words);
    interrupt ends the guest (INTR intercept) and stays pending until the caller takes it. */
 void x86_svm_run(uint64_t vmcb, uint64_t *gprs, uint64_t host_area, uint64_t *fpu);
 /* Physical address of the host's VMSAVE area (svm.c). */
-uint64_t x86_svm_host_area(void);
+extern uint8_t x86_svm_host_area_page[4096];
+static inline uint64_t x86_svm_host_area(void) { return (uint64_t)(uintptr_t)x86_svm_host_area_page; }
 
 /* traps.S: takes one pending interrupt (sti; nop; cli) and returns its vector, or -1 when none was pending. */
 uint64_t x86_take_pending_interrupt(void);
