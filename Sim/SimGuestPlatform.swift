@@ -101,6 +101,9 @@ extension SimPlatform {
         let exit = record.cpu.run(&record.state, controls: controls, asid: UInt32(truncatingIfNeeded: vcpu.tag),
                                   budget: budget)
         let ran = record.cpu.clock &- startClock
+        guestInstructions &+= ran
+        // The kernel sees only "failed entry": the trace keeps why the guest CPU refused the state.
+        if case .failedEntry(let error) = exit { machine.record(.note("guest entry failed: \(error)")) }
         machine.advance(by: max(1, (ran + Self.guestInstructionsPerTick - 1) / Self.guestInstructionsPerTick))
         let rip = vcpu.state.rip
         record.state.give(to: &vcpu.state, groups: ~GuestState.deferrableGroups)

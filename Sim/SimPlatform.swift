@@ -13,6 +13,8 @@ public final class SimPlatform: Platform {
     public private(set) var flushCount = 0
     /// Each vCPU's guest CPU and engine state (SimGuestPlatform.swift).
     var guestCPUs: [ObjectIdentifier: SimGuestRecord] = [:]
+    /// Guest instructions run on this machine so far, every vCPU's (the guest CPU's clock; `SimGuestPlatform`).
+    public internal(set) var guestInstructions: UInt64 = 0
     /// How many guest tags (ASIDs) vCPUs may use: as many as QEMU's SVM offers, so recycling is exercised.
     public var guestTagCount: UInt64 = 16
     public var guestStateFrames: UInt64 { 1 }

@@ -119,7 +119,7 @@ extension UnicornEngine {
         state.fs = loadSegment(L.segments + 4 * stride)
         state.gs = loadSegment(L.segments + 5 * stride)
         state.ldtr = loadSegment(L.ldt)
-        state.tr = loadSegment(L.tr)
+        state.tr = Self.busyTaskRegister(loadSegment(L.tr))
         state.gdtr = SimGuestDescriptorTable(base: load(L.gdt + 8, as: UInt64.self), limit: UInt16(truncatingIfNeeded: load(L.gdt + 16, as: UInt32.self)))
         state.idtr = SimGuestDescriptorTable(base: load(L.idt + 8, as: UInt64.self), limit: UInt16(truncatingIfNeeded: load(L.idt + 16, as: UInt32.self)))
         state.cr0 = load(L.controlRegisters, as: UInt64.self)
@@ -137,6 +137,16 @@ extension UnicornEngine {
         state.sfmask = readMSR(SimGuestMSR.sfmask)
         state.kernelGSBase = readMSR(SimGuestMSR.kernelGSBase)
         held = state
+    }
+
+    /// TR as a CPU holds it after LTR: busy. QEMU's LTR marks the descriptor in the GDT busy but caches the type it
+    /// read before (available, 1 or 9), so a state read back from the engine would fail the next entry's TR check
+    /// (what ended Linux's boot at its first exit after `ltr`).
+    static func busyTaskRegister(_ tr: SimGuestSegment) -> SimGuestSegment {
+        guard tr.present, tr.attributes & 0x1f == 0x09 || tr.attributes & 0x1f == 0x01 else { return tr }
+        var busy = tr
+        busy.attributes |= 0x2
+        return busy
     }
 
     /// The exception Unicorn was raising when its interrupt hook ran: error code and whether it came from INT n.

@@ -12,6 +12,9 @@ public final class SimInterruptController {
     private var latched: [Bool]
     private var asserted: [Bool]
     private var inService: [Bool]
+    /// How many lines are latched or asserted: `deliverable` is asked after every simulated user operation, and
+    /// with nothing pending (almost always) it answers without scanning the lines.
+    private var pendingLines = 0
 
     public init(lineCount: UInt64) {
         self.lineCount = lineCount
@@ -35,13 +38,17 @@ public final class SimInterruptController {
     /// An edge: the line stays pending until delivered once.
     public func pulse(_ irq: UInt64) {
         precondition(valid(irq), "irq \(irq) beyond the controller's \(lineCount) lines")
+        let before = isPending(irq)
         latched[Int(irq)] = true
+        if !before { pendingLines += 1 }
     }
 
     /// A level: pending while asserted.
     public func setLevel(_ irq: UInt64, asserted value: Bool) {
         precondition(valid(irq), "irq \(irq) beyond the controller's \(lineCount) lines")
+        let before = isPending(irq)
         asserted[Int(irq)] = value
+        pendingLines += (isPending(irq) ? 1 : 0) - (before ? 1 : 0)
     }
 
     public func mask(_ irq: UInt64) { if valid(irq) { masked[Int(irq)] = true } }
@@ -55,13 +62,15 @@ public final class SimInterruptController {
 
     /// The lowest-numbered deliverable line, without delivering it.
     public var deliverable: UInt64? {
-        (0..<lineCount).first { isPending($0) && !masked[Int($0)] && !inService[Int($0)] }
+        guard pendingLines > 0 else { return nil }
+        return (0..<lineCount).first { isPending($0) && !masked[Int($0)] && !inService[Int($0)] }
     }
 
     /// Delivers the lowest-numbered deliverable line: clears its edge latch and marks it in service.
     public func acknowledge() -> UInt64? {
         guard let irq = deliverable else { return nil }
         latched[Int(irq)] = false
+        if !asserted[Int(irq)] { pendingLines -= 1 }
         inService[Int(irq)] = true
         return irq
     }

@@ -33,8 +33,11 @@ private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep
     var exit = ExitHandling(platform: platform, utcb: utcb, info: info, control: control, number: number, vcpu: vcpu)
     control.exits = control.exits &+ 1
     let machine = VMMDeviceTable<P>.machine(platform, vm: number)
+    machine?.bind(to: platform)
     let outcome: ExitOutcome
+    let reason = exit.state.reason, started = platform.timestamp()
     if let machine { outcome = exit.handlePC(machine) } else { outcome = exit.handle() }
+    machine?.exitStatistics.record(reason, ticks: platform.timestamp() &- started)
     switch outcome {
     case .resume:
         if let machine { exit.prepareEntry(machine) }
@@ -42,6 +45,7 @@ private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep
         return .reply
     case .ended(let what):
         control.stopped = true
+        if let statistics = machine?.exitStatistics { exit.reportExits(statistics) }
         exit.report(exit.vmName + " " + what)
         return .park(VMMLayout.parkSM(number, vcpu))
     case .park:
@@ -92,6 +96,13 @@ struct ExitHandling<P: UserPlatform> {
     func report(_ text: String) {
         guard let portal = info.portal(forService: "log") else { return }
         _ = LogClient(utcb: state.utcb, portal: portal).write(String(decoding: info.name, as: UTF8.self) + ": " + text + "\n")
+    }
+
+    /// The exit table of a guest that ended (`ExitStatistics`), before the line saying how it ended.
+    func reportExits(_ statistics: ExitStatistics) {
+        let first = statistics.firstEntry.map { " since the first entry at timestamp \($0)" } ?? ""
+        report(vmName + ": \(statistics.total) exits" + first)
+        for line in statistics.lines() { report(vmName + ": exits: " + line) }
     }
 
     mutating func handle() -> ExitOutcome {

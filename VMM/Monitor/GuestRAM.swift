@@ -5,9 +5,12 @@ import UserRuntime
 /// ACPI tables): the VMM's bounds-checked view (`GuestMemory`) behind the class protocol they take. Nothing
 /// outside guest-physical `0 ..< size` is ever touched.
 final class GuestRAM<P: UserPlatform>: GuestPhysicalMemory {
-    let memory: GuestMemory<P>
+    private(set) var memory: GuestMemory<P>
 
     init(_ memory: GuestMemory<P>) { self.memory = memory }
+
+    /// Accesses go through `platform` from now on: the EC running now (see `PCMachine.bind`).
+    func bind(to platform: P) { memory = GuestMemory(platform: platform, base: memory.base, size: memory.size) }
 
     var size: UInt64 { memory.size }
 

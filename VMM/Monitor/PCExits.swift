@@ -16,6 +16,7 @@ extension ExitHandling {
         case VMExit.startup:
             guard vcpu == 0 else { return .park }
             LinuxEntry.write(from: control, into: &state)
+            machine.exitStatistics.firstEntry = platform.timestamp()
             return .resume
         case VMExit.cpuid: outcome = cpuid()
         case VMExit.io: outcome = pcIO(machine)

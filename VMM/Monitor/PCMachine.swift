@@ -22,9 +22,13 @@ final class PCMachine<P: UserPlatform> {
     let firmware: FirmwareConfig
     let power: ACPIPowerManagement
     let clock: GuestClock
+    let disk: ModuleBlockStore<P>?
+    /// The guest's exits by reason, reported when it ends.
+    var exitStatistics = ExitStatistics()
 
     init(memory: GuestMemory<P>, disk: ModuleBlockStore<P>?, clock: GuestClock) throws(MachineError) {
         ram = GuestRAM(memory)
+        self.disk = disk
         self.clock = clock
         pc = InterruptAndTimerDevices(startTime: Self.startTime)
         serial = Serial16550(lines: pc.routing)
@@ -50,6 +54,14 @@ final class PCMachine<P: UserPlatform> {
         } catch {
             throw .pci(error)
         }
+    }
+
+    /// Makes the devices reach guest RAM and the disk module through `platform`, the EC serving this exit. The
+    /// machine outlives the EC that built it; a platform is an EC's own (in the simulator each EC is a host thread
+    /// whose platform suspends that thread), so an access through the builder's would stop the wrong EC.
+    func bind(to platform: P) {
+        ram.bind(to: platform)
+        disk?.platform = platform
     }
 
     /// Brings the timers to timestamp `now`.
