@@ -135,7 +135,7 @@ public final class Kernel<P: Platform> {
         if let earliest = earliestTimeout, earliest <= now { return false }
         guard scheduler.highest === sc else { return false }
         return ec.withObject { ec in ec.isAlive && ec.state == .ready && ec.currentSC === sc && ec.callee == nil }
-            && sc.runningEC === ec.object
+            && sc.runningEC.map(Link.init) == ec
     }
 
     /// The startup and recall events an EC takes before it runs on; true when one of them was raised (the EC

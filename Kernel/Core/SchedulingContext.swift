@@ -25,9 +25,12 @@ final class SchedulingContext {
     }
 
     /// The EC that runs on this SC now: follow the donation chain from the bound EC to the end of its calls.
+    /// The walk follows links (no reference counting per step; Link.swift): every scheduling pass makes it.
+    @_optimize(speed)
     var runningEC: ExecutionContext? {
-        var ec = self.ec
-        while let next = ec.callee { ec = next }
-        return ec.isAlive && ec.state == .ready && ec.currentSC === self ? ec : nil
+        var link = Link(ec)
+        while let next = link.withObject({ $0.calleeLink }) { link = next }
+        let me = Link(self)
+        return link.withObject { $0.isAlive && $0.state == .ready && $0.currentSCLink == me } ? link.object : nil
     }
 }
