@@ -15,6 +15,8 @@ struct ComponentRecord {
     /// A VMM's guest RAM blocks (physical base, order) and what its start info says of its VMs.
     var guestBlocks: [(UInt64, UInt64)] = []
     var vms: [ComponentStartInfo.VirtualMachine] = []
+    /// A VMM's VMs (indices into its start-info list) that it reported ended (`VMEndReport`) in this incarnation.
+    var endedVMs: [Int] = []
     /// Root selectors of the 32 event portals (an aligned block) and of the registration portal, created once.
     var eventPortals: UInt64?
     var registrationPortal: UInt64?

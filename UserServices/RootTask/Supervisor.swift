@@ -85,7 +85,10 @@ final class Supervisor<P: UserPlatform> {
         let index = RootPortalID.component(portalID)
         guard index < records.count else { return .badSelector }
         let event = RootPortalID.event(portalID)
-        if event == RootPortalID.registration { return register(index) }
+        if event == RootPortalID.registration {
+            let isVMReport = mailbox.untypedCount >= 1 && mailbox.data(0) == VMEndReport.request
+            return isVMReport ? reportVMEnd(index) : register(index)
+        }
         handleFault(index, event: event)
         return .aborted
     }

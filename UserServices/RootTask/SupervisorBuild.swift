@@ -80,7 +80,9 @@ extension Supervisor {
             }
             records[index].eventPortals = block
         }
-        if records[index].registrationPortal == nil && !system.components[index].provides.isEmpty {
+        // Providers register their services through it, VMMs report their VMs' ends (VMEndReport).
+        let component = system.components[index]
+        if records[index].registrationPortal == nil && (!component.provides.isEmpty || component.isVMM) {
             let portal = try newSelector()
             try check(sys.createPT(portal, ec: RootLayout.handlerEC, entry: handlerEntry,
                                    portalID: RootPortalID.make(component: index, event: RootPortalID.registration)),

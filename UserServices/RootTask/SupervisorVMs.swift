@@ -92,6 +92,7 @@ extension Supervisor {
         }
         records[index].guestBlocks = []
         records[index].vms = []
+        records[index].endedVMs = []
     }
 
     func virtualMachines(runBy index: Int) -> [ComponentStartInfo.VirtualMachine] { records[index].vms }

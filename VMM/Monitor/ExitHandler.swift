@@ -43,10 +43,11 @@ private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep
         if let machine { exit.prepareEntry(machine) }
         exit.state.finish()
         return .reply
-    case .ended(let what):
+    case .ended(let how):
         control.stopped = true
         if let statistics = machine?.exitStatistics { exit.reportExits(statistics) }
-        exit.report(exit.vmName + " " + what)
+        exit.report(exit.vmName + " " + how.description)
+        exit.reportEnd(how)
         return .park(VMMLayout.parkSM(number, vcpu))
     case .park:
         return .park(VMMLayout.parkSM(number, vcpu))
@@ -54,6 +55,7 @@ private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep
         control.stopped = true
         exit.report(exit.vmName + " stopped: " + why + " (exit \(exit.state.reason), rip 0x"
                     + String(exit.state.rip, radix: 16) + ")")
+        exit.reportEnd(.stopped)
         return .park(VMMLayout.parkSM(number, vcpu))
     }
 }
@@ -66,8 +68,8 @@ enum ExitOutcome {
     case park
     /// The VM is dead: report it and keep every vCPU out of the guest.
     case stop(String)
-    /// The guest ended itself (`powered off`, `reset`): reported as that, and the VM stops like a dead one.
-    case ended(String)
+    /// The guest ended itself (powered off, reset): reported as that, and the VM stops like a dead one.
+    case ended(VMEndReport.How)
 }
 
 struct ExitHandling<P: UserPlatform> {
@@ -96,6 +98,12 @@ struct ExitHandling<P: UserPlatform> {
     func report(_ text: String) {
         guard let portal = info.portal(forService: "log") else { return }
         _ = LogClient(utcb: state.utcb, portal: portal).write(String(decoding: info.name, as: UTF8.self) + ": " + text + "\n")
+    }
+
+    /// Tells the root task that this VM ended (`VMEndReport`); a refusal is logged, the VM stays stopped either way.
+    func reportEnd(_ how: VMEndReport.How) {
+        let status = VMEndReport.send(state.utcb, vm: number, how: how)
+        if status != .success { report(vmName + ": the root task refused its end report (\(status))") }
     }
 
     /// The exit table of a guest that ended (`ExitStatistics`), before the line saying how it ended.

@@ -46,8 +46,8 @@ extension ExitHandling {
         }
         flushConsole(machine)
         for line in machine.takeDiagnostics() { report(vmName + ": device: " + line) }
-        if machine.power.powerOffRequested { return .ended("powered off") }
-        if machine.power.resetRequested { return .ended("reset itself (the VMM does not restart guests)") }
+        if machine.power.powerOffRequested { return .ended(.poweredOff) }
+        if machine.power.resetRequested { return .ended(.reset) }
         return outcome
     }
 

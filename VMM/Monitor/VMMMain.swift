@@ -33,7 +33,10 @@ public func vmmMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
         let name = String(decoding: vm.name, as: UTF8.self)
         switch VirtualMachineBuilder(platform: platform, info: info, number: i, handlerBase: handler).build(vm) {
         case .success: report("running \(name) (\(vm.memory >> 20) MiB, \(vm.vcpus) vCPU\(vm.vcpus == 1 ? "" : "s"))")
-        case .failure(let why): report("cannot run \(name): \(why)")
+        case .failure(let why):
+            report("cannot run \(name): \(why)")
+            let status = VMEndReport.send(UTCB(platform: platform, base: ComponentLayout.utcb), vm: i, how: .stopped)
+            if status != .success { report("the root task refused the end report of \(name) (\(status))") }
         }
         handler += Int(vm.vcpus)
     }

@@ -12,8 +12,10 @@ final class VMGuestTests: XCTestCase {
                                        machineMemory: 512 << 20, knownBinaries: names)
         let system = try SimBoot.system(manifest: blob, programs: programs, guests: VMGuestResults.modules,
                                         memorySize: 512 << 20)
+        // Every VM ends (each guest stops through the debug-exit port or a fault its VMM reports), and each VMM
+        // tells the root task (VMEndReport), which prints it.
         let stop = system.run(maxSteps: 20_000_000) {
-            $0.serialText.components(separatedBy: " stopped: ").count > VMGuestResults.guests.count
+            $0.consoleText.components(separatedBy: " reports: VM ").count > VMGuestResults.guests.count
         }
         XCTAssertEqual(stop, .condition, system.consoleText + system.serialText)
         let results = VMGuestResults.lines(fromLog: system.serialText)
@@ -23,6 +25,12 @@ final class VMGuestTests: XCTestCase {
             XCTAssertEqual(results[vm] ?? [], expected, "VM \(vm)")
         }
         XCTAssertFalse(system.serialText.contains("FAIL"), system.serialText)
+        for vm in expected.keys {
+            XCTAssertTrue(system.consoleText.contains(" reports: VM \(vm) was stopped by its VMM\n"),
+                          "root task not told of \(vm):\n" + system.consoleText)
+        }
+        XCTAssertFalse(system.consoleText.contains("malformed VM end report"), system.consoleText)
+        XCTAssertFalse(system.consoleText.contains("twice"), system.consoleText)
     }
 }
 
