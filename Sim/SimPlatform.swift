@@ -131,6 +131,8 @@ public final class SimPlatform: Platform {
         machine.record(.endOfInterrupt(irq: irq))
     }
 
+    public func messageInterrupt(_ index: UInt64) -> MessageInterrupt? { machine.messages.message(index) }
+
     // MARK: console
 
     public func consoleWrite(_ byte: UInt8) { machine.appendConsole(byte) }

@@ -65,6 +65,15 @@ extension Kernel {
                 fail("sm#\(sm.id) holds irq \(irq) closed but is not a live, assigned level line")
             }
         }
+        for (index, sm) in messageSemaphores.enumerated() {
+            if sm.irq != RootSelectors.lineCount + UInt64(index) {
+                fail("sm#\(sm.id) is message semaphore \(index) but stands for interrupt \(sm.irq.map { String($0) } ?? "none")")
+            }
+            if sm.interruptHeld { fail("sm#\(sm.id) holds message interrupt \(index) closed: messages are edges") }
+            if sm.interruptAssigned && platform.messageInterrupt(UInt64(index)) == nil {
+                fail("sm#\(sm.id) is assigned message interrupt \(index), a vector the machine does not have")
+            }
+        }
         for sc in scheduler.queued where !sc.isAlive || sc.priority > Scheduler.maxPriority {
             fail("scheduler holds a dead or out-of-range sc#\(sc.id)")
         }

@@ -69,6 +69,10 @@ public protocol Platform: AnyObject {
     func maskInterrupt(_ irq: UInt64)
     /// Ends the interrupt taken on `irq`: the line can be delivered again (if it is unmasked).
     func endOfInterrupt(_ irq: UInt64)
+    /// The message a device writes to raise message interrupt `index` (0 ..< `RootSelectors.messageCount`), nil
+    /// when the machine has no such vector. Each index is one vector of its own; a message arrives as
+    /// `Exit.interrupt(irq: RootSelectors.lineCount + index)`, already acknowledged (edge: nothing to mask).
+    func messageInterrupt(_ index: UInt64) -> MessageInterrupt?
 
     // MARK: console
     func consoleWrite(_ byte: UInt8)
@@ -94,7 +98,8 @@ public enum Exit: Equatable, Sendable {
     case hypercall
     /// A CPU exception in user mode: vector, error code, and for page faults the faulting address (CR2).
     case exception(vector: UInt64, errorCode: UInt64, faultAddress: UInt64)
-    /// A device interrupt (irq number, not vector).
+    /// A device interrupt: its kernel interrupt number (not the vector): a line's irq, or
+    /// `RootSelectors.lineCount + index` for message interrupt `index`.
     case interrupt(irq: UInt64)
     /// The timer deadline passed.
     case timer

@@ -4,7 +4,8 @@ import KernelABI
 import X86Shims
 
 /// The bare-metal `Platform`: physical memory through the kernel's identity map (PML4 slot 0), user mode through
-/// the trap/syscall stubs in traps.S, time from the TSC, interrupts through the IOAPIC and the LAPIC timer.
+/// the trap/syscall stubs in traps.S, time from the TSC, interrupts through the IOAPIC (lines), the LAPIC (MSI) and
+/// the LAPIC timer.
 ///
 /// Tick unit: one TSC cycle (`now` is `rdtsc`); `ticksPerMillisecond` is measured against the PIT at boot.
 final class X86Platform: Platform {
@@ -162,6 +163,12 @@ final class X86Platform: Platform {
             x86_lapic_eoi()
             return .interrupt(irq: irq)
         }
+        let messageBase = UInt64(X86_MSI_VECTOR_BASE)
+        if vector >= messageBase && vector < messageBase + UInt64(X86_MSI_COUNT) {
+            // An edge from a device's MSI write: nothing to mask, the LAPIC is acknowledged at once.
+            x86_lapic_eoi()
+            return .interrupt(irq: RootSelectors.lineCount + vector - messageBase)
+        }
         if vector == UInt64(X86_TIMER_VECTOR) {
             x86_lapic_eoi()
             armedFor = nil
@@ -241,6 +248,13 @@ final class X86Platform: Platform {
     func endOfInterrupt(_ irq: UInt64) {
         guard let pin = pin(irq), enabledInterrupts & (1 << UInt32(irq)) != 0 else { return }
         x86_ioapic_mask(pin, 0)
+    }
+
+    /// MSI n is vector 80 + n on this CPU (x86.h); without interrupt remapping the message is the plain
+    /// compatibility format, so a device can be made to send any vector (the boot line says so).
+    func messageInterrupt(_ index: UInt64) -> MessageInterrupt? {
+        guard index < UInt64(X86_MSI_COUNT), index < RootSelectors.messageCount else { return nil }
+        return .x86(vector: UInt64(X86_MSI_VECTOR_BASE) + index, apicID: UInt64(x86_lapic_id()))
     }
 
     // MARK: console

@@ -1,6 +1,7 @@
 import Kernel
+import KernelABI
 
-/// A simulated PC: RAM, the page walker, one CPU, an interrupt controller, a one-shot timer, devices on I/O
+/// A simulated PC: RAM, the page walker, one CPU, an interrupt controller and MSI window, a one-shot timer, devices on I/O
 /// ports, a virtual clock with an event queue, a seeded random source and a trace. Nothing here is global, so
 /// any number of machines can run in one process.
 public final class SimMachine {
@@ -8,6 +9,8 @@ public final class SimMachine {
     public let walker: SimPageTableWalker
     public let cpu = SimCPU()
     public let interrupts: SimInterruptController
+    /// MSI/MSI-X: devices' writes into the LAPIC window (`deviceWrite`).
+    public var messages = SimMessageInterrupts()
     public var timer = SimTimer()
     public var events = SimEventQueue()
     public var random: SimRandom
@@ -72,6 +75,26 @@ public final class SimMachine {
         interrupts.pulse(irq)
     }
 
+    /// A device's 32-bit memory write (bus master: no MMU, no IOMMU): into the LAPIC window it is a message
+    /// interrupt (`messages`), elsewhere it lands in RAM. Returns what happened, also recorded in the trace.
+    @discardableResult
+    public func deviceWrite(address: UInt64, value: UInt32) -> SimMessageInterrupts.Outcome? {
+        if MessageInterrupt.x86Window.contains(address) {
+            let outcome = messages.write(address: address, data: value)
+            record(.deviceMessage(address: address, data: value, outcome: outcome))
+            return outcome
+        }
+        for i in 0..<4 {
+            do throws(SimPhysicalMemoryError) {
+                try memory.write8(address &+ UInt64(i), UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))))
+            } catch {
+                record(.note("device write at \(simHex(address)) beyond RAM: dropped"))
+                return nil
+            }
+        }
+        return nil
+    }
+
     public func schedule(after delay: UInt64, _ label: String, _ action: @escaping (SimMachine) -> Void) {
         events.schedule(at: now + delay, label, action)
     }
@@ -94,18 +117,20 @@ public final class SimMachine {
         }
     }
 
-    /// What would stop user code right now: the timer, then the lowest deliverable interrupt line.
+    /// What would stop user code right now: the timer, then the lowest deliverable interrupt line, then the lowest
+    /// pending message interrupt.
     /// Taking it acknowledges it (the timer disarms, the line goes in service).
     public func takePendingExit() -> Exit? {
         if timer.fire(at: now) { return .timer }
         if let irq = interrupts.acknowledge() { return .interrupt(irq: irq) }
+        if let index = messages.acknowledge() { return .interrupt(irq: RootSelectors.lineCount + index) }
         return nil
     }
 
     /// Whether `takePendingExit` would return something.
     public var hasPendingExit: Bool {
         if let d = timer.deadline, now >= d { return true }
-        return interrupts.deliverable != nil
+        return interrupts.deliverable != nil || messages.deliverable != nil
     }
 
     /// The next time something can happen without user code running: the timer or a scheduled event.

@@ -14,6 +14,9 @@ enum { X86_EXIT_SYSCALL = 0, X86_EXIT_TRAP = 1 };
 #define X86_IRQ_VECTOR_BASE 32
 #define X86_IRQ_COUNT 24
 #define X86_TIMER_VECTOR 64
+/* Message-signalled interrupt n (MSI/MSI-X, kernel interrupt number 24 + n) arrives at X86_MSI_VECTOR_BASE + n. */
+#define X86_MSI_VECTOR_BASE 80
+#define X86_MSI_COUNT 32
 #define X86_SPURIOUS_VECTOR 255
 /* The legacy PIC is remapped here and masked; anything it still raises is ignored. */
 #define X86_PIC_VECTOR_BASE 0xe0
@@ -100,6 +103,9 @@ enum { X86_ACPI_FOUND = 0, X86_ACPI_NO_RSDP, X86_ACPI_BAD_RSDP, X86_ACPI_BAD_ROO
        X86_ACPI_TOO_LARGE };
 int x86_acpi_find_table(uint64_t rsdp_address, const char *signature, const uint8_t **found, uint32_t *length);
 int x86_acpi_find_madt(uint64_t rsdp_address, const uint8_t **found, uint32_t *length);
+int x86_acpi_find_dmar(uint64_t rsdp_address, const uint8_t **found, uint32_t *length);
 void x86_lapic_eoi(void);
+/* This CPU's local APIC id (the destination of its MSI messages). */
+uint32_t x86_lapic_id(void);
 
 #endif
