@@ -25,6 +25,8 @@ public final class Kernel<P: Platform> {
     var interruptSemaphores: [Semaphore] = []
     /// Message interrupt `index`'s semaphore at `messageSemaphores[index]` (interrupt number lineCount + index).
     var messageSemaphores: [Semaphore] = []
+    /// Which PD each bound PCI device's DMA reaches, by requester ID (DeviceAssignment.swift).
+    var deviceBindings: [UInt64: ProtectionDomain] = [:]
     /// ECs in a timed `down`, with their deadlines.
     var timeouts: [(deadline: UInt64, ec: ExecutionContext)] = []
     var nextObjectID: UInt64 = 1

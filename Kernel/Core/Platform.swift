@@ -74,6 +74,15 @@ public protocol Platform: AnyObject {
     /// `Exit.interrupt(irq: RootSelectors.lineCount + index)`, already acknowledged (edge: nothing to mask).
     func messageInterrupt(_ index: UInt64) -> MessageInterrupt?
 
+    // MARK: DMA remapping (an IOMMU): PCI devices by requester ID (bus << 8 | device << 3 | function)
+    /// Whether the kernel drives an IOMMU on this machine; without one devices cannot be bound and DMA is unconfined.
+    var dmaRemapping: Bool { get }
+    /// From now on device `requester`'s DMA goes through the table at `root` (`VTdEntry`, 4 levels, 48-bit device
+    /// addresses), or is blocked (nil), with nothing cached from before.
+    func bindDevice(_ requester: UInt64, root: UInt64?)
+    /// Drops every cached device translation of the DMA table at `root` before returning.
+    func flushDeviceTranslations(root: UInt64)
+
     // MARK: console
     func consoleWrite(_ byte: UInt8)
 }

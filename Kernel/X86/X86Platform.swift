@@ -257,6 +257,19 @@ final class X86Platform: Platform {
         return .x86(vector: UInt64(X86_MSI_VECTOR_BASE) + index, apicID: UInt64(x86_lapic_id()))
     }
 
+    // MARK: DMA remapping: VT-d is found (DMAConfinement.swift) but not programmed yet, so devices cannot be bound
+    // and assign_dev is `badState`; the kernel never calls the two below here.
+
+    let dmaRemapping = false
+
+    func bindDevice(_ requester: UInt64, root: UInt64?) {
+        preconditionFailure("kernel bug: bindDevice without DMA remapping")
+    }
+
+    func flushDeviceTranslations(root: UInt64) {
+        preconditionFailure("kernel bug: device translations without DMA remapping")
+    }
+
     // MARK: console
 
     func consoleWrite(_ byte: UInt8) { x86_serial_write(byte) }

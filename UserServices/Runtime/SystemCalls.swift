@@ -78,6 +78,12 @@ public struct SystemCalls<P: UserPlatform> {
         invoke(.assignInt, sm, irq, AssignFlags.release).status
     }
 
+    /// Root only: PCI device `requester` (bus << 8 | device << 3 | function) does its DMA through `pd`'s memory.
+    public func assignDevice(pd: UInt64, requester: UInt64) -> Status { invoke(.assignDev, pd, requester).status }
+    public func releaseDevice(pd: UInt64, requester: UInt64) -> Status {
+        invoke(.assignDev, pd, requester, AssignFlags.release).status
+    }
+
     /// Writes `text` to the kernel console through the UTCB (needs the PD console right).
     public func print(_ text: StaticString) {
         text.withUTF8Buffer { print(bytes: $0) }
