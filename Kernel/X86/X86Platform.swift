@@ -169,6 +169,11 @@ final class X86Platform: Platform {
             x86_lapic_eoi()
             return .interrupt(irq: RootSelectors.lineCount + vector - messageBase)
         }
+        if vector == UInt64(X86_VTD_FAULT_VECTOR) {
+            reportDMAFaults()
+            x86_lapic_eoi()
+            return nil
+        }
         if vector == UInt64(X86_TIMER_VECTOR) {
             x86_lapic_eoi()
             armedFor = nil
@@ -257,20 +262,73 @@ final class X86Platform: Platform {
         return .x86(vector: UInt64(X86_MSI_VECTOR_BASE) + index, apicID: UInt64(x86_lapic_id()))
     }
 
-    // MARK: DMA remapping: VT-d is found (DMAConfinement.swift) but not programmed yet, so devices cannot be bound
-    // and assign_dev is `badState`; the kernel never calls the two below here.
+    // MARK: DMA remapping: one VT-d unit (vtd.c), turned on at boot when the DMAR names exactly one
+    // (DMAConfinement.swift); every device is blocked until the kernel binds it.
 
-    let dmaRemapping = false
+    private(set) var dmaRemapping = false
+    /// Domain IDs by DMA table; IDs run out only after `domainLimit` tables, then the last one is shared (harmless:
+    /// every IOTLB flush here is global).
+    private var domains: [UInt64: UInt32] = [:]
+    private var domainLimit: UInt32 = 0
+
+    /// Turns DMA translation on; nil when it is on, else why not.
+    func enableDMARemapping(registerBase: UInt64) -> String? {
+        var count: UInt32 = 0
+        switch x86_vtd_enable(registerBase, UInt32(X86_VTD_FAULT_VECTOR), x86_lapic_id(), &count) {
+        case Int32(X86_VTD_ON):
+            domainLimit = count
+            dmaRemapping = true
+            return nil
+        case Int32(X86_VTD_NO_4_LEVEL): return "the unit has no 4-level (48-bit) second-level tables"
+        default: return "the firmware left translation on"
+        }
+    }
 
     func bindDevice(_ requester: UInt64, root: UInt64?) {
-        preconditionFailure("kernel bug: bindDevice without DMA remapping")
+        var domain: UInt32 = 0
+        if let root {
+            if let known = domains[root] {
+                domain = known
+            } else {
+                domain = min(UInt32(domains.count) + 1, domainLimit - 1) // 0 is reserved on caching-mode units
+                domains[root] = domain
+            }
+        }
+        x86_vtd_bind(UInt32(requester), root ?? 0, domain)
     }
 
     func flushDeviceTranslations(root: UInt64) {
-        preconditionFailure("kernel bug: device translations without DMA remapping")
+        x86_vtd_flush(domains[root] ?? 0)
+    }
+
+    /// The fault event interrupt: every recorded fault as a kernel line naming device, address and reason.
+    private func reportDMAFaults() {
+        var requester: UInt32 = 0, address: UInt64 = 0, reason: UInt32 = 0, write: Int32 = 0
+        while x86_vtd_take_fault(&requester, &address, &reason, &write) != 0 {
+            let bdf = hex2(UInt64(requester >> 8)) + ":" + hex2(UInt64(requester >> 3 & 0x1f)) + "." + String(requester & 7)
+            print("kernel: DMA fault: device \(bdf) \(write != 0 ? "write" : "read") at 0x\(String(address, radix: 16)) "
+                  + "blocked: reason 0x\(String(reason, radix: 16)) (\(dmaFaultReason(reason)))")
+        }
     }
 
     // MARK: console
 
     func consoleWrite(_ byte: UInt8) { x86_serial_write(byte) }
+}
+
+private func hex2(_ v: UInt64) -> String {
+    let text = String(v & 0xff, radix: 16)
+    return text.count == 1 ? "0" + text : text
+}
+
+/// VT-d fault reasons (spec 7.1.3) a blocked device meets.
+private func dmaFaultReason(_ reason: UInt32) -> String {
+    switch reason {
+    case 0x1: return "no root entry: no device of that bus is bound"
+    case 0x2: return "no context entry: the device is not bound"
+    case 0x4: return "address beyond the table's width"
+    case 0x5: return "write not permitted"
+    case 0x6: return "read not permitted: memory the PD does not hold"
+    default: return "see the VT-d specification"
+    }
 }

@@ -40,6 +40,7 @@ final class MessageInterruptImageTests: XCTestCase {
             "msicheck: released: the device's MSI reached nobody, a timed down returned timeout",
             "msicheck: assigned again: success, the same message: true",
             "msicheck: assigned again: the next MSI's down returned success",
+            "msicheck: DMA: the e1000e's transmit ring points at 0x1000000000, memory msicheck does not hold",
         ]
         XCTAssertTrue(lines.contains { $0.hasPrefix("msicheck: e1000e at 00:") && $0.hasSuffix("MSI capability at 0xd0") },
                       output, file: file, line: line)
@@ -72,15 +73,23 @@ final class MessageInterruptImageTests: XCTestCase {
         checkMSIs(result)
         let lines = result.output.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) }
         XCTAssertTrue(lines.contains("kernel: no IOMMU (ACPI lists no DMAR table): \(Self.unconfined)"), result.output)
+        XCTAssertFalse(result.output.contains("kernel: DMA fault"), "no IOMMU, nothing blocked: \(result.output)")
     }
 
-    /// With QEMU's VT-d the kernel finds the unit in the DMAR table, says it does not program it (so DMA and MSI
-    /// stay unconfined), and MSIs still work (remapping off: the IOMMU passes compatibility-format messages).
-    func testWithAVTdIOMMUTheKernelNamesItAndSaysWhatIsNotConfined() throws {
+    /// With QEMU's VT-d the kernel turns DMA remapping on: the e1000e, bound to no PD, is blocked when msicheck
+    /// points it at memory it does not hold, and the kernel reports the fault naming device, address and reason;
+    /// MSIs still work (interrupt remapping is off: compatibility-format messages pass, and are not confined).
+    func testWithAVTdIOMMUUnboundDMAIsBlockedAndReported() throws {
         let result = try bootMSIManifest(devices: ["intel-iommu,aw-bits=48,intremap=on", "e1000e"])
         checkMSIs(result)
         let lines = result.output.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) }
-        XCTAssertTrue(lines.contains("kernel: IOMMU: VT-d, 1 remapping unit (0xfed90000), 48-bit addresses, "
-                                     + "interrupt remapping; not programmed by this kernel: \(Self.unconfined)"), result.output)
+        XCTAssertTrue(lines.contains("kernel: IOMMU: VT-d, 1 remapping unit (0xfed90000), 48-bit addresses, interrupt "
+                                     + "remapping; DMA remapping on (a device reaches only the memory of the PD it is "
+                                     + "bound to), MSI vectors are not confined"), result.output)
+        let fault = "kernel: DMA fault: device 00:02.0 read at 0x1000000000 blocked: reason 0x1 (no root entry: no device of that bus is bound)"
+        XCTAssertTrue(lines.contains(fault), result.output)
+        if let f = lines.firstIndex(of: fault), let m = lines.firstIndex(where: { $0.hasPrefix("msicheck: assigned again: the next") }) {
+            XCTAssertLessThan(m, f, "the fault comes from the DMA attempt, after the MSIs")
+        }
     }
 }

@@ -15,6 +15,13 @@ struct E1000E<P: UserPlatform> {
     static var imc: UInt32 { 0x00d8 }
     /// Transmit descriptor written back: a cause the idle device never raises by itself.
     static var txdw: UInt32 { 1 << 0 }
+    /// Transmit control (bit 1 enable) and the transmit ring: base low/high, length in bytes, head, tail.
+    static var tctl: UInt32 { 0x0400 }
+    static var tdbal: UInt32 { 0x3800 }
+    static var tdbah: UInt32 { 0x3804 }
+    static var tdlen: UInt32 { 0x3808 }
+    static var tdh: UInt32 { 0x3810 }
+    static var tdt: UInt32 { 0x3818 }
 
     let platform: P
     let ioBase: UInt16

@@ -96,6 +96,26 @@ struct MSICheck<P: UserPlatform> {
         let after = sys.down(sm: semaphore, deadline: deadline(Self.waitMilliseconds))
         _ = nic.read(E1000E<P>.icr)
         say("assigned again: the next MSI's down returned \(after.description)")
+        pointAtForeignMemory()
+    }
+
+    /// Device address 64 GiB: beyond the test machine's RAM, memory msicheck does not hold.
+    static var foreignAddress: UInt64 { 0x10_0000_0000 }
+
+    /// Points the e1000e's transmit ring at memory msicheck does not hold and starts transmitting: the device's
+    /// descriptor fetch is a DMA read there. With DMA remapping the IOMMU blocks it and the kernel reports the
+    /// fault (device, address, reason); without, the read finds no RAM there.
+    func pointAtForeignMemory() {
+        nic.write(E1000E<P>.imc, 0xffff_ffff)
+        nic.write(E1000E<P>.tdbal, UInt32(truncatingIfNeeded: Self.foreignAddress))
+        nic.write(E1000E<P>.tdbah, UInt32(truncatingIfNeeded: Self.foreignAddress >> 32))
+        nic.write(E1000E<P>.tdlen, 128)
+        nic.write(E1000E<P>.tdh, 0)
+        nic.write(E1000E<P>.tdt, 0)
+        nic.write(E1000E<P>.tctl, 1 << 1)
+        nic.write(E1000E<P>.tdt, 1)
+        _ = quietDown() // time for the device to try
+        say("DMA: the e1000e's transmit ring points at \(hex(Self.foreignAddress)), memory msicheck does not hold")
     }
 
     /// Writes the message into the MSI capability (address, upper address when 64-bit, data) and enables MSI with
