@@ -137,9 +137,12 @@ public final class SimPlatform: Platform {
 
     public var dmaRemapping: Bool { machine.iommu != nil }
 
-    public func bindDevice(_ requester: UInt64, root: UInt64?) {
-        guard let iommu = machine.iommu else { return machine.reportKernelFault("bindDevice without an IOMMU") }
-        iommu.bind(requester, root: root)
+    public func bindDevice(_ requester: UInt64, root: UInt64?) -> Bool {
+        guard let iommu = machine.iommu else {
+            machine.reportKernelFault("bindDevice without an IOMMU")
+            return false
+        }
+        return iommu.bind(requester, root: root)
     }
 
     public func flushDeviceTranslations(root: UInt64) {

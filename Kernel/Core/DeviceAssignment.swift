@@ -21,15 +21,15 @@ extension Kernel {
         }
         guard deviceBindings[requester] == nil else { throw .badState }
         if pd.dmaRoot == nil { guard createDMATable(for: pd) else { throw .outOfMemory } }
+        guard platform.bindDevice(requester, root: pd.dmaRoot) else { throw .outOfMemory }
         deviceBindings[requester] = pd
-        platform.bindDevice(requester, root: pd.dmaRoot)
         return .success
     }
 
     /// The device's DMA is blocked again (context entry gone, its translations flushed by the platform).
     func unbindDevice(_ requester: UInt64) {
         deviceBindings[requester] = nil
-        platform.bindDevice(requester, root: nil)
+        _ = platform.bindDevice(requester, root: nil) // unbinding cannot fail
     }
 
     /// A DMA table mirroring everything `pd` holds now; false (nothing left behind) when its quota or the pool

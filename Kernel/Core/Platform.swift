@@ -78,8 +78,9 @@ public protocol Platform: AnyObject {
     /// Whether the kernel drives an IOMMU on this machine; without one devices cannot be bound and DMA is unconfined.
     var dmaRemapping: Bool { get }
     /// From now on device `requester`'s DMA goes through the table at `root` (`VTdEntry`, 4 levels, 48-bit device
-    /// addresses), or is blocked (nil), with nothing cached from before.
-    func bindDevice(_ requester: UInt64, root: UInt64?)
+    /// addresses), or is blocked (nil), with nothing cached from before. False (nothing changed) when the IOMMU
+    /// cannot tag one more table (VT-d: no domain ID left); unbinding always succeeds.
+    func bindDevice(_ requester: UInt64, root: UInt64?) -> Bool
     /// Drops every cached device translation of the DMA table at `root` before returning.
     func flushDeviceTranslations(root: UInt64)
 

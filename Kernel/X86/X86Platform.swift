@@ -266,9 +266,13 @@ final class X86Platform: Platform {
     // (DMAConfinement.swift); every device is blocked until the kernel binds it.
 
     private(set) var dmaRemapping = false
-    /// Domain IDs by DMA table; IDs run out only after `domainLimit` tables, then the last one is shared (harmless:
-    /// every IOTLB flush here is global).
+    /// The domain ID of each DMA table a device is bound to (VT-d tags IOTLB entries with it, so two tables never
+    /// share one), which table each device is bound to, and the IDs free again. ID 0 is never used (reserved on
+    /// caching-mode units).
     private var domains: [UInt64: UInt32] = [:]
+    private var boundTables: [UInt64: UInt64] = [:]
+    private var freeDomains: [UInt32] = []
+    private var nextDomain: UInt32 = 1
     private var domainLimit: UInt32 = 0
 
     /// Turns DMA translation on; nil when it is on, else why not.
@@ -284,21 +288,35 @@ final class X86Platform: Platform {
         }
     }
 
-    func bindDevice(_ requester: UInt64, root: UInt64?) {
+    func bindDevice(_ requester: UInt64, root: UInt64?) -> Bool {
         var domain: UInt32 = 0
         if let root {
             if let known = domains[root] {
                 domain = known
+            } else if let reused = freeDomains.popLast() {
+                domain = reused
+            } else if nextDomain < domainLimit {
+                domain = nextDomain
+                nextDomain += 1
             } else {
-                domain = min(UInt32(domains.count) + 1, domainLimit - 1) // 0 is reserved on caching-mode units
-                domains[root] = domain
+                return false
             }
+            domains[root] = domain
         }
+        // Writes the context entry, then invalidates the context cache and the whole IOTLB.
         x86_vtd_bind(UInt32(requester), root ?? 0, domain)
+        let previous = boundTables[requester]
+        boundTables[requester] = root
+        if let previous, previous != root, !boundTables.values.contains(previous), let id = domains[previous] {
+            domains[previous] = nil
+            freeDomains.append(id) // nothing of it is cached: the IOTLB was just invalidated
+        }
+        return true
     }
 
     func flushDeviceTranslations(root: UInt64) {
-        x86_vtd_flush(domains[root] ?? 0)
+        guard let domain = domains[root] else { return } // no device uses the table: nothing can be cached
+        x86_vtd_flush(domain)
     }
 
     /// The fault event interrupt: every recorded fault as a kernel line naming device, address and reason.

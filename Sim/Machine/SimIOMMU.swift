@@ -49,10 +49,21 @@ public final class SimIOMMU {
 
     init(memory: SimPhysicalMemory) { self.memory = memory }
 
-    /// The context entry of `requester`: its table, or blocked; its cached translations go.
-    public func bind(_ requester: UInt64, root: UInt64?) {
+    /// How many distinct tables devices may be bound to at once (VT-d's domain IDs), nil: no limit.
+    public var tableLimit: Int?
+
+    /// The context entry of `requester`: its table, or blocked; its cached translations go. False (nothing changed)
+    /// when that would bind more distinct tables than `tableLimit`.
+    @discardableResult
+    public func bind(_ requester: UInt64, root: UInt64?) -> Bool {
+        if let root, let limit = tableLimit {
+            var tables = Set(contexts.filter { $0.key != requester }.compactMap { $0.value })
+            tables.insert(root)
+            guard tables.count <= limit else { return false }
+        }
         contexts[requester] = root
         iotlb = iotlb.filter { $0.key.requester != requester }
+        return true
     }
 
     /// IOTLB invalidation of every translation through `root`.

@@ -125,6 +125,19 @@ final class DeviceAssignmentTests: XCTestCase {
         XCTAssertEqual(h.kernel.invariantViolations(), [])
     }
 
+    /// VT-d tags cached translations with a domain ID per table; when the IOMMU has none left the binding is
+    /// refused, while another device on a table already tagged still binds.
+    func testAnIOMMUWithoutRoomForAnotherTableRefusesTheBinding() throws {
+        let (h, _) = try bound()
+        h.machine.iommu?.tableLimit = 1
+        _ = h.makeChild(at: 320, utcb: 0x90_0000_0000)
+        XCTAssertEqual(h.status(h.rootEC, .assignDev, 320, Self.stranger), .outOfMemory, "no domain ID left")
+        XCTAssertNil(h.kernel.deviceBindings[Self.stranger])
+        XCTAssertNil(h.machine.iommu?.contexts[Self.stranger] ?? nil)
+        XCTAssertEqual(h.status(h.rootEC, .assignDev, 310, Self.stranger), .success, "the same table needs no new ID")
+        XCTAssertEqual(h.kernel.invariantViolations(), [])
+    }
+
     func testReleaseAndDeathUnbindAndAQuotaThatCannotPayChangesNothing() throws {
         let (h, child) = try bound()
         let iommu = try XCTUnwrap(h.machine.iommu)
