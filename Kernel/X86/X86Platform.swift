@@ -284,7 +284,8 @@ final class X86Platform: Platform {
             dmaRemapping = true
             return nil
         case Int32(X86_VTD_NO_4_LEVEL): return "the unit has no 4-level (48-bit) second-level tables"
-        default: return "the firmware left translation on"
+        case Int32(X86_VTD_ALREADY_ON): return "the firmware left translation on"
+        default: return "the unit did not complete a command"
         }
     }
 
@@ -304,7 +305,7 @@ final class X86Platform: Platform {
             domains[root] = domain
         }
         // Writes the context entry, then invalidates the context cache and the whole IOTLB.
-        x86_vtd_bind(UInt32(requester), root ?? 0, domain)
+        if x86_vtd_bind(UInt32(requester), root ?? 0, domain) == 0 { iommuStopped("a context invalidation") }
         let previous = boundTables[requester]
         boundTables[requester] = root
         if let previous, previous != root, !boundTables.values.contains(previous), let id = domains[previous] {
@@ -316,7 +317,15 @@ final class X86Platform: Platform {
 
     func flushDeviceTranslations(root: UInt64) {
         guard let domain = domains[root] else { return } // no device uses the table: nothing can be cached
-        x86_vtd_flush(domain)
+        if x86_vtd_flush(domain) == 0 { iommuStopped("an IOTLB invalidation") }
+    }
+
+    /// The IOMMU never completed an invalidation: a device could still reach memory its PD no longer holds, so
+    /// nothing may run on. Hardware failure, not a kernel bug: said and stopped like a boot error.
+    private func iommuStopped(_ what: String) -> Never {
+        print("kernel: error: the IOMMU did not complete \(what); stopping, DMA isolation is no longer certain")
+        print("kernel: halted")
+        x86_exit_emulator(UInt32(X86_EXIT_BOOT_ERROR))
     }
 
     /// The fault event interrupt: every recorded fault as a kernel line naming device, address and reason.

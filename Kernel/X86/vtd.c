@@ -43,19 +43,25 @@ static uint64_t *zeroed_page(void) {
     return page;
 }
 
-static void command(uint32_t bit) {
+/* Hardware that never completes a command must not hang the kernel: polls give up after this many reads. */
+#define VTD_POLLS 100000000u
+
+static int command(uint32_t bit) {
     w32(VTD_GCMD, (r32(VTD_GSTS) & GSTS_PERSISTENT) | bit);
-    while ((r32(VTD_GSTS) & bit) == 0) {}
+    for (uint32_t i = 0; i < VTD_POLLS; i++) if (r32(VTD_GSTS) & bit) return 1;
+    return 0;
 }
 
-static void invalidate_context_cache(void) {
+static int invalidate_context_cache(void) {
     w64(VTD_CCMD, 1ull << 63 | 1ull << 61); /* ICC, global */
-    while (r64(VTD_CCMD) >> 63) {}
+    for (uint32_t i = 0; i < VTD_POLLS; i++) if ((r64(VTD_CCMD) >> 63) == 0) return 1;
+    return 0;
 }
 
-static void invalidate_iotlb(uint64_t granularity_and_domain) {
+static int invalidate_iotlb(uint64_t granularity_and_domain) {
     w64(iotlb_offset + 8, 1ull << 63 | 1ull << 49 | 1ull << 48 | granularity_and_domain); /* IVT, drain R/W */
-    while (r64(iotlb_offset + 8) >> 63) {}
+    for (uint32_t i = 0; i < VTD_POLLS; i++) if ((r64(iotlb_offset + 8) >> 63) == 0) return 1;
+    return 0;
 }
 
 int x86_vtd_enable(uint64_t base, uint32_t fault_vector, uint32_t apic_id, uint32_t *domains) {
@@ -69,18 +75,15 @@ int x86_vtd_enable(uint64_t base, uint32_t fault_vector, uint32_t apic_id, uint3
     if (r32(VTD_GSTS) & GCMD_TE) return X86_VTD_ALREADY_ON;
     root_table = zeroed_page();
     w64(VTD_RTADDR, (uint64_t)(uintptr_t)root_table);
-    command(GCMD_SRTP);
-    invalidate_context_cache();
-    invalidate_iotlb(1ull << 60); /* global */
+    if (!command(GCMD_SRTP) || !invalidate_context_cache() || !invalidate_iotlb(1ull << 60)) return X86_VTD_TIMEOUT;
     w32(VTD_FEDATA, fault_vector);
     w32(VTD_FEADDR, 0xfee00000u | apic_id << 12);
     w32(VTD_FEUADDR, 0);
     w32(VTD_FECTL, 0); /* fault events unmasked */
-    command(GCMD_TE);
-    return X86_VTD_ON;
+    return command(GCMD_TE) ? X86_VTD_ON : X86_VTD_TIMEOUT;
 }
 
-void x86_vtd_bind(uint32_t requester, uint64_t table, uint32_t domain) {
+int x86_vtd_bind(uint32_t requester, uint64_t table, uint32_t domain) {
     uint32_t bus = (requester >> 8) & 0xff, devfn = requester & 0xff;
     if (!context_tables[bus]) {
         context_tables[bus] = zeroed_page();
@@ -95,12 +98,11 @@ void x86_vtd_bind(uint32_t requester, uint64_t table, uint32_t domain) {
     } else {
         entry[1] = 0;
     }
-    invalidate_context_cache();
-    invalidate_iotlb(1ull << 60);
+    return invalidate_context_cache() && invalidate_iotlb(1ull << 60);
 }
 
-void x86_vtd_flush(uint32_t domain) {
-    invalidate_iotlb(2ull << 60 | (uint64_t)domain << 32); /* domain-selective */
+int x86_vtd_flush(uint32_t domain) {
+    return invalidate_iotlb(2ull << 60 | (uint64_t)domain << 32); /* domain-selective */
 }
 
 int x86_vtd_take_fault(uint32_t *requester, uint64_t *address, uint32_t *reason, int *write) {

@@ -110,11 +110,12 @@ void x86_lapic_eoi(void);
 /* VT-d (vtd.c): one remapping unit at `base`; x86_vtd_enable turns DMA translation on with every device blocked
    (returns X86_VTD_ON, or why not; `domains` = how many domain IDs the unit has), x86_vtd_bind points a device's
    context entry at a DMA table (0: blocked) tagged `domain`, x86_vtd_flush drops that domain's IOTLB entries,
-   x86_vtd_take_fault reads and clears one recorded fault (0 when none is left). All wait for the hardware. */
-enum { X86_VTD_ON = 0, X86_VTD_NO_4_LEVEL, X86_VTD_ALREADY_ON };
+   x86_vtd_take_fault reads and clears one recorded fault (0 when none is left). All wait for the hardware, a
+   bounded time: bind and flush return 0 when it never completed. */
+enum { X86_VTD_ON = 0, X86_VTD_NO_4_LEVEL, X86_VTD_ALREADY_ON, X86_VTD_TIMEOUT };
 int x86_vtd_enable(uint64_t base, uint32_t fault_vector, uint32_t apic_id, uint32_t *domains);
-void x86_vtd_bind(uint32_t requester, uint64_t table, uint32_t domain);
-void x86_vtd_flush(uint32_t domain);
+int x86_vtd_bind(uint32_t requester, uint64_t table, uint32_t domain);
+int x86_vtd_flush(uint32_t domain);
 int x86_vtd_take_fault(uint32_t *requester, uint64_t *address, uint32_t *reason, int *write);
 /* This CPU's local APIC id (the destination of its MSI messages). */
 uint32_t x86_lapic_id(void);
