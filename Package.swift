@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "GuestBoot", dependencies: ["DeviceModels"], path: "VMM/Boot", exclude: ["README.md"]),
         .target(name: "PongComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Pong"),
         .target(name: "IRQCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/IRQCheck"),
+        .target(name: "MSICheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/MSICheck"),
         .target(name: "VMCheckComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/VMCheck"),
         .target(name: "PingComponent", dependencies: ["UserRuntime", "PongComponent"],
                 path: "UserServices/TestComponents/Ping"),

@@ -133,6 +133,25 @@ public final class SimPlatform: Platform {
         machine.record(.endOfInterrupt(irq: irq))
     }
 
+    public func messageInterrupt(_ index: UInt64) -> MessageInterrupt? { machine.messages.message(index) }
+
+    // MARK: DMA remapping (the machine's IOMMU, when it has one)
+
+    public var dmaRemapping: Bool { machine.iommu != nil }
+
+    public func bindDevice(_ requester: UInt64, root: UInt64?) -> Bool {
+        guard let iommu = machine.iommu else {
+            machine.reportKernelFault("bindDevice without an IOMMU")
+            return false
+        }
+        return iommu.bind(requester, root: root)
+    }
+
+    public func flushDeviceTranslations(root: UInt64) {
+        guard let iommu = machine.iommu else { return machine.reportKernelFault("device flush without an IOMMU") }
+        iommu.flush(root: root)
+    }
+
     // MARK: console
 
     public func consoleWrite(_ byte: UInt8) { machine.appendConsole(byte) }

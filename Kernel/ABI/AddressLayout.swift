@@ -32,9 +32,15 @@ public enum RootSelectors {
     public static let ownPD: UInt64 = 1
     public static let ownEC: UInt64 = 2
     public static let ownSC: UInt64 = 3
-    /// Interrupt semaphores: `interruptBase + irq` for irq in 0..<interruptCount.
+    /// Interrupt semaphores: `interruptBase + n` for interrupt number n in 0..<interruptCount: first the lines
+    /// (IOAPIC pins, irq 0..<lineCount), then the message-signalled interrupts (MSI/MSI-X vectors, interrupt
+    /// numbers lineCount..<interruptCount), as NOVA numbers its GSIs.
     public static let interruptBase: UInt64 = 64
-    public static let interruptCount: UInt64 = 24
+    public static let lineCount: UInt64 = 24
+    public static let messageCount: UInt64 = 32
+    public static let interruptCount: UInt64 = lineCount + messageCount
+    /// Whether interrupt number `n` is a message-signalled one (its semaphore's assignment returns the message).
+    public static func isMessage(_ n: UInt64) -> Bool { n >= lineCount && n < interruptCount }
     /// Event (exception) portals of the root EC are looked up at `rootEventBase + vector`.
     public static let rootEventBase: UInt64 = 128
     /// First selector the root task may use freely.

@@ -34,4 +34,7 @@ public enum Hypercall: UInt64, CaseIterable, Sendable {
     case assignInt = 14
     /// console_write(len): write `len` bytes from the UTCB data area to the kernel console (needs the PD console right).
     case consoleWrite = 15
+    /// assign_dev(pd, requester, flags): root only; DMA of PCI device `requester` (bus:dev.fn) goes through `pd`'s
+    /// DMA table, which mirrors `pd`'s memory (flag `AssignFlags.release`: the device is unbound, its DMA blocked).
+    case assignDev = 16
 }

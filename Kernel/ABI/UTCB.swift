@@ -53,7 +53,8 @@ public enum PDFlags {
 /// Operations of `ctrl_sm`.
 public enum SemaphoreOp: UInt64, Sendable { case up = 0, down = 1, downTimed = 2 }
 
-/// Flags of `assign_int`.
+/// Flags of `assign_int`. Assigning a message-signalled interrupt (`RootSelectors.isMessage`) returns the message
+/// its device must write: rdi = MSI address, rsi = MSI data (`MessageInterrupt`).
 public enum AssignFlags {
     /// Release the line instead of assigning it: masked, its pending interrupts dropped, waiters `aborted`, and it
     /// can be assigned again (a stopped or restarted driver's lines).

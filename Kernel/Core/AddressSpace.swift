@@ -22,9 +22,15 @@ extension Kernel {
 
     /// Maps a memory capability in its holder's page tables. False (nothing mapped) when the holder's quota or the
     /// pool cannot pay for a needed table or reservation.
+    /// A PD with bound devices gets it in its DMA table too (DeviceAssignment.swift), all or nothing.
     func map(_ cap: Capability) -> Bool {
-        mapPages(in: cap.holder, virtualPage: cap.key, pages: cap.count, physical: cap.resource,
-                 permissions: cap.permissions)
+        guard mapPages(in: cap.holder, virtualPage: cap.key, pages: cap.count, physical: cap.resource,
+                       permissions: cap.permissions) else { return false }
+        guard mapDMA(in: cap.holder, cap) else {
+            unmapPages(in: cap.holder, virtualPage: cap.key, pages: cap.count)
+            return false
+        }
+        return true
     }
 
     func mapPages(in pd: ProtectionDomain, virtualPage: UInt64, pages: UInt64, physical: UInt64,

@@ -16,7 +16,7 @@ extension Kernel {
     func boot() throws(BootError) {
         let config = configuration
         guard config.ticksPerMillisecond > 0 else { throw .zeroTimerRate }
-        guard config.interruptCount <= RootSelectors.interruptCount else {
+        guard config.interruptCount <= RootSelectors.lineCount else {
             throw .interruptCountTooLarge(config.interruptCount)
         }
         let free = try alignedFreeMemory()
@@ -233,6 +233,15 @@ extension Kernel {
             let selector = RootSelectors.interruptBase + irq
             root.space.insert(Capability(
                 kind: .object, holder: root, key: selector, resource: 0, object: .sm(sm),
+                permissions: Permissions.all, parent: nil))
+        }
+        // Every message interrupt number has its semaphore (assign_int refuses those the machine has no vector for).
+        for index in 0..<RootSelectors.messageCount {
+            let number = RootSelectors.lineCount + index
+            let sm = Semaphore(id: makeID(), count: 0, irq: number, chargedTo: nil)
+            messageSemaphores.append(sm)
+            root.space.insert(Capability(
+                kind: .object, holder: root, key: RootSelectors.interruptBase + number, resource: 0, object: .sm(sm),
                 permissions: Permissions.all, parent: nil))
         }
     }

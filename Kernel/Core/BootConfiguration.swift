@@ -11,7 +11,7 @@ public struct BootConfiguration: Sendable {
     /// The boot bundle, mapped read-only into the root PD at `AddressLayout.physicalWindow + bundle.base`.
     public var bundle: PhysicalRange
     public var ticksPerMillisecond: UInt64
-    /// Number of device interrupt lines (irq 0..<interruptCount); at most `RootSelectors.interruptCount`.
+    /// Number of device interrupt lines (irq 0..<interruptCount); at most `RootSelectors.lineCount`.
     public var interruptCount: UInt64
 
     public init(freeMemory: [PhysicalRange], rootImage: PhysicalRange, bundle: PhysicalRange,
@@ -48,7 +48,7 @@ public enum BootError: Error, Equatable, CustomStringConvertible {
         case .memoryBeyondKernelMap(let r):
             return "boot: physical range \(hex(r.base))+\(hex(r.size)) lies beyond the kernel's 512 GiB identity map"
         case .interruptCountTooLarge(let n):
-            return "boot: interrupt count \(n) exceeds the \(RootSelectors.interruptCount) interrupt selectors"
+            return "boot: interrupt count \(n) exceeds the \(RootSelectors.lineCount) interrupt line selectors"
         case .zeroTimerRate:
             return "boot: ticksPerMillisecond is 0"
         case .badRootImage(let error):

@@ -24,6 +24,7 @@ extension Kernel {
             if let original = ec.original, original.isLive { remove(original) } else { destroy(ec) }
         }
         releaseAddressSpace(pd)
+        releaseDMATable(pd)
         if pd.isVM { guestTags.release(pd) }
         protectionDomains.removeAll { $0 === pd }
         if let creator = pd.creator { creator.refund(pd.quotaLimit) }

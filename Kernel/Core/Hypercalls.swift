@@ -55,6 +55,7 @@ extension Kernel {
             case .lookup: completion = try lookup(by: ec, range: r.rdi)
             case .assignInt: completion = try assignInterrupt(by: ec, sm: r.rdi, irq: r.rsi, flags: r.rdx)
             case .consoleWrite: completion = try consoleWrite(by: ec, length: r.rdi)
+            case .assignDev: completion = try assignDevice(by: ec, pd: r.rdi, requester: r.rsi, flags: r.rdx)
             }
         } catch {
             finish(ec, error.status)

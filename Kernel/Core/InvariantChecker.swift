@@ -18,7 +18,7 @@ extension Kernel {
         for pd in protectionDomains {
             guard pd.isAlive else { fail("\(pd.name) is dead but listed"); continue }
             if pd.quotaUsed > pd.quotaLimit { fail("\(pd.name) quota used \(pd.quotaUsed) > limit \(pd.quotaLimit)") }
-            heldFrames += UInt64(pd.tableFrames.count)
+            heldFrames += UInt64(pd.tableFrames.count + pd.dmaTableFrames.count)
             let changes = incremental ? pd.changes : ChangeRecord()
             pd.changes.clear()
             if changes.objects {
@@ -65,11 +65,23 @@ extension Kernel {
                 fail("sm#\(sm.id) holds irq \(irq) closed but is not a live, assigned level line")
             }
         }
+        for (requester, pd) in deviceBindings where !pd.isAlive || pd.dmaRoot == nil || !platform.dmaRemapping {
+            fail("device \(hex(requester)) is bound to \(pd.name), which is dead or has no DMA table")
+        }
+        for (index, sm) in messageSemaphores.enumerated() {
+            if sm.irq != RootSelectors.lineCount + UInt64(index) {
+                fail("sm#\(sm.id) is message semaphore \(index) but stands for interrupt \(sm.irq.map { String($0) } ?? "none")")
+            }
+            if sm.interruptHeld { fail("sm#\(sm.id) holds message interrupt \(index) closed: messages are edges") }
+            if sm.interruptAssigned && platform.messageInterrupt(UInt64(index)) == nil {
+                fail("sm#\(sm.id) is assigned message interrupt \(index), a vector the machine does not have")
+            }
+        }
         for sc in scheduler.queued where !sc.isAlive || sc.priority > Scheduler.maxPriority {
             fail("scheduler holds a dead or out-of-range sc#\(sc.id)")
         }
         if !scheduler.bitmapAgreesWithQueues { fail("scheduler priority bitmap disagrees with its queues") }
-        let reserved = protectionDomains.reduce(UInt64(0)) { $0 + $1.reservedFrames }
+        let reserved = protectionDomains.reduce(UInt64(0)) { $0 + $1.reservedFrames + $1.dmaReservedFrames }
         for (tag, vm) in guestTags.heldTags where !vm.isAlive || !vm.isVM || vm.guestTag != tag {
             fail("guest tag \(tag) is held by a dead or non-VM PD")
         }
@@ -140,6 +152,7 @@ extension Kernel {
         } else {
             checkMappings(of: pd, walker, fail)
         }
+        checkDMATable(of: pd, fail)
     }
 
     /// The leaves and table frames of `pd`'s table, read in its own format.
@@ -167,6 +180,32 @@ extension Kernel {
         }
         expected.sort { $0.page < $1.page }
         if let problem = compare(mappings.leaves, with: expected, format: F.self) { fail("\(pd.name) \(problem)") }
+    }
+
+    /// A PD's DMA table (DeviceAssignment.swift): its own frames and reservations, and exactly the PD's memory
+    /// capabilities with their read/write rights (no UTCBs).
+    private func checkDMATable(of pd: ProtectionDomain, _ fail: (String) -> Void) {
+        guard let root = pd.dmaRoot else {
+            if !pd.dmaTableFrames.isEmpty || pd.dmaReservedFrames != 0 { fail("\(pd.name) has DMA frames but no DMA table") }
+            return
+        }
+        let walker = PageTableWalker<P, VTdEntry>(platform: platform)
+        let mappings = walker.userMappings(root: root, slots: 0..<512)
+        var expectedTables = Set(mappings.tables)
+        expectedTables.insert(root)
+        if expectedTables != Set(pd.dmaTableFrames) { fail("\(pd.name) DMA table frames differ from its DMA table") }
+        var reserved: UInt64 = 0
+        for leaf in mappings.leaves { reserved += PageTableWalker<P, VTdEntry>.reservation(level: leaf.level) }
+        if reserved != pd.dmaReservedFrames {
+            fail("\(pd.name) reserves \(pd.dmaReservedFrames) DMA frames, its large DMA leaves need \(reserved)")
+        }
+        var expected: [MappedRun] = []
+        for (page, cap) in pd.space.memory {
+            expected.append(MappedRun(page: page, count: cap.count, physical: cap.resource,
+                                      permissions: cap.permissions & (Permissions.read | Permissions.write)))
+        }
+        expected.sort { $0.page < $1.page }
+        if let problem = compare(mappings.leaves, with: expected, format: VTdEntry.self) { fail("\(pd.name) DMA table \(problem)") }
     }
 
     /// A run of virtual pages that must map consecutive physical memory with `permissions`.

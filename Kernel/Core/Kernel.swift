@@ -23,6 +23,10 @@ public final class Kernel<P: Platform> {
     var protectionDomains: [ProtectionDomain] = []
     var executionContexts: [ExecutionContext] = []
     var interruptSemaphores: [Semaphore] = []
+    /// Message interrupt `index`'s semaphore at `messageSemaphores[index]` (interrupt number lineCount + index).
+    var messageSemaphores: [Semaphore] = []
+    /// Which PD each bound PCI device's DMA reaches, by requester ID (DeviceAssignment.swift).
+    var deviceBindings: [UInt64: ProtectionDomain] = [:]
     /// ECs in a timed `down`, with their deadlines.
     var timeouts: [(deadline: UInt64, ec: ExecutionContext)] = []
     var nextObjectID: UInt64 = 1
@@ -177,6 +181,7 @@ public final class Kernel<P: Platform> {
     var canStillWake: Bool {
         if !timeouts.isEmpty { return true }
         return interruptSemaphores.contains { $0.isAlive && $0.interruptAssigned && !$0.waiters.isEmpty }
+            || messageSemaphores.contains { $0.isAlive && $0.interruptAssigned && !$0.waiters.isEmpty }
     }
 
     func makeID() -> UInt64 {
@@ -198,6 +203,8 @@ public struct KernelStatistics: Equatable, Sendable {
     public var hypercalls: UInt64 = 0
     public var exceptions: UInt64 = 0
     public var interrupts: UInt64 = 0
+    /// Message interrupts that arrived for a vector nobody was assigned (dropped).
+    public var droppedMessages: UInt64 = 0
     public var timerExits: UInt64 = 0
     public var contextSwitches: UInt64 = 0
     /// Hypercalls the IPC fast path handled (also counted in `exits` and `hypercalls`).

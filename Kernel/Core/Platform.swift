@@ -69,6 +69,20 @@ public protocol Platform: AnyObject {
     func maskInterrupt(_ irq: UInt64)
     /// Ends the interrupt taken on `irq`: the line can be delivered again (if it is unmasked).
     func endOfInterrupt(_ irq: UInt64)
+    /// The message a device writes to raise message interrupt `index` (0 ..< `RootSelectors.messageCount`), nil
+    /// when the machine has no such vector. Each index is one vector of its own; a message arrives as
+    /// `Exit.interrupt(irq: RootSelectors.lineCount + index)`, already acknowledged (edge: nothing to mask).
+    func messageInterrupt(_ index: UInt64) -> MessageInterrupt?
+
+    // MARK: DMA remapping (an IOMMU): PCI devices by requester ID (bus << 8 | device << 3 | function)
+    /// Whether the kernel drives an IOMMU on this machine; without one devices cannot be bound and DMA is unconfined.
+    var dmaRemapping: Bool { get }
+    /// From now on device `requester`'s DMA goes through the table at `root` (`VTdEntry`, 4 levels, 48-bit device
+    /// addresses), or is blocked (nil), with nothing cached from before. False (nothing changed) when the IOMMU
+    /// cannot tag one more table (VT-d: no domain ID left); unbinding always succeeds.
+    func bindDevice(_ requester: UInt64, root: UInt64?) -> Bool
+    /// Drops every cached device translation of the DMA table at `root` before returning.
+    func flushDeviceTranslations(root: UInt64)
 
     // MARK: console
     func consoleWrite(_ byte: UInt8)
@@ -94,7 +108,8 @@ public enum Exit: Equatable, Sendable {
     case hypercall
     /// A CPU exception in user mode: vector, error code, and for page faults the faulting address (CR2).
     case exception(vector: UInt64, errorCode: UInt64, faultAddress: UInt64)
-    /// A device interrupt (irq number, not vector).
+    /// A device interrupt: its kernel interrupt number (not the vector): a line's irq, or
+    /// `RootSelectors.lineCount + index` for message interrupt `index`.
     case interrupt(irq: UInt64)
     /// The timer deadline passed.
     case timer

@@ -13,6 +13,11 @@ import KernelABI
 /// - Once `isAlive` is false its spaces are empty and its frames are back in the pool.
 /// - A VM PD (`isVM`): its memory keys are guest page numbers from 0 and its page table is the nested one (no kernel
 ///   slot, no UTCBs); its only ECs are vCPUs; `guestTag` is 0 or the tag it holds in `Kernel.guestTags`.
+/// - `dmaRoot` is nil until a device is bound to this PD (`assign_dev`, DeviceAssignment.swift); from then on it is
+///   the root of its DMA table (`VTdEntry` format, device addresses = this PD's memory keys), which maps exactly the
+///   memory capabilities in `space.memory` (with their rights, read/write only; no UTCBs, no kernel slot).
+///   `dmaTableFrames` (root first) and `dmaReservedFrames` are that table's frames and demotion reservations,
+///   charged to this PD like `tableFrames` and `reservedFrames`.
 final class ProtectionDomain {
     let id: UInt64
     var space = CapabilitySpace()
@@ -20,6 +25,10 @@ final class ProtectionDomain {
     let pageTableRoot: UInt64
     var tableFrames: [UInt64]
     var reservedFrames: UInt64 = 0
+    /// The DMA table of the devices bound to this PD (see the invariants), its frames and reservations.
+    var dmaRoot: UInt64?
+    var dmaTableFrames: [UInt64] = []
+    var dmaReservedFrames: UInt64 = 0
     let isVM: Bool
     var guestTag: UInt64 = 0
     var ioBitmap = IOPermissionBitmap() { didSet { ioBitmapChanges &+= 1 } }

@@ -143,7 +143,9 @@ extension Kernel {
         }
         cap.children = []
         switch cap.kind {
-        case .memory: unmapPages(in: pd, virtualPage: cap.key, pages: cap.count)
+        case .memory:
+            unmapPages(in: pd, virtualPage: cap.key, pages: cap.count)
+            unmapDMA(in: pd, virtualPage: cap.key, pages: cap.count)
         case .io: pd.ioBitmap.set(cap.key, count: cap.count, allowed: false)
         case .object:
             // Originals of objects are the creator's capabilities: their removal ends the object's life.

@@ -23,7 +23,7 @@ func acpiInterruptRouting(rsdp: UInt64) -> InterruptRouting {
     }
 }
 
-private func acpiProblem(_ code: Int32) -> String {
+func acpiProblem(_ code: Int32) -> String {
     switch code {
     case Int32(X86_ACPI_NO_RSDP): return "the firmware gave no RSDP"
     case Int32(X86_ACPI_BAD_RSDP): return "the RSDP is malformed"

@@ -19,6 +19,7 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
     }
     let platform = X86Platform()
     platform.route(acpiInterruptRouting(rsdp: info.pointee.acpi_rsdp))
+    reportDMAConfinement(rsdp: info.pointee.acpi_rsdp, platform: platform)
     print("kernel: timer \(platform.ticksPerMillisecond) ticks/ms, \(info.pointee.region_count) free memory regions, heap \(heap_used_bytes() >> 10) KiB used")
     print("kernel: virtual machines: " + platform.guestVendor.description)
 

@@ -4,7 +4,8 @@ import KernelABI
 import X86Shims
 
 /// The bare-metal `Platform`: physical memory through the kernel's identity map (PML4 slot 0), user mode through
-/// the trap/syscall stubs in traps.S, time from the TSC, interrupts through the IOAPIC and the LAPIC timer.
+/// the trap/syscall stubs in traps.S, time from the TSC, interrupts through the IOAPIC (lines), the LAPIC (MSI) and
+/// the LAPIC timer.
 ///
 /// Tick unit: one TSC cycle (`now` is `rdtsc`); `ticksPerMillisecond` is measured against the PIT at boot.
 final class X86Platform: Platform {
@@ -179,6 +180,17 @@ final class X86Platform: Platform {
             x86_lapic_eoi()
             return .interrupt(irq: irq)
         }
+        let messageBase = UInt64(X86_MSI_VECTOR_BASE)
+        if vector >= messageBase && vector < messageBase + UInt64(X86_MSI_COUNT) {
+            // An edge from a device's MSI write: nothing to mask, the LAPIC is acknowledged at once.
+            x86_lapic_eoi()
+            return .interrupt(irq: RootSelectors.lineCount + vector - messageBase)
+        }
+        if vector == UInt64(X86_VTD_FAULT_VECTOR) {
+            reportDMAFaults()
+            x86_lapic_eoi()
+            return nil
+        }
         if vector == UInt64(X86_TIMER_VECTOR) {
             x86_lapic_eoi()
             armedFor = nil
@@ -270,7 +282,107 @@ final class X86Platform: Platform {
         x86_ioapic_mask(pin, 0)
     }
 
+    /// MSI n is vector 80 + n on this CPU (x86.h); without interrupt remapping the message is the plain
+    /// compatibility format, so a device can be made to send any vector (the boot line says so).
+    func messageInterrupt(_ index: UInt64) -> MessageInterrupt? {
+        guard index < UInt64(X86_MSI_COUNT), index < RootSelectors.messageCount else { return nil }
+        return .x86(vector: UInt64(X86_MSI_VECTOR_BASE) + index, apicID: UInt64(x86_lapic_id()))
+    }
+
+    // MARK: DMA remapping: one VT-d unit (vtd.c), turned on at boot when the DMAR names exactly one
+    // (DMAConfinement.swift); every device is blocked until the kernel binds it.
+
+    private(set) var dmaRemapping = false
+    /// The domain ID of each DMA table a device is bound to (VT-d tags IOTLB entries with it, so two tables never
+    /// share one), which table each device is bound to, and the IDs free again. ID 0 is never used (reserved on
+    /// caching-mode units).
+    private var domains: [UInt64: UInt32] = [:]
+    private var boundTables: [UInt64: UInt64] = [:]
+    private var freeDomains: [UInt32] = []
+    private var nextDomain: UInt32 = 1
+    private var domainLimit: UInt32 = 0
+
+    /// Turns DMA translation on; nil when it is on, else why not.
+    func enableDMARemapping(registerBase: UInt64) -> String? {
+        var count: UInt32 = 0
+        switch x86_vtd_enable(registerBase, UInt32(X86_VTD_FAULT_VECTOR), x86_lapic_id(), &count) {
+        case Int32(X86_VTD_ON):
+            domainLimit = count
+            dmaRemapping = true
+            return nil
+        case Int32(X86_VTD_NO_4_LEVEL): return "the unit has no 4-level (48-bit) second-level tables"
+        case Int32(X86_VTD_ALREADY_ON): return "the firmware left translation on"
+        default: return "the unit did not complete a command"
+        }
+    }
+
+    func bindDevice(_ requester: UInt64, root: UInt64?) -> Bool {
+        var domain: UInt32 = 0
+        if let root {
+            if let known = domains[root] {
+                domain = known
+            } else if let reused = freeDomains.popLast() {
+                domain = reused
+            } else if nextDomain < domainLimit {
+                domain = nextDomain
+                nextDomain += 1
+            } else {
+                return false
+            }
+            domains[root] = domain
+        }
+        // Writes the context entry, then invalidates the context cache and the whole IOTLB.
+        if x86_vtd_bind(UInt32(requester), root ?? 0, domain) == 0 { iommuStopped("a context invalidation") }
+        let previous = boundTables[requester]
+        boundTables[requester] = root
+        if let previous, previous != root, !boundTables.values.contains(previous), let id = domains[previous] {
+            domains[previous] = nil
+            freeDomains.append(id) // nothing of it is cached: the IOTLB was just invalidated
+        }
+        return true
+    }
+
+    func flushDeviceTranslations(root: UInt64) {
+        guard let domain = domains[root] else { return } // no device uses the table: nothing can be cached
+        if x86_vtd_flush(domain) == 0 { iommuStopped("an IOTLB invalidation") }
+    }
+
+    /// The IOMMU never completed an invalidation: a device could still reach memory its PD no longer holds, so
+    /// nothing may run on. Hardware failure, not a kernel bug: said and stopped like a boot error.
+    private func iommuStopped(_ what: String) -> Never {
+        print("kernel: error: the IOMMU did not complete \(what); stopping, DMA isolation is no longer certain")
+        print("kernel: halted")
+        x86_exit_emulator(UInt32(X86_EXIT_BOOT_ERROR))
+    }
+
+    /// The fault event interrupt: every recorded fault as a kernel line naming device, address and reason.
+    private func reportDMAFaults() {
+        var requester: UInt32 = 0, address: UInt64 = 0, reason: UInt32 = 0, write: Int32 = 0
+        while x86_vtd_take_fault(&requester, &address, &reason, &write) != 0 {
+            let bdf = hex2(UInt64(requester >> 8)) + ":" + hex2(UInt64(requester >> 3 & 0x1f)) + "." + String(requester & 7)
+            print("kernel: DMA fault: device \(bdf) \(write != 0 ? "write" : "read") at 0x\(String(address, radix: 16)) "
+                  + "blocked: reason 0x\(String(reason, radix: 16)) (\(dmaFaultReason(reason)))")
+        }
+    }
+
     // MARK: console
 
     func consoleWrite(_ byte: UInt8) { x86_serial_write(byte) }
+}
+
+private func hex2(_ v: UInt64) -> String {
+    let text = String(v & 0xff, radix: 16)
+    return text.count == 1 ? "0" + text : text
+}
+
+/// VT-d fault reasons (spec 7.1.3) a blocked device meets.
+private func dmaFaultReason(_ reason: UInt32) -> String {
+    switch reason {
+    case 0x1: return "no root entry: no device of that bus is bound"
+    case 0x2: return "no context entry: the device is not bound"
+    case 0x4: return "address beyond the table's width"
+    case 0x5: return "write not permitted"
+    case 0x6: return "read not permitted: memory the PD does not hold"
+    default: return "see the VT-d specification"
+    }
 }

@@ -49,3 +49,7 @@ int x86_acpi_find_table(uint64_t rsdp_address, const char *signature, const uint
 int x86_acpi_find_madt(uint64_t rsdp_address, const uint8_t **found, uint32_t *length) {
     return x86_acpi_find_table(rsdp_address, "APIC", found, length);
 }
+
+int x86_acpi_find_dmar(uint64_t rsdp_address, const uint8_t **found, uint32_t *length) {
+    return x86_acpi_find_table(rsdp_address, "DMAR", found, length);
+}

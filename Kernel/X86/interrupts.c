@@ -1,7 +1,7 @@
 /* Interrupt controllers and the timer. The legacy PIC is remapped out of the way and fully masked; device IRQs
    0..23 come through the IOAPIC to vectors 32..55: set up here as ISA 0..15 edge/active-high and PCI 16..23
    level/active-low at their own pins, then re-routed by X86Platform from the ACPI MADT's overrides
-   (`x86_ioapic_route`).
+   (`x86_ioapic_route`). MSI messages go straight to the LAPIC at vectors 80..111 (X86Platform.messageInterrupt).
    The LAPIC timer runs one-shot; its deadline is given in TSC ticks and converted with the rates measured
    against PIT channel 2 at boot. */
 #include "x86.h"
@@ -78,6 +78,8 @@ void x86_ioapic_route(uint32_t pin, uint32_t vector, int level, int active_low) 
 }
 
 void x86_lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+
+uint32_t x86_lapic_id(void) { return lapic_read(0x20) >> 24; }
 
 /* Counts TSC and LAPIC ticks over 10 ms of PIT channel 2 (1.193182 MHz, one-shot, gated by port 0x61). */
 void x86_calibrate_timer(void) {

@@ -1,6 +1,7 @@
 import Kernel
+import KernelABI
 
-/// A simulated PC: RAM, the page walker, one CPU, an interrupt controller, a one-shot timer, devices on I/O
+/// A simulated PC: RAM, the page walker, one CPU, an interrupt controller and MSI window, a one-shot timer, devices on I/O
 /// ports, a virtual clock with an event queue, a seeded random source and a trace. Nothing here is global, so
 /// any number of machines can run in one process.
 public final class SimMachine {
@@ -8,6 +9,10 @@ public final class SimMachine {
     public let walker: SimPageTableWalker
     public let cpu = SimCPU()
     public let interrupts: SimInterruptController
+    /// MSI/MSI-X: devices' writes into the LAPIC window (`deviceWrite`).
+    public var messages = SimMessageInterrupts()
+    /// DMA remapping, when the machine has an IOMMU (`installIOMMU`); without one devices reach all of RAM.
+    public private(set) var iommu: SimIOMMU?
     public var timer = SimTimer()
     public var events = SimEventQueue()
     public var random: SimRandom
@@ -72,6 +77,51 @@ public final class SimMachine {
         interrupts.pulse(irq)
     }
 
+    /// Gives the machine an IOMMU (before the kernel boots: the platform then offers DMA remapping).
+    public func installIOMMU() { iommu = SimIOMMU(memory: memory) }
+
+    /// A device's 32-bit memory write (bus master, PCI requester ID `requester`): into the LAPIC window it is a
+    /// message interrupt (`messages`; no interrupt remapping), elsewhere it lands in RAM, through the IOMMU if there
+    /// is one (blocked: recorded as its fault and in the trace). Returns what became of a message.
+    @discardableResult
+    public func deviceWrite(address: UInt64, value: UInt32, requester: UInt64 = 0) -> SimMessageInterrupts.Outcome? {
+        if MessageInterrupt.x86Window.contains(address) {
+            let outcome = messages.write(address: address, data: value)
+            record(.deviceMessage(address: address, data: value, outcome: outcome))
+            return outcome
+        }
+        guard let physical = dmaAddress(address, requester: requester, write: true) else { return nil }
+        for i in 0..<4 {
+            do throws(SimPhysicalMemoryError) {
+                try memory.write8(physical &+ UInt64(i), UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))))
+            } catch {
+                record(.note("device write at \(simHex(physical)) beyond RAM: dropped"))
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// A device's 32-bit memory read (DMA), nil when the IOMMU blocks it or it is beyond RAM.
+    public func deviceRead(address: UInt64, requester: UInt64 = 0) -> UInt32? {
+        guard let physical = dmaAddress(address, requester: requester, write: false) else { return nil }
+        var value: UInt32 = 0
+        for i in 0..<4 {
+            guard let byte = try? memory.read8(physical &+ UInt64(i)) else { return nil }
+            value |= UInt32(byte) << (8 * UInt32(i))
+        }
+        return value
+    }
+
+    private func dmaAddress(_ address: UInt64, requester: UInt64, write: Bool) -> UInt64? {
+        guard let iommu else { return address }
+        guard let physical = iommu.translate(requester, address, write: write) else {
+            record(.note(iommu.faults.last.map { $0.description } ?? "DMA blocked"))
+            return nil
+        }
+        return physical
+    }
+
     public func schedule(after delay: UInt64, _ label: String, _ action: @escaping (SimMachine) -> Void) {
         events.schedule(at: now + delay, label, action)
     }
@@ -94,18 +144,20 @@ public final class SimMachine {
         }
     }
 
-    /// What would stop user code right now: the timer, then the lowest deliverable interrupt line.
+    /// What would stop user code right now: the timer, then the lowest deliverable interrupt line, then the lowest
+    /// pending message interrupt.
     /// Taking it acknowledges it (the timer disarms, the line goes in service).
     public func takePendingExit() -> Exit? {
         if timer.fire(at: now) { return .timer }
         if let irq = interrupts.acknowledge() { return .interrupt(irq: irq) }
+        if let index = messages.acknowledge() { return .interrupt(irq: RootSelectors.lineCount + index) }
         return nil
     }
 
     /// Whether `takePendingExit` would return something.
     public var hasPendingExit: Bool {
         if let d = timer.deadline, now >= d { return true }
-        return interrupts.deliverable != nil
+        return interrupts.deliverable != nil || messages.deliverable != nil
     }
 
     /// The next time something can happen without user code running: the timer or a scheduled event.

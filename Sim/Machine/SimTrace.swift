@@ -10,6 +10,8 @@ public enum SimTraceEvent: Equatable, Sendable, CustomStringConvertible {
     case interruptRaised(irq: UInt64)
     case interruptMasked(irq: UInt64, masked: Bool)
     case endOfInterrupt(irq: UInt64)
+    /// A device wrote into the LAPIC window (an MSI).
+    case deviceMessage(address: UInt64, data: UInt32, outcome: SimMessageInterrupts.Outcome)
     case event(String)
     case ioPort(port: UInt16, value: UInt8, write: Bool)
     case programStarted(name: String, rip: UInt64)
@@ -27,6 +29,11 @@ public enum SimTraceEvent: Equatable, Sendable, CustomStringConvertible {
         case .interruptRaised(let irq): return "irq \(irq) raised"
         case .interruptMasked(let irq, let masked): return "irq \(irq) \(masked ? "masked" : "unmasked")"
         case .endOfInterrupt(let irq): return "eoi \(irq)"
+        case .deviceMessage(let address, let data, let outcome):
+            switch outcome {
+            case .raised(let index): return "msi \(simHex(address)) data \(simHex(UInt64(data))): message interrupt \(index)"
+            case .ignored(let why): return "msi \(simHex(address)) data \(simHex(UInt64(data))) ignored: \(why)"
+            }
         case .event(let label): return "event \(label)"
         case .ioPort(let port, let value, let write):
             return "\(write ? "out" : "in") port \(simHex(UInt64(port))) value \(simHex(UInt64(value)))"

@@ -136,9 +136,9 @@ public final class SimUserPlatform: UserPlatform {
 
     // MARK: I/O ports
 
-    private func checkPort(_ port: UInt16) {
+    private func checkPort(_ port: UInt16, count: UInt16 = 1) {
         step()
-        while !(executor.ioPermissions?.allows(UInt64(port)) ?? false) {
+        while !(0..<count).allSatisfy({ executor.ioPermissions?.allows(UInt64(port &+ $0)) ?? false }) {
             executor.suspend(thread, .exception(vector: 13, errorCode: 0, faultAddress: 0))
         }
     }
@@ -151,6 +151,20 @@ public final class SimUserPlatform: UserPlatform {
     public func portOut8(_ port: UInt16, _ value: UInt8) {
         checkPort(port)
         machine.portOut(port, value)
+    }
+
+    /// The simulated devices are byte-wide: a 32-bit access is four byte accesses, low port first, after all
+    /// four ports passed the permission check.
+    public func portIn32(_ port: UInt16) -> UInt32 {
+        checkPort(port, count: 4)
+        var value: UInt32 = 0
+        for i in 0..<4 { value |= UInt32(machine.portIn(port &+ UInt16(i))) << (8 * UInt32(i)) }
+        return value
+    }
+
+    public func portOut32(_ port: UInt16, _ value: UInt32) {
+        checkPort(port, count: 4)
+        for i in 0..<4 { machine.portOut(port &+ UInt16(i), UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
     }
 
     func programReturned() { executor.finish(thread) }

@@ -25,5 +25,11 @@ final class FakeUserPlatform: UserPlatform {
     }
     func portIn8(_ port: UInt16) -> UInt8 { portReads(port) }
     func portOut8(_ port: UInt16, _ value: UInt8) { portWrites.append((port, value)) }
+    func portIn32(_ port: UInt16) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { $0 | UInt32(portReads(port + UInt16($1))) << (8 * UInt32($1)) }
+    }
+    func portOut32(_ port: UInt16, _ value: UInt32) {
+        for i in 0..<4 { portWrites.append((port + UInt16(i), UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))))) }
+    }
     func timestamp() -> UInt64 { 0 }
 }

@@ -15,7 +15,8 @@ public struct Delegation: Equatable, Hashable, Sendable {
 
 /// The device capabilities a component's manifest entry grants, and nothing else: its I/O port ranges (split into
 /// naturally aligned CRDs), its MMIO pages (from the root's physical window, mapped at the same offset in
-/// `mmioWindow`), and its interrupt semaphores (with the `smDown` right, at `ComponentSelectors.firstInterrupt`...).
+/// `mmioWindow`), and its interrupt semaphores (with the `smDown` right, at `ComponentSelectors.firstInterrupt`...;
+/// a message interrupt's also with `smAssign`: the driver assigns it and receives the message for its device).
 public enum CapabilityGrants {
     /// Components see MMIO range `base` at `mmioWindow + base`.
     public static let mmioWindow: UInt64 = 0x0000_5000_0000_0000
@@ -37,8 +38,10 @@ public enum CapabilityGrants {
             }
         }
         for (i, irq) in component.interrupts.enumerated() {
+            // A message interrupt is assigned by its driver, which gets the message to program its device with.
+            let rights = RootSelectors.isMessage(irq) ? Permissions.smDown | Permissions.smAssign : Permissions.smDown
             let crd = CapabilityRange(kind: .object, base: RootSelectors.interruptBase + irq, order: 0,
-                                      permissions: Permissions.smDown)
+                                      permissions: rights)
             result.append(Delegation(source: crd, destinationBase: ComponentSelectors.firstInterrupt + UInt64(i)))
         }
         return result

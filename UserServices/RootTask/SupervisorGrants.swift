@@ -34,8 +34,10 @@ extension Supervisor {
 
     /// Binds each granted line to the root's interrupt semaphore for it (which unmasks the line) before the
     /// semaphore is delegated: without this the kernel drops the line's interrupts and the component never wakes.
+    /// A message interrupt is left to the component (CapabilityGrants), which assigns it when it programs its
+    /// device; the root task still releases it at teardown.
     func assignInterrupts(_ index: Int) throws(RootError) {
-        for irq in system.components[index].interrupts {
+        for irq in system.components[index].interrupts where !RootSelectors.isMessage(irq) {
             let status = sys.assignInterrupt(sm: RootSelectors.interruptBase + irq, irq: irq)
             guard status == .success else { throw .interruptAssignment(component: name(index), irq: irq, status) }
         }

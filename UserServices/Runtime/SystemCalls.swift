@@ -67,9 +67,21 @@ public struct SystemCalls<P: UserPlatform> {
         return (r.status, CapabilityRange(word: r.out0))
     }
     public func assignInterrupt(sm: UInt64, irq: UInt64) -> Status { invoke(.assignInt, sm, irq).status }
+    /// Assigns message interrupt number `number` (`RootSelectors.isMessage`) to its semaphore `sm`: the message
+    /// (MSI address and data) the PCI driver writes into the device.
+    public func assignMessageInterrupt(sm: UInt64, number: UInt64) -> (status: Status, message: MessageInterrupt) {
+        let r = invoke(.assignInt, sm, number)
+        return (r.status, MessageInterrupt(address: r.out0, data: r.out1))
+    }
     /// Releases `irq` (masked, pending interrupts dropped, waiters aborted) so it can be assigned again.
     public func releaseInterrupt(sm: UInt64, irq: UInt64) -> Status {
         invoke(.assignInt, sm, irq, AssignFlags.release).status
+    }
+
+    /// Root only: PCI device `requester` (bus << 8 | device << 3 | function) does its DMA through `pd`'s memory.
+    public func assignDevice(pd: UInt64, requester: UInt64) -> Status { invoke(.assignDev, pd, requester).status }
+    public func releaseDevice(pd: UInt64, requester: UInt64) -> Status {
+        invoke(.assignDev, pd, requester, AssignFlags.release).status
     }
 
     /// Writes `text` to the kernel console through the UTCB (needs the PD console right).

@@ -13,6 +13,10 @@ public protocol UserPlatform: AnyObject {
     func store8(_ address: UInt64, _ value: UInt8)
     func portIn8(_ port: UInt16) -> UInt8
     func portOut8(_ port: UInt16, _ value: UInt8)
+    /// One 32-bit port access (`in`/`out` with eax): PCI configuration mechanism 1 (0xCF8 takes only these) and
+    /// devices' I/O BARs. The four ports `port ..< port + 4` must be allowed.
+    func portIn32(_ port: UInt16) -> UInt32
+    func portOut32(_ port: UInt16, _ value: UInt32)
     /// A monotonic counter for benchmarks: `rdtsc` on the image (counts instructions under QEMU `-icount`),
     /// virtual time in the simulator.
     func timestamp() -> UInt64

@@ -14,6 +14,11 @@ enum { X86_EXIT_SYSCALL = 0, X86_EXIT_TRAP = 1 };
 #define X86_IRQ_VECTOR_BASE 32
 #define X86_IRQ_COUNT 24
 #define X86_TIMER_VECTOR 64
+/* Message-signalled interrupt n (MSI/MSI-X, kernel interrupt number 24 + n) arrives at X86_MSI_VECTOR_BASE + n. */
+#define X86_MSI_VECTOR_BASE 80
+#define X86_MSI_COUNT 32
+/* The IOMMU's fault event interrupt (vtd.c). */
+#define X86_VTD_FAULT_VECTOR 112
 #define X86_SPURIOUS_VECTOR 255
 /* The legacy PIC is remapped here and masked; anything it still raises is ignored. */
 #define X86_PIC_VECTOR_BASE 0xe0
@@ -104,6 +109,19 @@ enum { X86_ACPI_FOUND = 0, X86_ACPI_NO_RSDP, X86_ACPI_BAD_RSDP, X86_ACPI_BAD_ROO
        X86_ACPI_TOO_LARGE };
 int x86_acpi_find_table(uint64_t rsdp_address, const char *signature, const uint8_t **found, uint32_t *length);
 int x86_acpi_find_madt(uint64_t rsdp_address, const uint8_t **found, uint32_t *length);
+int x86_acpi_find_dmar(uint64_t rsdp_address, const uint8_t **found, uint32_t *length);
 void x86_lapic_eoi(void);
+/* VT-d (vtd.c): one remapping unit at `base`; x86_vtd_enable turns DMA translation on with every device blocked
+   (returns X86_VTD_ON, or why not; `domains` = how many domain IDs the unit has), x86_vtd_bind points a device's
+   context entry at a DMA table (0: blocked) tagged `domain`, x86_vtd_flush drops that domain's IOTLB entries,
+   x86_vtd_take_fault reads and clears one recorded fault (0 when none is left). All wait for the hardware, a
+   bounded time: bind and flush return 0 when it never completed. */
+enum { X86_VTD_ON = 0, X86_VTD_NO_4_LEVEL, X86_VTD_ALREADY_ON, X86_VTD_TIMEOUT };
+int x86_vtd_enable(uint64_t base, uint32_t fault_vector, uint32_t apic_id, uint32_t *domains);
+int x86_vtd_bind(uint32_t requester, uint64_t table, uint32_t domain);
+int x86_vtd_flush(uint32_t domain);
+int x86_vtd_take_fault(uint32_t *requester, uint64_t *address, uint32_t *reason, int *write);
+/* This CPU's local APIC id (the destination of its MSI messages). */
+uint32_t x86_lapic_id(void);
 
 #endif

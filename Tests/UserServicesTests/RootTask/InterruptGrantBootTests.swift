@@ -113,21 +113,22 @@ final class InterruptGrantBootTests: XCTestCase {
     }
 
     func testUnassignableLineIsReportedWithComponentAndIRQ() throws {
-        // The manifest's machine has 32 lines, the simulated one 24: the root holds no semaphore for irq 30.
-        let source = try SimBoot.example("minimal.toml").replacingOccurrences(of: "memory = 64M", with: "memory = 64M\ninterrupts = 32") + """
+        // The manifest's machine has 64 interrupts, the kernel 24 lines and 32 message interrupts: the root holds no
+        // semaphore for irq 60.
+        let source = try SimBoot.example("minimal.toml").replacingOccurrences(of: "memory = 64M", with: "memory = 64M\ninterrupts = 64") + """
 
         [[component]]
         name = "farline"
         binary = "hello"
         memory = 64K
-        interrupts = [30]
+        interrupts = [60]
 
         """
         let blob = try SimBoot.compile(source)
         let system = try SimBoot.system(manifest: blob)
         let stop = system.run(maxSteps: 400_000) { $0.consoleText.contains("root: all components started") }
         XCTAssertEqual(stop, .condition, system.consoleText)
-        XCTAssertTrue(system.consoleText.contains("root: cannot start farline: component farline: assigning irq 30 failed: bad selector"),
+        XCTAssertTrue(system.consoleText.contains("root: cannot start farline: component farline: assigning irq 60 failed: bad selector"),
                       system.consoleText)
         XCTAssertFalse(system.consoleText.contains("root: started farline"), system.consoleText)
     }

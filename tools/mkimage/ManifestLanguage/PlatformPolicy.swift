@@ -40,6 +40,9 @@ struct PlatformPolicy {
             if let r = target.reservedPorts.first(where: { $0.overlaps(start: start, end: end) }) {
                 report(p.location, "I/O ports \(SizeText.range(start, p.value.size)) of \(who) overlap ports of " +
                        "\(describe(r)), which the kernel or platform keeps on \(target.name)")
+            } else if c.isVMM, let r = target.pciConfigurationPorts, r.overlaps(start: start, end: end) {
+                report(p.location, "I/O ports \(SizeText.range(start, p.value.size)) of \(who) overlap ports of " +
+                       "\(describe(r)), which a VMM may not hold (the host's PCI devices are the PCI driver's)")
             }
         }
         for irq in c.interrupts {

@@ -29,6 +29,8 @@ public struct TargetMachine: Sendable {
     /// Device memory the kernel or firmware use (interrupt controllers, timers, PCI configuration, flash).
     public var reservedMMIO: [Region]
     public var reservedPorts: [Region]
+    /// Configuration mechanism 1's ports: a PCI bus driver's (or a device test's), never a VMM's (PlatformPolicy).
+    public var pciConfigurationPorts: Region?
     public var reservedInterrupts: [Region]
     /// Memory the root task itself needs beyond its kernel quota: image, stacks, mailbox, page tables.
     public var rootTaskBytes: UInt64
@@ -68,8 +70,8 @@ public struct TargetMachine: Sendable {
                 Region("the legacy PIC", start: 0xa0, size: 2),
                 Region("QEMU's debug exit port (the kernel stops through it)", start: 0xf4, size: 4),
                 Region("the PIC edge/level control", start: 0x4d0, size: 2),
-                Region("PCI configuration", start: 0xcf8, size: 8),
             ],
+            pciConfigurationPorts: Region("PCI configuration", start: 0xcf8, size: 8),
             reservedInterrupts: [
                 Region("the PIT timer line", start: 0, size: 1),
                 Region("the PIC cascade line", start: 2, size: 1),
@@ -85,6 +87,7 @@ public struct TargetMachine: Sendable {
             kernelImage: Region("the kernel image (host code in the simulator)", start: 0, size: 0),
             reservedMMIO: [],
             reservedPorts: [Region("the debug exit port (the simulated kernel stops through it)", start: 0xf4, size: 4)],
+            pciConfigurationPorts: nil,
             reservedInterrupts: [],
             rootTaskBytes: 2 << 20)
     }

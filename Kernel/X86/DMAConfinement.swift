@@ -1,0 +1,35 @@
+import BootFormat
+import X86Shims
+
+/// Whether devices' DMA and MSI messages are confined, said at boot (a test reads the line): only an IOMMU
+/// programmed with per-device tables confines DMA, and only its interrupt remapping confines the vectors a device
+/// can raise (without it a device can be made to write any vector's message). With exactly one VT-d unit in the
+/// ACPI DMAR table the kernel turns DMA translation on (every device blocked until `assign_dev` binds it);
+/// interrupt remapping is not done, so MSI vectors stay unconfined on every machine.
+func reportDMAConfinement(rsdp: UInt64, platform: X86Platform) {
+    let unconfined = "MSI vectors are not confined, DMA is not confined"
+    var table: UnsafePointer<UInt8>? = nil
+    var length: UInt32 = 0
+    let found = x86_acpi_find_dmar(rsdp, &table, &length)
+    guard found == Int32(X86_ACPI_FOUND), let table else {
+        let why = found == Int32(X86_ACPI_NOT_LISTED) ? "ACPI lists no DMAR table" : acpiProblem(found)
+        print("kernel: no IOMMU (\(why)): \(unconfined)")
+        return
+    }
+    let bytes = Array(UnsafeBufferPointer(start: table, count: Int(length)))
+    do {
+        let dmar = try DMARTable(table: bytes)
+        guard dmar.units.count == 1, dmar.units[0].segment == 0 else {
+            print("kernel: IOMMU: VT-d, \(dmar.summary); not programmed (one unit on segment 0 is supported): \(unconfined)")
+            return
+        }
+        if let problem = platform.enableDMARemapping(registerBase: dmar.units[0].registerBase) {
+            print("kernel: IOMMU: VT-d, \(dmar.summary); not programmed (\(problem)): \(unconfined)")
+            return
+        }
+        print("kernel: IOMMU: VT-d, \(dmar.summary); DMA remapping on (a device reaches only the memory of the PD "
+              + "it is bound to), MSI vectors are not confined")
+    } catch {
+        print("kernel: IOMMU: ACPI DMAR rejected: \(error.description); \(unconfined)")
+    }
+}
