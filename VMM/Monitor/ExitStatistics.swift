@@ -12,8 +12,6 @@ struct ExitStatistics {
 
     var total: UInt64 { counts.reduce(0, &+) }
 
-    func count(_ reason: UInt64) -> UInt64 { reason < VMExit.count ? counts[Int(reason)] : 0 }
-
     mutating func record(_ reason: UInt64, ticks spent: UInt64) {
         guard reason < VMExit.count else { return } // the kernel never reports another; not worth a crash
         counts[Int(reason)] &+= 1
