@@ -1,4 +1,5 @@
 import KernelABI
+import ManifestFormat
 import UserRuntime
 
 /// VM end reports (`VMEndReport`): a VMM says that one of its VMs powered off, reset itself or was stopped. The root
