@@ -27,9 +27,13 @@ let package = Package(
         // --- user space (Embedded-clean) ---
         .target(name: "UserRuntime", dependencies: ["KernelABI"], path: "UserServices/Runtime"),
         .target(name: "ManifestFormat", path: "UserServices/ManifestFormat"),
-        .target(name: "RootTask", dependencies: ["UserRuntime", "ManifestFormat", "ELFFormat", "BootFormat"],
+        .target(name: "RootTask", dependencies: ["UserRuntime", "ManifestFormat", "ELFFormat", "BootFormat", "PCIBus"],
                 path: "UserServices/RootTask"),
         .target(name: "SerialDriver", dependencies: ["UserRuntime"], path: "Drivers/Serial"),
+        // PCI: the configuration-space library (enumeration, BARs, the write filter, the pci service's protocol),
+        // the bus driver that serves it, and the virtio-blk driver with its block service protocol.
+        .target(name: "PCIBus", dependencies: ["KernelABI", "UserRuntime", "ManifestFormat"], path: "Drivers/PCIBus"),
+        .target(name: "PCIDriver", dependencies: ["KernelABI", "UserRuntime", "PCIBus"], path: "Drivers/PCI"),
         .target(name: "HelloComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Hello"),
         .target(name: "IntruderComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Intruder"),
         // The per-tenant VMM: builds its VMs from the start info and serves their exits.
@@ -73,7 +77,7 @@ let package = Package(
                     exclude: ["FuzzCorpus"], resources: [.copy("Corpus")]),
         .testTarget(name: "UserServicesTests", dependencies: ["RootTask", "Sim", "Kernel", "ManifestLanguage", "SerialDriver",
                                                                 "HelloComponent", "IntruderComponent", "VMM", "PingComponent",
-                                                                "PongComponent", "VMCheckComponent"],
+                                                                "PongComponent", "VMCheckComponent", "PCIBus", "PCIDriver"],
                     path: "Tests/UserServicesTests"),
         .testTarget(name: "DeviceModelsTests", dependencies: ["DeviceModels"], path: "Tests/VMMTests/Devices"),
         .testTarget(name: "InstructionDecoderTests", dependencies: ["InstructionDecoder", "CUnicorn"], path: "Tests/VMMTests/Decoder"),

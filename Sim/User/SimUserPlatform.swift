@@ -153,5 +153,24 @@ public final class SimUserPlatform: UserPlatform {
         machine.portOut(port, value)
     }
 
+    /// A wide access is its bytes in ascending port order, each checked: the simulated devices decode bytes.
+    public func portIn16(_ port: UInt16) -> UInt16 {
+        UInt16(portIn8(port)) | UInt16(portIn8(port &+ 1)) << 8
+    }
+
+    public func portOut16(_ port: UInt16, _ value: UInt16) {
+        portOut8(port, UInt8(truncatingIfNeeded: value))
+        portOut8(port &+ 1, UInt8(truncatingIfNeeded: value >> 8))
+    }
+
+    public func portIn32(_ port: UInt16) -> UInt32 {
+        UInt32(portIn16(port)) | UInt32(portIn16(port &+ 2)) << 16
+    }
+
+    public func portOut32(_ port: UInt16, _ value: UInt32) {
+        portOut16(port, UInt16(truncatingIfNeeded: value))
+        portOut16(port &+ 2, UInt16(truncatingIfNeeded: value >> 16))
+    }
+
     func programReturned() { executor.finish(thread) }
 }

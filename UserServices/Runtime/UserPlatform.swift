@@ -13,6 +13,12 @@ public protocol UserPlatform: AnyObject {
     func store8(_ address: UInt64, _ value: UInt8)
     func portIn8(_ port: UInt16) -> UInt8
     func portOut8(_ port: UInt16, _ value: UInt8)
+    /// 16- and 32-bit port accesses, one instruction each: devices such as the PCI configuration address register
+    /// (0xcf8) and virtio's legacy registers ignore or misread a wide register written a byte at a time.
+    func portIn16(_ port: UInt16) -> UInt16
+    func portOut16(_ port: UInt16, _ value: UInt16)
+    func portIn32(_ port: UInt16) -> UInt32
+    func portOut32(_ port: UInt16, _ value: UInt32)
     /// A monotonic counter for benchmarks: `rdtsc` on the image (counts instructions under QEMU `-icount`),
     /// virtual time in the simulator.
     func timestamp() -> UInt64
