@@ -14,6 +14,14 @@ public final class PortConfigAccess<P: UserPlatform>: PCIConfigAccess {
 
     public init(platform: P) { self.platform = platform }
 
+    /// Runs `body` and restores the address register as it was: for an access made while the driver that owns the
+    /// mechanism may sit between its select and its data access (the root task at a component's teardown).
+    public func preservingAddress(_ body: () -> Void) {
+        let saved = platform.portIn32(Self.addressPort)
+        body()
+        platform.portOut32(Self.addressPort, saved)
+    }
+
     private func select(_ a: PCIAddress, _ offset: UInt8) {
         platform.portOut32(Self.addressPort, 0x8000_0000 | UInt32(a.routingID) << 8 | UInt32(offset & 0xfc))
     }

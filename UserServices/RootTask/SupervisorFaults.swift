@@ -43,6 +43,9 @@ extension Supervisor {
         for s in [record.sc, record.ec, record.pd] {
             _ = sys.revoke(CapabilityRange(kind: .object, base: s, permissions: Permissions.all), includeSelf: true)
         }
+        // Its devices stop mastering the bus before any of its pages can be handed out again (they may hold a
+        // queue the device still reads or writes).
+        stopBusMastering(index)
         for page in record.pages {
             let window = CapabilityRange(kind: .memory, base: (AddressLayout.physicalWindow + page) >> AddressLayout.pageShift,
                                          permissions: Permissions.memoryAll)

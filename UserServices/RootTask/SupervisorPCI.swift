@@ -31,6 +31,23 @@ extension Supervisor {
         }
     }
 
+    /// Turns bus mastering off on the component's PCI devices (teardown, before its pages are reused). The PCI
+    /// driver may have been preempted between selecting a register and using it: the address register is put back.
+    func stopBusMastering(_ index: Int) {
+        guard index < pciGrants.count, case .success(let grant) = pciGrants[index], !grant.functions.isEmpty else { return }
+        let config = PortConfigAccess(platform: platform)
+        config.preservingAddress {
+            for f in grant.functions {
+                let command = config.read16(f.address, PCIConfig.command)
+                config.write16(f.address, PCIConfig.command, command & ~PCIConfig.commandBusMaster)
+                let after = config.read16(f.address, PCIConfig.command)
+                console.line("root: \(name(index)): bus mastering of PCI device \(f.address) " +
+                             (after & PCIConfig.commandBusMaster == 0 ? "off before its pages are reused"
+                              : "could not be turned off (command 0x\(PCIText.hex(UInt64(after))))"))
+            }
+        }
+    }
+
     /// Whether every page of `range` is in the root's physical window.
     func holds(_ range: MMIORange) -> Bool {
         var page = range.base

@@ -92,7 +92,7 @@ final class FakePCIBus: PCIConfigAccess {
 /// 0xcfc..0xcff.
 final class SimPCIConfigPorts: SimIODevice {
     let bus: FakePCIBus
-    private var latch: UInt32 = 0
+    private(set) var latch: UInt32 = 0
     private var pendingWrite: [UInt8: UInt8] = [:]
     let ports: [UInt16] = Array(0xcf8...0xcff)
 

@@ -21,6 +21,11 @@ final class PCIBootTests: XCTestCase {
         var configPortRead: Bool = false
         var barPortWorks: Bool = false
         var done = false
+        /// Fault once done (a driver dying with its device mastering the bus).
+        var faultWhenDone = false
+        /// The CF8 latch when the driver faulted, read through `latch` (the simulated mechanism).
+        var latch: (() -> UInt32)?
+        var latchAtFault: UInt32?
     }
 
     static let pci = SimProgram(name: "pci", entries: [
@@ -44,6 +49,12 @@ final class PCIBootTests: XCTestCase {
             findings.command = pci.setCommand(0, flags: PCICommandFlags.io | PCICommandFlags.busMaster)
             if let bar = info.ports.first { _ = platform.portIn8(UInt16(bar.first)); findings.barPortWorks = true }
             findings.done = true
+            if findings.faultWhenDone {
+                // Leave the address register on another register than the one the root changes.
+                _ = pci.read(0, offset: 0x80, width: .dword)
+                findings.latchAtFault = findings.latch?()
+                _ = platform.load64(0)
+            }
             _ = sys.createSM(ComponentSelectors.firstFree, count: 0)
             while sys.down(sm: ComponentSelectors.firstFree) == .success {}
         })
@@ -87,6 +98,11 @@ final class PCIBootTests: XCTestCase {
     """
 
     func boot(_ findings: Findings) throws -> (SimSystem, FakePCIBus) {
+        let (system, bus, _) = try bootWithPorts(findings)
+        return (system, bus)
+    }
+
+    func bootWithPorts(_ findings: Findings) throws -> (SimSystem, FakePCIBus, SimPCIConfigPorts) {
         let programs = SimBoot.components + [Self.pci, probe(findings)]
         let blob = try SimBoot.compile(try SimBoot.example("minimal.toml") + Self.manifestTail,
                                        knownBinaries: Set(programs.map(\.name)))
@@ -97,8 +113,9 @@ final class PCIBootTests: XCTestCase {
         blk.interrupt(line: 10, pin: 1)
         bus.add(PCIAddress(bus: 0, device: 3, function: 0), blk)
         bus.add(PCIAddress(bus: 0, device: 4, function: 0), .init(vendor: 0x1af4, device: 0x1002))
-        system.machine.attach(SimPCIConfigPorts(bus: bus))
-        return (system, bus)
+        let ports = SimPCIConfigPorts(bus: bus)
+        system.machine.attach(ports)
+        return (system, bus, ports)
     }
 
     func testDriverGetsItsDeviceAndNothingElseAndAMissingDeviceStopsOnlyItsComponent() throws {
@@ -130,6 +147,26 @@ final class PCIBootTests: XCTestCase {
         XCTAssertEqual(bus.functions[PCIAddress(bus: 0, device: 3, function: 0)]!.get32(0x10), 0xc041, "the BAR stayed")
         XCTAssertEqual(try findings.command?.get(), 0x5)
         XCTAssertFalse(console.contains("faulted"), console)
+    }
+    func testAFaultingDriversDeviceStopsMasteringTheBusBeforeItsPagesAreReused() throws {
+        let findings = Findings()
+        findings.faultWhenDone = true
+        let (system, bus, ports) = try bootWithPorts(findings)
+        findings.latch = { ports.latch }
+        let blk = PCIAddress(bus: 0, device: 3, function: 0)
+        let stop = system.run(maxSteps: 2_000_000) { $0.consoleText.contains("root: blk stopped") }
+        XCTAssertEqual(stop, .condition, system.consoleText)
+        XCTAssertEqual(try findings.command?.get(), 0x5, "the driver had turned bus mastering on")
+        XCTAssertEqual(bus.functions[blk]!.get16(4) & PCIConfig.commandBusMaster, 0)
+        XCTAssertEqual(bus.functions[blk]!.get16(4) & PCIConfig.commandIO, PCIConfig.commandIO, "only mastering is off")
+        let console = system.consoleText
+        let faulted = try XCTUnwrap(console.range(of: "root: blk faulted"))
+        let off = try XCTUnwrap(console.range(of: "root: blk: bus mastering of PCI device 00:03.0 off before its pages are reused"))
+        XCTAssertLessThan(faulted.lowerBound, off.lowerBound)
+        // The root put the address register back: a PCI driver preempted between select and data is not misled.
+        XCTAssertEqual(findings.latchAtFault, 0x8000_1880, "00:03.0 offset 0x80")
+        XCTAssertEqual(ports.latch, findings.latchAtFault)
+        XCTAssertTrue(bus.writes.contains { $0.0 == blk && $0.1 == 4 && $0.2 & 4 == 0 }, "the root wrote the command")
     }
 }
 
