@@ -67,7 +67,10 @@ extension Supervisor {
         guard records[provider].isPerClient(service), slot >= 1,
               slot <= UInt64(records[provider].clientLandings[service].count) else {
             if let landed { _ = sys.revoke(landed, includeSelf: true) }
-            console.line("root: \(name(provider)) registered a portal for client \(slot) of service \(serviceName), which has no such client")
+            let count = records[provider].isPerClient(service) ? records[provider].clientLandings[service].count : 0
+            console.line("root: \(name(provider)) registered a portal of service \(serviceName) " +
+                         (slot == 0 ? "without the client word (word 1 = client index + 1)" : "for client \(slot - 1)") +
+                         ", but it has \(count) clients")
             return .badRange
         }
         let k = Int(slot - 1)
