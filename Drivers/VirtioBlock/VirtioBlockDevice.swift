@@ -18,7 +18,9 @@ final class VirtioBlockDevice<P: UserPlatform> {
         var done = false
     }
 
-    let platform: P
+    /// The platform of the EC using the device now: the main EC sets it up, the portal handler serves requests
+    /// (`serveBlock` sets it per call; in the simulator a platform object belongs to one EC).
+    var platform: P
     let io: UInt16
     let queueBase: UInt64
     let queuePhysical: UInt64

@@ -111,6 +111,7 @@ private func serveBlock<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>) -> [UIn
     // Only the main EC sets the slot, to this type (before the portal exists).
     guard let state = platform.componentState else { return [Status.badState.rawValue] }
     let blk = unsafeDowncast(state, to: VirtioBlockDevice<P>.self)
+    blk.platform = platform
     guard utcb.untypedCount >= 1, let operation = BlockOperation(rawValue: utcb.data(0)) else {
         return refuse(.badRange, .malformed)
     }
