@@ -153,8 +153,19 @@ public final class SimUserPlatform: UserPlatform {
         machine.portOut(port, value)
     }
 
-    /// The simulated devices are byte-wide: a 32-bit access is four byte accesses, low port first, after all
-    /// four ports passed the permission check.
+    /// The simulated devices are byte-wide: a wide access is its bytes, low port first, after all of its ports
+    /// passed the permission check.
+    public func portIn16(_ port: UInt16) -> UInt16 {
+        checkPort(port, count: 2)
+        return UInt16(machine.portIn(port)) | UInt16(machine.portIn(port &+ 1)) << 8
+    }
+
+    public func portOut16(_ port: UInt16, _ value: UInt16) {
+        checkPort(port, count: 2)
+        machine.portOut(port, UInt8(truncatingIfNeeded: value))
+        machine.portOut(port &+ 1, UInt8(truncatingIfNeeded: value >> 8))
+    }
+
     public func portIn32(_ port: UInt16) -> UInt32 {
         checkPort(port, count: 4)
         var value: UInt32 = 0

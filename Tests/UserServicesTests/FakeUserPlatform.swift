@@ -25,11 +25,15 @@ final class FakeUserPlatform: UserPlatform {
     }
     func portIn8(_ port: UInt16) -> UInt8 { portReads(port) }
     func portOut8(_ port: UInt16, _ value: UInt8) { portWrites.append((port, value)) }
-    func portIn32(_ port: UInt16) -> UInt32 {
-        (0..<4).reduce(UInt32(0)) { $0 | UInt32(portReads(port + UInt16($1))) << (8 * UInt32($1)) }
+    func portIn16(_ port: UInt16) -> UInt16 { UInt16(portIn8(port)) | UInt16(portIn8(port + 1)) << 8 }
+    func portOut16(_ port: UInt16, _ value: UInt16) {
+        portOut8(port, UInt8(truncatingIfNeeded: value))
+        portOut8(port + 1, UInt8(truncatingIfNeeded: value >> 8))
     }
+    func portIn32(_ port: UInt16) -> UInt32 { UInt32(portIn16(port)) | UInt32(portIn16(port + 2)) << 16 }
     func portOut32(_ port: UInt16, _ value: UInt32) {
-        for i in 0..<4 { portWrites.append((port + UInt16(i), UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))))) }
+        portOut16(port, UInt16(truncatingIfNeeded: value))
+        portOut16(port + 2, UInt16(truncatingIfNeeded: value >> 16))
     }
     func timestamp() -> UInt64 { 0 }
 }

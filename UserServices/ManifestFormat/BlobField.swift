@@ -2,7 +2,7 @@
 public enum BlobField: UInt8, Equatable, Sendable, CustomStringConvertible {
     case header, interruptCount
     case componentName, binary, componentMemory, priority, budget, componentFlags, counts
-    case ioPorts, mmio, interrupt, serviceName, serviceKind, dependency
+    case ioPorts, mmio, interrupt, serviceName, serviceKind, dependency, pciDevice
     case routeName, routeKind, provider, service
     case vmName, vmm, imageKind, guestImage, initrd, commandLine, disk, vmMemory, vcpus, vmFlags
 
@@ -23,6 +23,7 @@ public enum BlobField: UInt8, Equatable, Sendable, CustomStringConvertible {
         case .serviceName: return "provided service name"
         case .serviceKind: return "provided service kind"
         case .dependency: return "start-up dependency"
+        case .pciDevice: return "PCI device"
         case .routeName: return "used service name"
         case .routeKind: return "used service kind"
         case .provider: return "service provider index"

@@ -1,4 +1,4 @@
-/// The compiled manifest's binary layout (version 2). All integers are little-endian.
+/// The compiled manifest's binary layout (version 3). All integers are little-endian.
 ///
 ///     header (48 bytes)
 ///       0  magic "HVMANFST"              8  version u32          12 total length u32
@@ -10,16 +10,17 @@
 ///     string table (printable ASCII, referenced as offset u32 + length u32 relative to the table)
 ///
 ///     component: name s, binary s, memory u64, priority u64, budget ms u64, flags u32 (bit 0 restart on fault,
-///                bit 1 VMM), counts u32 x6 (ports, MMIO, interrupts, provides, uses, depends), then
+///                bit 1 VMM), counts u32 x7 (ports, MMIO, interrupts, provides, uses, depends, PCI devices), then
 ///                ports (first u64, count u64), MMIO (base u64, size u64), interrupts u64,
-///                provides (name s, kind s), uses (route), depends (component index u32)
+///                provides (name s, kind s), uses (route), depends (component index u32),
+///                PCI devices (kind u32: 1 vendor:device, 2 bus:device.function; value u32, `PCIDeviceSelector`)
 ///     VM:        name s, VMM index u32, image kind u32 (1 kernel, 2 test image), image s, initrd s, command line s, disk s,
 ///                memory u64, vCPUs u64, flags u32 (bit 0 nested), route count u32, routes
 ///     route:     name s, kind s, provider component index u32, service index u32
 public enum BlobLayout {
     /// "HVMANFST"
     public static let magic: [UInt8] = [0x48, 0x56, 0x4d, 0x41, 0x4e, 0x46, 0x53, 0x54]
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     public static let headerSize = 48
 
     public static let versionOffset = 8
@@ -32,13 +33,14 @@ public enum BlobLayout {
     public static let interruptCountOffset = 36
     public static let machineMemoryOffset = 40
 
-    public static let componentFixedSize = 8 + 8 + 8 + 8 + 8 + 4 + 6 * 4
+    public static let componentFixedSize = 8 + 8 + 8 + 8 + 8 + 4 + 7 * 4
     public static let portSize = 16
     public static let mmioSize = 16
     public static let interruptSize = 8
     public static let serviceSize = 16
     public static let routeSize = 24
     public static let dependencySize = 4
+    public static let pciDeviceSize = 8
     public static let vmFixedSize = 8 + 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 4 + 4
 
     public static let restartOnFaultFlag: UInt32 = 1 << 0

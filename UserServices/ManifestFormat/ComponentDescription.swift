@@ -11,6 +11,9 @@ public struct ComponentDescription: Equatable, Sendable {
     public var ioPorts: [PortRange]
     public var mmio: [MMIORange]
     public var interrupts: [UInt64]
+    /// PCI devices the root task finds on the bus and grants with their BARs, interrupt line and configuration
+    /// space (through the PCI driver's `pci` service).
+    public var pciDevices: [PCIDeviceSelector]
     public var provides: [ServiceDescription]
     public var uses: [ServiceRoute]
     /// Components (indices into `SystemDescription.components`) that must start before this one.
@@ -23,7 +26,8 @@ public struct ComponentDescription: Equatable, Sendable {
     public init(name: ManifestString, binary: ManifestString, memory: UInt64, priority: UInt64,
                 budgetMilliseconds: UInt64, ioPorts: [PortRange] = [], mmio: [MMIORange] = [], interrupts: [UInt64] = [],
                 provides: [ServiceDescription] = [], uses: [ServiceRoute] = [], dependsOn: [Int] = [],
-                restartOnFault: Bool = false, isVMM: Bool = false) {
+                restartOnFault: Bool = false, isVMM: Bool = false,
+                pciDevices: [PCIDeviceSelector] = []) {
         self.name = name
         self.binary = binary
         self.memory = memory
@@ -37,5 +41,6 @@ public struct ComponentDescription: Equatable, Sendable {
         self.dependsOn = dependsOn
         self.restartOnFault = restartOnFault
         self.isVMM = isVMM
+        self.pciDevices = pciDevices
     }
 }

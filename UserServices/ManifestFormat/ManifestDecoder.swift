@@ -95,6 +95,7 @@ public enum ManifestDecoder {
         var ports: [(range: PortRange, offset: Int)] = []
         var mmio: [(range: MMIORange, offset: Int)] = []
         var interrupts: [(irq: UInt64, offset: Int)] = []
+        var pciDevices: [(device: PCIDeviceSelector, offset: Int)] = []
     }
 
     static func component(_ index: Int, header: Header, decoded: [ComponentDescription], reader r: inout BlobReader,
@@ -128,6 +129,7 @@ public enum ManifestDecoder {
         let providesCount = try r.count(.counts)
         let usesCount = try r.count(.counts)
         let dependsCount = try r.count(.counts)
+        let pciCount = try r.count(.counts)
 
         try r.require(portCount, of: BlobLayout.portSize, .ioPorts)
         var ports: [PortRange] = []
@@ -183,11 +185,23 @@ public enum ManifestDecoder {
             guard Int(value) < index else { throw .startOrder(offset: at, component: index, needs: Int(value)) }
             dependsOn.append(Int(value))
         }
+        try r.require(pciCount, of: BlobLayout.pciDeviceSize, .pciDevice)
+        var pciDevices: [PCIDeviceSelector] = []
+        for _ in 0..<pciCount {
+            let at = r.offset
+            let kind = try r.u32(.pciDevice)
+            let value = try r.u32(.pciDevice)
+            guard let device = PCIDeviceSelector.decode(kind: kind, value: value) else {
+                throw .badValue(offset: at, what: .pciDevice, value: UInt64(kind) << 32 | UInt64(value))
+            }
+            pciDevices.append(device)
+            places.pciDevices.append((device, at))
+        }
         return ComponentDescription(name: name, binary: binary, memory: memory, priority: priority,
                                     budgetMilliseconds: budget, ioPorts: ports, mmio: mmio, interrupts: interrupts,
                                     provides: provides, uses: uses, dependsOn: dependsOn,
                                     restartOnFault: flags & BlobLayout.restartOnFaultFlag != 0,
-                                    isVMM: flags & BlobLayout.vmmFlag != 0)
+                                    isVMM: flags & BlobLayout.vmmFlag != 0, pciDevices: pciDevices)
     }
 
     /// A route of component `user` (or of a VM run by VMM `user`): its provider must start before `user`, or be
@@ -294,8 +308,13 @@ public enum ManifestDecoder {
         if let d = DuplicateCheck.duplicates(in: names).first { throw .duplicateName(offset: offsets[d.index], what: what) }
     }
 
-    /// No I/O port, MMIO byte or interrupt may be granted twice (to two components, or twice to one).
+    /// No I/O port, MMIO byte, interrupt or PCI device (as written) may be granted twice (to two components, or
+    /// twice to one). Two selectors naming the same device in different ways are found by the root task on the bus.
     static func checkResources(_ places: Places) throws(ManifestDecodeError) {
+        if let d = DuplicateCheck.duplicates(in: places.pciDevices.map { $0.device }).first {
+            throw .resourceConflict(offset: places.pciDevices[d.index].offset, what: .pciDevice,
+                                    otherOffset: places.pciDevices[d.first].offset)
+        }
         try noOverlap(places.ports.map { $0.range.first }, places.ports.map { $0.range.end },
                       places.ports.map { $0.offset }, .ioPorts)
         try noOverlap(places.mmio.map { $0.range.base }, places.mmio.map { $0.range.end },

@@ -40,6 +40,7 @@ public enum ManifestEncoder {
         w.index(c.provides.count)
         w.index(c.uses.count)
         w.index(c.dependsOn.count)
+        w.index(c.pciDevices.count)
         for p in c.ioPorts {
             w.u64(p.first)
             w.u64(p.count)
@@ -55,6 +56,10 @@ public enum ManifestEncoder {
         }
         for r in c.uses { route(r, into: &w) }
         for d in c.dependsOn { w.index(d) }
+        for device in c.pciDevices {
+            w.u32(device.kind)
+            w.u32(device.value)
+        }
     }
 
     private static func virtualMachine(_ vm: VirtualMachineDescription, into w: inout BlobWriter) {

@@ -25,5 +25,19 @@ struct ComponentRecord {
     /// Per provided service: the landing selector this incarnation must register it at.
     var landings: [UInt64] = []
 
-    var allServicesRegistered: Bool { !servicePortals.contains { $0 == nil } }
+    /// Per provided service of kind "pci": one portal per client (registered by the PCI driver, delegated to that
+    /// client only) and the landing selectors this incarnation must register them at. Empty for other services.
+    var clientPortals: [[UInt64?]] = []
+    var clientLandings: [[UInt64]] = []
+
+    /// A per-client service is registered when every client's portal is.
+    var allServicesRegistered: Bool {
+        servicePortals.indices.allSatisfy { s in
+            isPerClient(s) ? !clientPortals[s].contains { $0 == nil } : servicePortals[s] != nil
+        }
+    }
+
+    /// Services of kind "pci" (even with no clients), set when the component starts.
+    func isPerClient(_ s: Int) -> Bool { s < clientPortals.count && s < clientLandings.count && perClient[s] }
+    var perClient: [Bool] = []
 }

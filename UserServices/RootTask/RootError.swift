@@ -26,6 +26,8 @@ public enum RootError: Error, Equatable, CustomStringConvertible {
     case hypercall(what: String, Status)
     /// The kernel refused to bind `irq` to the root's interrupt semaphore for it (e.g. the machine has no such line).
     case interruptAssignment(component: String, irq: UInt64, Status)
+    /// The component's PCI devices cannot be granted (not present, taken, colliding; `PCIAssignmentError`).
+    case pciAssignment(PCIAssignmentError)
 
     public var description: String {
         switch self {
@@ -53,6 +55,7 @@ public enum RootError: Error, Equatable, CustomStringConvertible {
         case let .hypercall(what, status): return "\(what) failed: \(status)"
         case let .interruptAssignment(component, irq, status):
             return "component \(component): assigning irq \(irq) failed: \(status)"
+        case .pciAssignment(let e): return e.description
         }
     }
 }

@@ -25,6 +25,8 @@ final class Supervisor<P: UserPlatform> {
     /// Landing selectors for registered portals, inside the handler's receive window (set up by `prepare`).
     var landings = SelectorAllocator(first: 0, limit: 0)
     var records: [ComponentRecord]
+    /// Per component: what its PCI devices grant it, or why it cannot have them (`resolvePCIDevices`, at boot).
+    var pciGrants: [Result<PCIGrant, PCIAssignmentError>] = []
 
     init(platform: P, system: SystemDescription, bundle: BootBundle, bundleBase: UInt64, ticksPerMillisecond: UInt64,
          handlerEntry: UInt64, pages: PageAllocator) {
@@ -50,6 +52,7 @@ final class Supervisor<P: UserPlatform> {
     func startAll() throws(RootError) {
         let order: [Int]
         do { order = try StartOrder.order(system) } catch { throw .startOrder(error) }
+        resolvePCIDevices()
         for index in order {
             let blocking = StartOrder.prerequisites(of: index, in: system).first { records[$0].state != .running }
             if let blocking {

@@ -10,6 +10,7 @@ extension Supervisor {
     func start(_ index: Int) throws(RootError) {
         let component = system.components[index]
         let label = name(index)
+        if index < pciGrants.count, case .failure(let error) = pciGrants[index] { throw .pciAssignment(error) }
         guard let module = bundle.entry(named: component.binary.description) else {
             throw .missingModule(name: component.binary.description, what: "component \(label)")
         }
@@ -39,6 +40,7 @@ extension Supervisor {
             record.landings.append(landing)
         }
         records[index] = record
+        try preparePerClientServices(index)
         do throws(RootError) {
             // Only a VMM gets the own right to make VM PDs.
             let rights = component.isVMM ? Permissions.all : Permissions.all & ~Permissions.pdVM
@@ -54,6 +56,7 @@ extension Supervisor {
             // VM grants first: the start info says where they landed.
             try grantVMs(index)
             try mapStartInfo(index, entry: image.entry, heapPages: heapPages)
+            try mapPCIClientTable(index)
             try assignInterrupts(index)
             try delegateCapabilities(index)
             try check(sys.createEC(record.ec, pd: record.pd, utcb: ComponentLayout.utcb,
@@ -138,7 +141,7 @@ extension Supervisor {
     }
 
     func startInfo(_ index: Int, entry: UInt64, heapPages: UInt64) -> ComponentStartInfo {
-        let component = system.components[index]
+        let component = granted(index)
         var info = ComponentStartInfo(name: component.name.bytes, entry: entry, heapBase: ComponentLayout.heapBase,
                                       heapSize: heapPages * AddressLayout.pageSize,
                                       ticksPerMillisecond: ticksPerMillisecond)

@@ -43,16 +43,19 @@ extension Supervisor {
         for s in [record.sc, record.ec, record.pd] {
             _ = sys.revoke(CapabilityRange(kind: .object, base: s, permissions: Permissions.all), includeSelf: true)
         }
+        // Its devices stop mastering the bus before any of its pages can be handed out again (they may hold a
+        // queue the device still reads or writes).
+        stopBusMastering(index)
         for page in record.pages {
             let window = CapabilityRange(kind: .memory, base: (AddressLayout.physicalWindow + page) >> AddressLayout.pageShift,
                                          permissions: Permissions.memoryAll)
             _ = sys.revoke(window, includeSelf: false)
             pages.free(page)
         }
-        for d in CapabilityGrants.devices(of: system.components[index]) { _ = sys.revoke(d.source, includeSelf: false) }
+        for d in CapabilityGrants.devices(of: granted(index)) { _ = sys.revoke(d.source, includeSelf: false) }
         // Its interrupt lines go back too (masked, nothing pending), so the restarted component (or another one)
         // can be granted them again.
-        for irq in system.components[index].interrupts {
+        for irq in granted(index).interrupts {
             _ = sys.releaseInterrupt(sm: RootSelectors.interruptBase + irq, irq: irq)
         }
         record.pages = []
@@ -60,6 +63,7 @@ extension Supervisor {
         revokeVMs(index)
         record = records[index]
         record.servicePortals = record.servicePortals.map { _ in nil }
+        record.clientPortals = record.clientPortals.map { $0.map { _ in nil } }
         record.state = .stopped
         records[index] = record
     }

@@ -8,7 +8,7 @@ extension Supervisor {
     /// Exactly what the manifest grants: its own PD (to create handler ECs and portals), the event portals, the
     /// registration portal if it provides services, the portals of the services it uses, and its devices.
     func delegations(_ index: Int) throws(RootError) -> [Delegation] {
-        let component = system.components[index]
+        let component = granted(index)
         let record = records[index]
         var result = [Delegation(source: CapabilityRange(kind: .object, base: record.pd, permissions: Permissions.pdCreate),
                                  destinationBase: ComponentSelectors.ownPD)]
@@ -22,7 +22,9 @@ extension Supervisor {
                                      destinationBase: ComponentSelectors.registration))
         }
         for (k, route) in component.uses.enumerated() {
-            guard let portal = records[route.provider].servicePortals[route.service] else {
+            let perClient = records[route.provider].isPerClient(route.service)
+            guard let portal = perClient ? clientPortal(provider: route.provider, service: route.service, user: index)
+                : records[route.provider].servicePortals[route.service] else {
                 throw .serviceNotRegistered(component: name(index), provider: name(route.provider),
                                             service: route.name.description)
             }
@@ -37,7 +39,7 @@ extension Supervisor {
     /// A message interrupt is left to the component (CapabilityGrants), which assigns it when it programs its
     /// device; the root task still releases it at teardown.
     func assignInterrupts(_ index: Int) throws(RootError) {
-        for irq in system.components[index].interrupts where !RootSelectors.isMessage(irq) {
+        for irq in granted(index).interrupts where !RootSelectors.isMessage(irq) {
             let status = sys.assignInterrupt(sm: RootSelectors.interruptBase + irq, irq: irq)
             guard status == .success else { throw .interruptAssignment(component: name(index), irq: irq, status) }
         }

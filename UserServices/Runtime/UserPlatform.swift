@@ -13,6 +13,10 @@ public protocol UserPlatform: AnyObject {
     func store8(_ address: UInt64, _ value: UInt8)
     func portIn8(_ port: UInt16) -> UInt8
     func portOut8(_ port: UInt16, _ value: UInt8)
+    /// 16-bit port accesses, one instruction each (as the 32-bit ones below): devices such as the PCI address register
+    /// (0xcf8) and virtio's legacy registers ignore or misread a wide register written a byte at a time.
+    func portIn16(_ port: UInt16) -> UInt16
+    func portOut16(_ port: UInt16, _ value: UInt16)
     /// One 32-bit port access (`in`/`out` with eax): PCI configuration mechanism 1 (0xCF8 takes only these) and
     /// devices' I/O BARs. The four ports `port ..< port + 4` must be allowed.
     func portIn32(_ port: UInt16) -> UInt32

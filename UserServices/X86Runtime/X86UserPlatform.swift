@@ -24,6 +24,8 @@ public final class X86UserPlatform: UserPlatform {
     public func store8(_ address: UInt64, _ value: UInt8) { x86_user_store8(address, value) }
     public func portIn8(_ port: UInt16) -> UInt8 { x86_user_in8(port) }
     public func portOut8(_ port: UInt16, _ value: UInt8) { x86_user_out8(port, value) }
+    public func portIn16(_ port: UInt16) -> UInt16 { x86_user_in16(port) }
+    public func portOut16(_ port: UInt16, _ value: UInt16) { x86_user_out16(port, value) }
     public func portIn32(_ port: UInt16) -> UInt32 { x86_user_in32(port) }
     public func portOut32(_ port: UInt16, _ value: UInt32) { x86_user_out32(port, value) }
     public func timestamp() -> UInt64 { x86_user_rdtsc() }

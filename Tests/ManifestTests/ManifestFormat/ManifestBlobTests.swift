@@ -24,7 +24,7 @@ final class ManifestBlobTests: XCTestCase {
     func testHeaderFollowsTheDocumentedLayout() {
         let blob = BlobFixtures.blob
         XCTAssertEqual(Array(blob[0..<8]), Array("HVMANFST".utf8))
-        XCTAssertEqual(blob[BlobLayout.versionOffset], 2)
+        XCTAssertEqual(blob[BlobLayout.versionOffset], 3)
         XCTAssertEqual(Int(blob[BlobLayout.lengthOffset]) | Int(blob[BlobLayout.lengthOffset + 1]) << 8, blob.count)
         XCTAssertEqual(blob[BlobLayout.componentCountOffset], 2)
         XCTAssertEqual(blob[BlobLayout.vmCountOffset], 2)

@@ -20,7 +20,7 @@ enum Corpus {
     /// The bundle modules the golden manifest may name.
     static let goldenBinaries: Set<String> = ["roottask", "serial", "ahci", "vmm", "hello", "bzImage", "initrd.img", "guest-test"]
     /// The bundle modules the examples may name (the list the image build provides).
-    static let exampleBinaries: Set<String> = ["serial", "hello", "intruder", "vmm", "guest-test"]
+    static let exampleBinaries: Set<String> = ["serial", "hello", "intruder", "vmm", "guest-test", "pci", "virtioblk", "blockcheck"]
     static let machineMemory: UInt64 = 2 << 30
 
     static func compileGolden(_ source: String) -> Result<CompiledManifest, ManifestErrors> {

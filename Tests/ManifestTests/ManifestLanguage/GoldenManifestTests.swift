@@ -57,7 +57,7 @@ final class GoldenManifestTests: XCTestCase {
         XCTAssertEqual(compiled.blob, expected, "encoding changed; if intended, bump BlobLayout.version and regenerate")
         // Independent of the golden file: the header says what the layout documents.
         XCTAssertEqual(Array(compiled.blob[0..<8]), Array("HVMANFST".utf8))
-        XCTAssertEqual(ManifestDecoderProbe.u32(compiled.blob, BlobLayout.versionOffset), 2)
+        XCTAssertEqual(ManifestDecoderProbe.u32(compiled.blob, BlobLayout.versionOffset), 3)
         XCTAssertEqual(Int(ManifestDecoderProbe.u32(compiled.blob, BlobLayout.lengthOffset)), compiled.blob.count)
         XCTAssertEqual(ManifestDecoderProbe.u32(compiled.blob, BlobLayout.componentCountOffset), 4)
         XCTAssertEqual(ManifestDecoderProbe.u32(compiled.blob, BlobLayout.vmCountOffset), 2)

@@ -104,6 +104,8 @@ final class MutationCorpusTests: XCTestCase {
             "platform-port-pic", "platform-port-pit", "platform-port-keyboard", "platform-port-pci-config",
             "platform-irq-timer", "platform-irq-cascade", "platform-memory-leaves-no-room",
             "binary-roottask-as-component", "vm-boots-a-driver", "binary-directory-name",
+            // PCI device assignment
+            "pci-device-malformed", "pci-device-assigned-twice", "pci-service-provided-twice",
         ]
         for rule in required { XCTAssertTrue(names.contains(rule), "no corpus case for \(rule)") }
     }

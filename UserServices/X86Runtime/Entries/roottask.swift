@@ -1,4 +1,4 @@
-// modules: KernelABI UserRuntime ManifestFormat ELFFormat BootFormat RootTask
+// modules: KernelABI UserRuntime ManifestFormat ELFFormat BootFormat PCIBus RootTask
 // heap: 4194304
 // The root task on the image: slot 0 builds the system, slot 1 serves registration and event portals
 // (UserServices/RootTask/README.md). Its main EC's UTCB is at AddressLayout.rootUTCB.

@@ -39,7 +39,8 @@ struct DeclarationReader {
             location: t.location, name: name, binary: binary, memory: memory,
             priority: integer(t, "priority", s, path: p), budget: integer(t, "budget_ms", s, path: p),
             ioPorts: ranges(t, "io_ports", s, path: p), mmio: ranges(t, "mmio", s, path: p),
-            interrupts: integers(t, "interrupts", s, path: p), provides: provides, uses: uses,
+            interrupts: integers(t, "interrupts", s, path: p), pciDevices: strings(t, "pci_devices", s, path: p),
+            provides: provides, uses: uses,
             dependsOn: strings(t, "depends_on", s, path: p),
             restartOnFault: bool(t, "restart_on_fault", s, path: p) ?? false, isVMM: bool(t, "vmm", s, path: p) ?? false)
     }

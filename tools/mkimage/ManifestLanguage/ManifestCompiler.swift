@@ -110,7 +110,8 @@ public enum ManifestCompiler {
                 mmio: c.mmio.map { MMIORange(base: $0.value.start, size: $0.value.size) },
                 interrupts: c.interrupts.map { $0.value },
                 provides: c.provides.map { ServiceDescription(name: ManifestString($0.name.value), kind: ManifestString($0.kind.value)) },
-                uses: uses, dependsOn: dependsOn, restartOnFault: c.restartOnFault, isVMM: c.isVMM))
+                uses: uses, dependsOn: dependsOn, restartOnFault: c.restartOnFault, isVMM: c.isVMM,
+                pciDevices: c.pciDevices.compactMap { try? PCIDeviceSelector.parse($0.value).get() }))
         }
 
         var vms: [VirtualMachineDescription] = []

@@ -38,6 +38,8 @@ struct ComponentDeclaration {
     var ioPorts: [Located<RangeLiteral>]
     var mmio: [Located<RangeLiteral>]
     var interrupts: [Located<UInt64>]
+    /// As written (`"1af4:1001"`, `"00:03.0"`), parsed by the validator.
+    var pciDevices: [Located<String>]
     var provides: [ServiceDeclaration]
     var uses: [RouteDeclaration]
     var dependsOn: [Located<String>]

@@ -43,6 +43,7 @@ enum ManifestSchema {
         Key(name: "io_ports", type: .rangeArray, example: "[[0x3f8, 8]]"),
         Key(name: "mmio", type: .rangeArray, example: "[[0xfebf0000, 4K]]"),
         Key(name: "interrupts", type: .integerArray, example: "[4]"),
+        Key(name: "pci_devices", type: .stringArray, example: "[\"1af4:1001\"]"),
         Key(name: "provides", type: .tableArray, example: "[[component.provides]]"),
         Key(name: "uses", type: .tableArray, example: "[[component.uses]]"),
         Key(name: "depends_on", type: .stringArray, example: "[\"serial\"]"),
@@ -80,4 +81,6 @@ enum ManifestSchema {
     static let defaultBudgetMilliseconds: UInt64 = 10
     static let defaultInterruptCount: UInt64 = 24
     static let maxNameLength = 63
+    /// The kind of service through which a component assigned PCI devices reaches their configuration space.
+    static let pciServiceKind = "pci"
 }

@@ -46,6 +46,7 @@ struct ManifestValidator {
         for c in d.components { component(c, interruptCount: r.interruptCount) }
 
         diagnostics += ResourceConflicts.check(d.components)
+        onePCIDriver(d.components)
         memory(d, limit: r.machineMemory)
         for vm in d.vms { self.vm(vm) }
         guard checkReferences else { return r }
@@ -119,6 +120,17 @@ struct ManifestValidator {
         for irq in c.interrupts where irq.value >= interruptCount {
             report(irq.location, "interrupt \(irq.value) of \(who) does not exist; the machine has interrupts 0 to \(interruptCount - 1)")
         }
+        for device in c.pciDevices {
+            if case .failure(let why) = PCIDeviceSelector.parse(device.value) {
+                report(device.location, "PCI device \(QuotedText.quote(device.value)) of \(who) is malformed: \(why); write " +
+                       "vendor:device in hex (e.g. \"1af4:1001\") or bus:device.function (e.g. \"00:03.0\")")
+            }
+        }
+        if let first = c.pciDevices.first,
+           !c.uses.contains(where: { $0.kind.value == ManifestSchema.pciServiceKind }) {
+            report(first.location, "\(who) is assigned PCI devices but uses no service of kind \"pci\", through which it " +
+                   "reaches their configuration space; add [[component.uses]] name = \"pci\" (provided by the PCI driver)")
+        }
         for s in c.provides {
             name(s.name, what: "service name")
             name(s.kind, what: "service kind")
@@ -130,6 +142,22 @@ struct ManifestValidator {
         }
         checkUnique(c.uses.map { $0.name }, what: "service name in \(who)'s uses")
         checkUnique(c.dependsOn, what: "entry in \(who)'s depends_on")
+    }
+
+    /// The provider of a "pci" service is given the configuration ports (0xcf8..0xcff): there can be one.
+    private mutating func onePCIDriver(_ components: [ComponentDeclaration]) {
+        var first: (component: String, location: SourceLocation)?
+        for c in components {
+            for s in c.provides where s.kind.value == ManifestSchema.pciServiceKind {
+                guard let earlier = first else {
+                    first = (c.name.value, s.location)
+                    continue
+                }
+                report(s.location, "component \(QuotedText.quote(c.name.value)) provides a second service of kind \"pci\" " +
+                       "(the first is \(QuotedText.quote(earlier.component))'s at \(earlier.location.line):\(earlier.location.column)); " +
+                       "the PCI configuration ports go to one PCI driver, which serves every device")
+            }
+        }
     }
 
     // MARK: VMs

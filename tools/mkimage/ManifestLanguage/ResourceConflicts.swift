@@ -24,7 +24,7 @@ enum ResourceConflicts {
                 interrupts.append(Claim(component: c.name.value, start: irq.value, size: 1, location: irq.location))
             }
         }
-        var diagnostics: [Diagnostic] = []
+        var diagnostics: [Diagnostic] = pciDevices(components)
         for o in overlaps(ports) {
             let claim = ports[o.index], earlier = ports[o.earlier]
             diagnostics.append(Diagnostic(claim.location,
@@ -44,6 +44,28 @@ enum ResourceConflicts {
                 "\(owner(earlier, claim)); give each interrupt to one component only"))
         }
         return diagnostics
+    }
+
+    /// A device named twice the same way (two components, or twice in one). Selectors are compared parsed, so
+    /// "1AF4:1001" and "1af4:1001" are the same; malformed ones are the validator's to report.
+    private static func pciDevices(_ components: [ComponentDeclaration]) -> [Diagnostic] {
+        var claims: [(selector: PCIDeviceSelector, component: String, written: Located<String>)] = []
+        for c in components {
+            for d in c.pciDevices {
+                if case .success(let selector) = PCIDeviceSelector.parse(d.value) {
+                    claims.append((selector, c.name.value, d))
+                }
+            }
+        }
+        return DuplicateCheck.duplicates(in: claims.map { $0.selector }).map { d in
+            let claim = claims[d.index], earlier = claims[d.first]
+            let place = "\(earlier.written.location.line):\(earlier.written.location.column)"
+            let owner = earlier.component == claim.component ? "the same component (at \(place))"
+                : "component \(QuotedText.quote(earlier.component)) (at \(place))"
+            return Diagnostic(claim.written.location,
+                "PCI device \(QuotedText.quote(claim.written.value)) is assigned twice: to component \(QuotedText.quote(claim.component)) " +
+                "here and to \(owner); give each device to one component only")
+        }
     }
 
     private static func overlaps(_ claims: [Claim]) -> [OverlapCheck.Overlap] {

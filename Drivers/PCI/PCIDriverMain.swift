@@ -1,0 +1,82 @@
+import KernelABI
+import PCIBus
+import UserRuntime
+
+/// Where the PCI driver keeps its handler EC, its per-client portals and its idle semaphore.
+enum PCIDriverLayout {
+    static let handlerEC: UInt64 = ComponentSelectors.firstFree
+    static let idleSM: UInt64 = ComponentSelectors.firstFree + 1
+    /// Client k's portal (portal id k).
+    static let firstClientPortal: UInt64 = ComponentSelectors.firstFree + 16
+    static let handlerUTCB: UInt64 = ComponentLayout.firstFreeUTCB
+    static let handlerStackPages: UInt64 = 2
+    /// Entry-table slot of `pciServicePortal`.
+    static let handlerSlot = 1
+}
+
+/// The PCI bus driver (entry slot 0). The root task gave it the configuration mechanism (ports 0xcf8..0xcff, which
+/// no manifest may grant) and a table of its clients and their devices (`PCIClientTable`). It makes one portal per
+/// client on one handler EC, portal id = client index, and registers each for that client only; then it idles.
+/// A request names a device by its index in the caller's list, so devices of other components do not exist for it.
+public func pciDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
+    let sys = SystemCalls(platform)
+    let utcb = UTCB(platform: platform, base: ComponentLayout.utcb)
+    guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)) else {
+        return idle(sys)
+    }
+    let log = info.portal(forService: "log").map { LogClient(utcb: utcb, portal: $0) }
+    func fail(_ text: String) {
+        _ = log?.write("pci: error: \(text)\n")
+        idle(sys)
+    }
+    guard let service = info.providedService(named: "pci") else { return fail("the manifest gives no service named pci") }
+    guard info.ports.contains(where: { $0.first == UInt64(PortConfigAccess<P>.addressPort) && $0.count >= PortConfigAccess<P>.portCount })
+    else { return fail("no configuration ports 0xcf8..0xcff were granted") }
+    guard let clients = PCIClientTable.read({ platform.load64(PCIClientTable.address + UInt64($0) * 8) }) else {
+        return fail("the root task's client table is missing or malformed")
+    }
+    guard info.heapSize >= PCIDriverLayout.handlerStackPages * AddressLayout.pageSize else {
+        return fail("its heap is too small for the handler stack")
+    }
+    let handler = EntryTable.address(entry: info.entry, slot: PCIDriverLayout.handlerSlot)
+    guard sys.createEC(PCIDriverLayout.handlerEC, pd: ComponentSelectors.ownPD, utcb: PCIDriverLayout.handlerUTCB,
+                       stackPointer: info.heapBase + info.heapSize, entry: handler, global: false,
+                       eventBase: ComponentSelectors.eventBase) == .success
+    else { return fail("creating the handler EC failed") }
+    for (k, client) in clients.enumerated() {
+        let portal = PCIDriverLayout.firstClientPortal + UInt64(k)
+        let created = sys.createPT(portal, ec: PCIDriverLayout.handlerEC, entry: handler, portalID: UInt64(k))
+        guard created == .success else { return fail("creating the portal of client \(k) failed: \(created)") }
+        let status = PCIClientPortal.register(utcb, serviceID: service.id, client: k, landing: client.landing, portal: portal)
+        guard status == .success else { return fail("registering the portal of client \(k) failed: \(status)") }
+        for device in client.devices {
+            _ = log?.write("pci: client \(k): \(device.description), \(device.bars.count) BARs\n")
+        }
+    }
+    _ = log?.write("pci: serving \(clients.count) clients through configuration ports 0xcf8 (no ECAM)\n")
+    idle(sys)
+}
+
+/// The `pci` portal handler (entry slot 1): the portal id is the client; its devices come from the table.
+public func pciServicePortal<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
+    let sys = SystemCalls(platform)
+    let utcb = UTCB(platform: platform, base: PCIDriverLayout.handlerUTCB)
+    while true {
+        let reply = serve(platform, utcb)
+        utcb.setMessage(untyped: reply)
+        _ = sys.reply()
+    }
+}
+
+private func serve<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>) -> [UInt64] {
+    let clients = PCIClientTable.read { platform.load64(PCIClientTable.address + UInt64($0) * 8) } ?? []
+    let client = utcb.portalID
+    guard client < UInt64(clients.count) else { return [Status.badSelector.rawValue] }
+    let request = (0..<min(utcb.untypedCount, 8)).map { utcb.data($0) }
+    return PCIService(config: PortConfigAccess(platform: platform)).handle(request, devices: clients[Int(client)].devices)
+}
+
+func idle<P: UserPlatform>(_ sys: SystemCalls<P>) {
+    _ = sys.createSM(PCIDriverLayout.idleSM, count: 0)
+    while sys.down(sm: PCIDriverLayout.idleSM) == .success {}
+}

@@ -1,0 +1,63 @@
+import KernelABI
+
+/// The `pci` service's decisions, apart from IPC: one request of one client, whose devices are `devices`, answered
+/// from configuration space `config`. Kept free of the UTCB so the host tests drive it with any words.
+public struct PCIService<C: PCIConfigAccess> {
+    public let config: C
+
+    public init(config: C) { self.config = config }
+
+    public func handle(_ request: [UInt64], devices: [PCIFunction]) -> [UInt64] {
+        let fail = [Status.badRange.rawValue]
+        guard let first = request.first, let operation = PCIServiceOperation(rawValue: first) else { return fail }
+        if operation == .count { return [Status.success.rawValue, UInt64(devices.count)] }
+        guard request.count >= 2, request[1] < UInt64(devices.count) else { return fail }
+        let device = devices[Int(request[1])]
+        let a = device.address
+        switch operation {
+        case .count:
+            return fail
+        case .describe:
+            var reply: [UInt64] = [Status.success.rawValue, UInt64(a.routingID),
+                                   UInt64(device.vendor) | UInt64(device.device) << 16, UInt64(device.classCode),
+                                   device.legacyInterrupt ?? UInt64.max, UInt64(device.bars.count)]
+            for bar in device.bars {
+                reply += [UInt64(bar.kind.rawValue) | UInt64(bar.index) << 8 | (bar.prefetchable ? 1 << 16 : 0),
+                          bar.base, bar.size]
+            }
+            return reply
+        case .read:
+            guard request.count >= 4, let width = access(request[3]), request[2] < 0x100,
+                  request[2] + UInt64(width.rawValue) <= 0x100, width.isAligned(request[2]) else { return fail }
+            return [Status.success.rawValue, UInt64(config.read(a, offset: UInt8(request[2]), width: width))]
+        case .write:
+            guard request.count >= 5, let width = access(request[3]) else { return fail }
+            let verdict = PCIConfigWriteFilter.check(offset: request[2], width: width,
+                                                     capabilities: PCICapability.list(config, a))
+            guard verdict == .allowed else {
+                if case .refused = verdict { return [Status.insufficientRights.rawValue] }
+                return fail
+            }
+            config.write(a, offset: UInt8(request[2]), width: width, UInt32(truncatingIfNeeded: request[4]) & width.mask)
+            return [Status.success.rawValue]
+        case .setCommand:
+            guard request.count >= 3, request[2] & ~PCICommandFlags.all == 0 else { return fail }
+            let flags = request[2]
+            if flags & PCICommandFlags.io != 0, !device.bars.contains(where: { $0.isIO }) { return fail }
+            if flags & PCICommandFlags.memory != 0, !device.bars.contains(where: { !$0.isIO }) { return fail }
+            var command = config.read16(a, PCIConfig.command)
+            let bits: [(UInt64, UInt16)] = [(PCICommandFlags.io, PCIConfig.commandIO),
+                                            (PCICommandFlags.memory, PCIConfig.commandMemory),
+                                            (PCICommandFlags.busMaster, PCIConfig.commandBusMaster),
+                                            (PCICommandFlags.intxDisable, PCIConfig.commandINTxDisable)]
+            for (flag, bit) in bits { command = flags & flag != 0 ? command | bit : command & ~bit }
+            config.write16(a, PCIConfig.command, command)
+            return [Status.success.rawValue, UInt64(config.read16(a, PCIConfig.command))]
+        }
+    }
+
+    private func access(_ width: UInt64) -> PCIAccessWidth? {
+        guard width <= 4 else { return nil }
+        return PCIAccessWidth(rawValue: UInt8(width))
+    }
+}

@@ -1,0 +1,204 @@
+import BlockService
+import KernelABI
+import UserRuntime
+
+/// A virtio-blk device behind its legacy I/O BAR, with one request queue. Lives in the component's state slot
+/// (`UserPlatform.componentState`): the portal handler's frames do not survive a reply, this object does.
+///
+/// Memory: `queueBase` holds the virtqueue (physically contiguous, checked), `headerPage` the request headers
+/// (16 bytes per slot) and status bytes (at +2048). Client buffers are the pages at `BlockProtocol.bufferWindow`.
+/// Invariants: a slot is in flight exactly when `slots[i]` is non-nil; its descriptors are off the free list until
+/// the device returns its head in the used ring; `lastUsed` trails the device's used index.
+final class VirtioBlockDevice<P: UserPlatform> {
+    struct Slot {
+        var request: BlockRequest
+        var head: UInt16
+        var descriptors: [UInt16]
+        var generation: UInt64
+        var done = false
+    }
+
+    /// The platform of the EC using the device now: the main EC sets it up, the portal handler serves requests
+    /// (`serveBlock` sets it per call; in the simulator a platform object belongs to one EC).
+    var platform: P
+    let io: UInt16
+    let queueBase: UInt64
+    let queuePhysical: UInt64
+    let headerPage: UInt64
+    let headerPhysical: UInt64
+    let layout: VirtqueueLayout
+    let interrupt: UInt64?
+    let idleSM: UInt64
+    let ticksPerMillisecond: UInt64
+    private(set) var sectors: UInt64 = 0
+    private(set) var supportsFlush = false
+    var bufferPages: UInt64?
+    private var slots: [Slot?] = Array(repeating: nil, count: BlockProtocol.maxInFlight)
+    private var freeDescriptors: [UInt16] = []
+    private var nextAvailable: UInt16 = 0
+    private var lastUsed: UInt16 = 0
+    private var generation: UInt64 = 1
+    /// Completions found only after a wait timed out: an interrupt that did not arrive (should stay 0).
+    private(set) var missedInterrupts = 0
+
+    init(platform: P, io: UInt16, queueBase: UInt64, queuePhysical: UInt64, headerPage: UInt64, headerPhysical: UInt64,
+         layout: VirtqueueLayout, interrupt: UInt64?, idleSM: UInt64, ticksPerMillisecond: UInt64) {
+        self.platform = platform
+        self.io = io
+        self.queueBase = queueBase
+        self.queuePhysical = queuePhysical
+        self.headerPage = headerPage
+        self.headerPhysical = headerPhysical
+        self.layout = layout
+        self.interrupt = interrupt
+        self.idleSM = idleSM
+        self.ticksPerMillisecond = ticksPerMillisecond
+        freeDescriptors = (0..<UInt16(layout.size)).reversed().map { $0 }
+    }
+
+    var inFlight: [BlockRequest] { slots.compactMap { $0.map { $0.request } } }
+
+    // MARK: set-up (virtio 0.9.5 §2.2.1: reset, acknowledge, driver, features, queue, driver OK)
+
+    /// The queue size the device offers (0: none), after a reset; call before allocating the queue.
+    static func queueSize(platform: P, io: UInt16) -> UInt64 {
+        platform.portOut8(io + VirtioLegacy.deviceStatus, 0)
+        platform.portOut16(io + VirtioLegacy.queueSelect, 0)
+        return UInt64(platform.portIn16(io + VirtioLegacy.queueSize))
+    }
+
+    func start() {
+        platform.portOut8(io + VirtioLegacy.deviceStatus, 0)
+        platform.portOut8(io + VirtioLegacy.deviceStatus, VirtioLegacy.acknowledge)
+        platform.portOut8(io + VirtioLegacy.deviceStatus, VirtioLegacy.acknowledge | VirtioLegacy.driver)
+        let offered = platform.portIn32(io + VirtioLegacy.deviceFeatures)
+        supportsFlush = offered & VirtioLegacy.blockFlushFeature != 0
+        platform.portOut32(io + VirtioLegacy.driverFeatures, offered & VirtioLegacy.blockFlushFeature)
+        for w in 0..<(layout.pages * 512) { platform.store64(queueBase + w * 8, 0) }
+        platform.portOut16(io + VirtioLegacy.queueSelect, 0)
+        platform.portOut32(io + VirtioLegacy.queueAddress, UInt32(truncatingIfNeeded: queuePhysical >> 12))
+        platform.portOut8(io + VirtioLegacy.deviceStatus,
+                          VirtioLegacy.acknowledge | VirtioLegacy.driver | VirtioLegacy.driverOK)
+        sectors = UInt64(platform.portIn32(io + VirtioLegacy.deviceConfig))
+            | UInt64(platform.portIn32(io + VirtioLegacy.deviceConfig + 4)) << 32
+    }
+
+    /// Stops the device: it forgets the queue and will not DMA any more (before buffers are reused).
+    func reset() { platform.portOut8(io + VirtioLegacy.deviceStatus, 0) }
+
+    // MARK: requests
+
+    /// Checks, builds the descriptor chain (header, one descriptor per buffer page piece, status), makes it
+    /// available and notifies; the tag for `wait`.
+    func submit(_ request: BlockRequest) -> Result<UInt64, BlockRequestError> {
+        let bufferBytes = bufferPages.map { $0 * AddressLayout.pageSize }
+        if let error = request.check(sectors: sectors, bufferBytes: bufferBytes, inFlight: inFlight) { return .failure(error) }
+        if request.kind == .flush && !supportsFlush { return .failure(.badKind) }
+        guard let slot = slots.firstIndex(where: { $0 == nil }) else { return .failure(.queueFull) }
+        // The buffer's pieces: each page still held (the client may have revoked it since attaching).
+        var pieces: [(physical: UInt64, length: UInt64)] = []
+        var at = request.offset
+        while at < request.offset + request.bytes {
+            let pageEnd = (at | (AddressLayout.pageSize - 1)) + 1
+            let length = min(pageEnd, request.offset + request.bytes) - at
+            guard let physical = PhysicalPages.physical(platform, virtual: BlockProtocol.bufferWindow + at) else {
+                return .failure(.bufferNotHeld)
+            }
+            pieces.append((physical, length))
+            at += length
+        }
+        let needed = pieces.count + 2
+        guard freeDescriptors.count >= needed else { return .failure(.queueFull) }
+        var chain: [UInt16] = []
+        for _ in 0..<needed { chain.append(freeDescriptors.removeLast()) }
+
+        let header = headerPage + UInt64(slot) * 16
+        let type: UInt64 = request.kind == .read ? 0 : request.kind == .write ? 1 : 4
+        platform.store64(header, type)
+        platform.store64(header + 8, request.kind == .flush ? 0 : request.sector)
+        let status = headerPage + 2048 + UInt64(slot)
+        platform.store8(status, 0xff)
+        let deviceWrites = request.kind == .read
+        writeDescriptor(chain[0], address: headerPhysical + UInt64(slot) * 16, length: 16, writable: false, next: chain[1])
+        for (k, piece) in pieces.enumerated() {
+            writeDescriptor(chain[1 + k], address: piece.physical, length: piece.length, writable: deviceWrites,
+                            next: chain[2 + k])
+        }
+        writeDescriptor(chain[needed - 1], address: headerPhysical + 2048 + UInt64(slot), length: 1, writable: true, next: nil)
+
+        generation += 1
+        slots[slot] = Slot(request: request, head: chain[0], descriptors: chain, generation: generation)
+        let ring = queueBase + layout.available
+        store16(ring + 4 + 2 * (UInt64(nextAvailable) % layout.size), chain[0])
+        nextAvailable &+= 1
+        store16(ring + 2, nextAvailable)
+        platform.portOut16(io + VirtioLegacy.queueNotify, 0)
+        return .success(generation << 8 | UInt64(slot))
+    }
+
+    /// Waits until the request `tag` completes (interrupts, or a timed poll when a wait runs out); frees its slot.
+    func wait(_ tag: UInt64) -> Result<Void, BlockRequestError> {
+        let slot = Int(tag & 0xff)
+        guard slot < slots.count, let s = slots[slot], s.generation == tag >> 8 else { return .failure(.unknownTag) }
+        let sys = SystemCalls(platform)
+        var waited: UInt64 = 0
+        while !(slots[slot]?.done ?? true) {
+            if drainUsed() > 0 { continue }
+            let sm = interrupt ?? idleSM
+            let status = sys.down(sm: sm, deadline: platform.timestamp() + 100 * ticksPerMillisecond)
+            if status == .success {
+                _ = platform.portIn8(io + VirtioLegacy.isrStatus) // acknowledge: the level line drops
+            } else if status == .timeout {
+                waited += 100
+                if drainUsed() > 0 && interrupt != nil { missedInterrupts += 1 }
+                if waited >= 10_000 { return .failure(.timeout) }
+            } else {
+                return .failure(.deviceError)
+            }
+        }
+        let result = platform.load8(headerPage + 2048 + UInt64(slot))
+        slots[slot] = nil
+        return result == 0 ? .success(()) : .failure(.deviceError)
+    }
+
+    /// Takes every completion the device has put in the used ring; how many.
+    private func drainUsed() -> Int {
+        let used = queueBase + layout.used
+        var taken = 0
+        while lastUsed != load16(used + 2) {
+            let element = used + 4 + 8 * (UInt64(lastUsed) % layout.size)
+            let head = UInt16(truncatingIfNeeded: load32(element))
+            lastUsed &+= 1
+            taken += 1
+            guard let slot = slots.firstIndex(where: { $0?.head == head && $0?.done == false }), let s = slots[slot] else {
+                continue
+            }
+            freeDescriptors += s.descriptors
+            slots[slot]?.done = true
+        }
+        return taken
+    }
+
+    // MARK: ring memory (the driver is the only writer of descriptors and the available ring)
+
+    private func writeDescriptor(_ index: UInt16, address: UInt64, length: UInt64, writable: Bool, next: UInt16?) {
+        let at = queueBase + layout.descriptors + 16 * UInt64(index)
+        let flags = (writable ? VirtqueueLayout.writeFlag : 0) | (next != nil ? VirtqueueLayout.nextFlag : 0)
+        platform.store64(at, address)
+        platform.store64(at + 8, length | flags << 32 | UInt64(next ?? 0) << 48)
+    }
+
+    /// A 16-bit store as one aligned 64-bit store of its word (the device never writes this ring).
+    private func store16(_ address: UInt64, _ value: UInt16) {
+        let word = address & ~7, shift = (address & 7) * 8
+        platform.store64(word, platform.load64(word) & ~(0xffff << shift) | UInt64(value) << shift)
+    }
+
+    private func load16(_ address: UInt64) -> UInt16 {
+        UInt16(truncatingIfNeeded: platform.load64(address & ~7) >> ((address & 7) * 8))
+    }
+
+    private func load32(_ address: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: platform.load64(address & ~7) >> ((address & 7) * 8))
+    }
+}

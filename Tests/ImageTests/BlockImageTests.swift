@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+
+/// examples/block.toml on QEMU with a real virtio-blk-pci device (tools/run --disk on a temporary file): the PCI
+/// driver, the virtio-blk driver and blockcheck write, flush and read back a pattern; a second boot of the same
+/// file finds it; the file on the host holds it. Without the device, the root task names it and starts the rest.
+final class BlockImageTests: XCTestCase {
+    func boot(disk: URL?) throws -> ImageTools.Result {
+        let image = try BuiltImage.image("block")
+        var arguments = [image.path, "--timeout", "120", "--until", disk == nil ? "root: all components started" : "blockcheck: done"]
+        if let disk { arguments += ["--disk", disk.path] }
+        return try ImageTools.runScript(arguments)
+    }
+
+    func testPatternSurvivesASecondBootOfTheSameDisk() throws {
+        let dir = try BuiltImage.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let disk = dir.appendingPathComponent("disk.raw")
+        try Data(count: 1 << 20).write(to: disk)
+
+        let first = try boot(disk: disk)
+        let out = first.output
+        XCTAssertEqual(first.status, 0, out)
+        XCTAssertTrue(out.contains("root: virtio-blk gets PCI device "), out)
+        XCTAssertTrue(out.contains("pci: serving "), out)
+        let lines = out.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) }
+        XCTAssertTrue(lines.contains { $0.hasPrefix("virtio-blk: ") && $0.contains(" 1af4:1001 at ports 0x") && $0.contains("2048 sectors, irq ") }, out)
+        for line in [
+            "blockcheck: disk: 2048 sectors of 512 bytes, up to 8 requests in flight",
+            "blockcheck: no pattern on the disk yet",
+            "blockcheck: past the end: refused: past the end of the device (bad range)",
+            "blockcheck: zero length: refused: zero sectors (bad range)",
+            "blockcheck: misaligned: refused: buffer offset not a multiple of the sector size (bad range)",
+            "blockcheck: buffer not held: refused: buffer range not held (outside the attached pages, or revoked) (insufficient rights)",
+            "blockcheck: overlapping: refused: overlaps a request in flight (bad state)",
+            "blockcheck: 2 writes in flight",
+            "blockcheck: boot 1 pattern written, flushed and read back: match",
+        ] {
+            XCTAssertTrue(lines.contains(line), "missing \(line) in\n\(out)")
+        }
+        XCTAssertFalse(out.contains("blockcheck: error"), out)
+        XCTAssertFalse(out.contains("virtio-blk: error"), out)
+        // The host file holds what was written and flushed.
+        let bytes = [UInt8](try Data(contentsOf: disk))
+        XCTAssertEqual(Array(bytes[0..<8]), Array("BLKCHECK".utf8))
+        XCTAssertEqual(bytes[8], 1)
+
+        let second = try boot(disk: disk)
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.output.contains("blockcheck: found the pattern of boot 1"), second.output)
+        XCTAssertTrue(second.output.contains("blockcheck: boot 2 pattern written, flushed and read back: match"), second.output)
+        XCTAssertEqual([UInt8](try Data(contentsOf: disk))[8], 2)
+    }
+
+    func testWithoutTheDeviceTheRootNamesItAndStartsTheRest() throws {
+        let result = try boot(disk: nil)
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.contains("root: cannot start virtio-blk: component virtio-blk: PCI device 1af4:1001 is not present (the bus has 00:00.0 8086:29c0"),
+                      result.output)
+        XCTAssertTrue(result.output.contains("root: started pci"), result.output)
+        XCTAssertTrue(result.output.contains("root: not starting blockcheck: virtio-blk, which it needs, is not running"), result.output)
+    }
+}

@@ -1,0 +1,133 @@
+import KernelABI
+import ManifestFormat
+import PCIBus
+import UserRuntime
+
+/// PCI devices: found on the bus once at boot, granted with the component (ports, MMIO, INTx line on top of its
+/// manifest grants), and the PCI driver's per-client portals (one per component using its `pci` service).
+extension Supervisor {
+    /// Scans the bus (only when some component names a device) and decides every component's PCI grant. MMIO BARs
+    /// the root task does not hold are left out, saying so: the kernel maps only RAM into the root's window.
+    func resolvePCIDevices() {
+        pciGrants = system.components.map { _ in .success(PCIGrant()) }
+        guard system.components.contains(where: { !$0.pciDevices.isEmpty }) else { return }
+        let bus = PCIEnumeration.scan(PortConfigAccess(platform: platform))
+        console.line("root: PCI bus: \(bus.count) functions" + bus.reduce("") { $0 + ", " + $1.description })
+        pciGrants = PCIAssignment.resolve(system, bus: bus)
+        for index in pciGrants.indices {
+            guard case .success(var grant) = pciGrants[index] else { continue }
+            for f in grant.functions {
+                console.line("root: \(name(index)) gets PCI device \(f.description)" +
+                             (f.legacyInterrupt.map { ", irq \($0)" } ?? ", no interrupt line") +
+                             f.bars.reduce("") { $0 + ", BAR \($1.index) \($1.isIO ? "ports" : "MMIO") 0x\(PCIText.hex($1.base))+0x\(PCIText.hex($1.size))" })
+            }
+            let held = grant.mmio.filter { holds($0) }
+            for range in grant.mmio where !held.contains(range) {
+                console.line("root: \(name(index)): MMIO 0x\(PCIText.hex(range.base))+0x\(PCIText.hex(range.size)) not granted: " +
+                             "the root task holds no device memory (the kernel gives it RAM only)")
+            }
+            grant.mmio = held
+            pciGrants[index] = .success(grant)
+        }
+    }
+
+    /// Turns bus mastering off on the component's PCI devices (teardown, before its pages are reused). The PCI
+    /// driver may have been preempted between selecting a register and using it: the address register is put back.
+    func stopBusMastering(_ index: Int) {
+        guard index < pciGrants.count, case .success(let grant) = pciGrants[index], !grant.functions.isEmpty else { return }
+        let config = PortConfigAccess(platform: platform)
+        config.preservingAddress {
+            for f in grant.functions {
+                let command = config.read16(f.address, PCIConfig.command)
+                config.write16(f.address, PCIConfig.command, command & ~PCIConfig.commandBusMaster)
+                let after = config.read16(f.address, PCIConfig.command)
+                console.line("root: \(name(index)): bus mastering of PCI device \(f.address) " +
+                             (after & PCIConfig.commandBusMaster == 0 ? "off before its pages are reused"
+                              : "could not be turned off (command 0x\(PCIText.hex(UInt64(after))))"))
+            }
+        }
+    }
+
+    /// Whether every page of `range` is in the root's physical window.
+    func holds(_ range: MMIORange) -> Bool {
+        var page = range.base
+        while page < range.end {
+            let crd = CapabilityRange(kind: .memory, base: (AddressLayout.physicalWindow + page) >> AddressLayout.pageShift,
+                                      permissions: 0)
+            guard sys.lookup(crd).found?.kind == .memory else { return false }
+            page += AddressLayout.pageSize
+        }
+        return true
+    }
+
+    /// The component with everything it is granted: its manifest entry, its PCI devices' resources, and for the
+    /// PCI driver the configuration ports. Grants, the start-info page and teardown all use this.
+    func granted(_ index: Int) -> ComponentDescription {
+        var c = system.components[index]
+        if index < pciGrants.count, case .success(let grant) = pciGrants[index] {
+            c.ioPorts += grant.ports
+            c.mmio += grant.mmio
+            c.interrupts += grant.interrupts
+        }
+        if providesPCI(index) { c.ioPorts.append(PCIAssignment.configurationPorts) }
+        return c
+    }
+
+    func providesPCI(_ index: Int) -> Bool {
+        system.components[index].provides.contains { $0.kind == PCIAssignment.serviceKind }
+    }
+
+    /// The components using service `service` of `provider`, in index order: client k is the k-th.
+    func clients(of provider: Int, service: Int) -> [Int] {
+        system.components.indices.filter { u in
+            system.components[u].uses.contains { $0.provider == provider && $0.service == service }
+        }
+    }
+
+    /// Before a provider starts: its per-client services' landing selectors, portals unregistered.
+    func preparePerClientServices(_ index: Int) throws(RootError) {
+        let provides = system.components[index].provides
+        var record = records[index]
+        record.perClient = provides.map { $0.kind == PCIAssignment.serviceKind }
+        record.clientPortals = []
+        record.clientLandings = []
+        for (s, perClient) in record.perClient.enumerated() {
+            let users = perClient ? clients(of: index, service: s) : []
+            guard users.count <= PCIClientTable.maxClients else {
+                throw .pciAssignment(.tooManyClients(provider: name(index), count: users.count))
+            }
+            var landings: [UInt64] = []
+            for _ in users {
+                guard let landing = self.landings.allocate() else { throw .outOfSelectors }
+                landings.append(landing)
+            }
+            record.clientLandings.append(landings)
+            record.clientPortals.append(landings.map { _ in nil })
+        }
+        records[index] = record
+    }
+
+    /// The PCI driver's client table (`PCIClientTable`), read-only at its fixed address.
+    func mapPCIClientTable(_ index: Int) throws(RootError) {
+        guard let s = records[index].perClient.firstIndex(of: true) else { return }
+        var table: [PCIClientTable.Client] = []
+        for (k, user) in clients(of: index, service: s).enumerated() {
+            var devices: [PCIFunction] = []
+            if case .success(let grant) = pciGrants[user] { devices = grant.functions }
+            table.append(PCIClientTable.Client(landing: records[index].clientLandings[s][k], devices: devices))
+        }
+        let page = try newPage(index)
+        for (i, w) in PCIClientTable.words(table).enumerated() {
+            platform.store64(AddressLayout.physicalWindow + page + UInt64(i) * 8, w)
+        }
+        try mapPage(index, physical: page, at: PCIClientTable.address, permissions: Permissions.read)
+    }
+
+    /// The portal `user` gets for its route to a per-client service (nil: not registered).
+    func clientPortal(provider: Int, service: Int, user: Int) -> UInt64? {
+        guard let k = clients(of: provider, service: service).firstIndex(of: user),
+              service < records[provider].clientPortals.count, k < records[provider].clientPortals[service].count
+        else { return nil }
+        return records[provider].clientPortals[service][k]
+    }
+}
