@@ -94,6 +94,7 @@ extension Kernel {
             next.queuedAt = nil
             next.queuedPortal = nil
             guard let portal else { continue }
+            servedQueuedCaller = true
             do throws(Failure) {
                 try deliver(portal, from: next)
             } catch {

@@ -33,6 +33,9 @@ public final class Kernel<P: Platform> {
     /// The memory the root PD holds in its physical window (reported in RootBootInfo).
     var rootWindow: [PhysicalRange] = []
     public internal(set) var statistics = KernelStatistics()
+    /// Set when a handler that became idle took a queued caller (IPC.serveQueuedCallers): that caller's SC may
+    /// outrank the one running, so runOnce's fast path hands the choice back to the scheduler.
+    var servedQueuedCaller = false
     /// Tagged-TLB IDs of the VM PDs.
     var guestTags: GuestTagAllocator
 
@@ -74,6 +77,7 @@ public final class Kernel<P: Platform> {
     /// path's) is billed to `sc` too, so the deadline armed at the start stays exactly its budget's end.
     @_optimize(speed)
     func runOnce(_ first: ExecutionContext, on sc: SchedulingContext) {
+        servedQueuedCaller = false
         var start = platform.now
         var deadline = start &+ sc.remaining
         if let earliest = earliestTimeout, earliest < deadline { deadline = earliest }
@@ -123,6 +127,12 @@ public final class Kernel<P: Platform> {
             }
             // A used-up budget rotates `sc` (bill): then the scheduler decides again, which is fine.
             guard budgetLeft else { return }
+            // A reply that let the handler take a queued caller may have made a higher SC ready: the scheduler
+            // decides (the EC the fast path handed over to stays ready on `sc`).
+            if servedQueuedCaller {
+                servedQueuedCaller = false
+                return
+            }
             assert(scheduler.highest === sc || !pickedAsHighest, "fast path changed the highest SC")
             assert(next.object.currentSC === sc, "fast path handed over to an EC on another SC")
             current = next
