@@ -24,7 +24,20 @@ extension Supervisor {
             return .badState
         }
         records[vmm].endedVMs.append(vm)
-        console.line("root: \(name(vmm)) reports: VM \(vms[vm].name) \(how.description)")
+        logLine(for: vmm, "root: \(name(vmm)) reports: VM \(vms[vm].name) \(how.description)")
         return .success
+    }
+
+    /// A line about component `index` through the log service it uses, if it has one, so that it cannot land inside
+    /// a line that service is writing to the same UART (the kernel console bypasses it); else on the kernel console.
+    func logLine(for index: Int, _ text: String) {
+        let routes = system.components[index].uses
+        if let route = routes.first(where: { system.components[$0.provider].provides[$0.service].kind == "log" }),
+           let portal = records[route.provider].servicePortals[route.service],
+           LogClient(utcb: UTCB(platform: platform, base: AddressLayout.rootUTCB), portal: portal)
+               .write(text + "\n") == .success {
+            return
+        }
+        console.line(text)
     }
 }

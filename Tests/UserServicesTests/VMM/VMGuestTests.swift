@@ -13,9 +13,9 @@ final class VMGuestTests: XCTestCase {
         let system = try SimBoot.system(manifest: blob, programs: programs, guests: VMGuestResults.modules,
                                         memorySize: 512 << 20)
         // Every VM ends (each guest stops through the debug-exit port or a fault its VMM reports), and each VMM
-        // tells the root task (VMEndReport), which prints it.
+        // tells the root task (VMEndReport), which prints it through the VMM's log service.
         let stop = system.run(maxSteps: 20_000_000) {
-            $0.consoleText.components(separatedBy: " reports: VM ").count > VMGuestResults.guests.count
+            $0.serialText.components(separatedBy: " reports: VM ").count > VMGuestResults.guests.count
         }
         XCTAssertEqual(stop, .condition, system.consoleText + system.serialText)
         let results = VMGuestResults.lines(fromLog: system.serialText)
@@ -26,8 +26,8 @@ final class VMGuestTests: XCTestCase {
         }
         XCTAssertFalse(system.serialText.contains("FAIL"), system.serialText)
         for vm in expected.keys {
-            XCTAssertTrue(system.consoleText.contains(" reports: VM \(vm) was stopped by its VMM\n"),
-                          "root task not told of \(vm):\n" + system.consoleText)
+            XCTAssertTrue(system.serialText.contains(" reports: VM \(vm) was stopped by its VMM\n"),
+                          "root task not told of \(vm):\n" + system.serialText)
         }
         XCTAssertFalse(system.consoleText.contains("malformed VM end report"), system.consoleText)
         XCTAssertFalse(system.consoleText.contains("twice"), system.consoleText)
