@@ -27,6 +27,8 @@ final class Supervisor<P: UserPlatform> {
     var records: [ComponentRecord]
     /// Per component: what its PCI devices grant it, or why it cannot have them (`resolvePCIDevices`, at boot).
     var pciGrants: [Result<PCIGrant, PCIAssignmentError>] = []
+    /// Whether the kernel confines device DMA, learnt from the first `assign_dev` (SupervisorDeviceBinding.swift).
+    var dmaConfinement: DMAConfinement?
 
     init(platform: P, system: SystemDescription, bundle: BootBundle, bundleBase: UInt64, ticksPerMillisecond: UInt64,
          handlerEntry: UInt64, pages: PageAllocator) {
