@@ -73,7 +73,8 @@ private func serve<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>) -> [UInt64] 
     let client = utcb.portalID
     guard client < UInt64(clients.count) else { return [Status.badSelector.rawValue] }
     let request = (0..<min(utcb.untypedCount, 8)).map { utcb.data($0) }
-    return PCIService(config: PortConfigAccess(platform: platform)).handle(request, devices: clients[Int(client)].devices)
+    return PCIService(config: PortConfigAccess(platform: platform)).handle(request, devices: clients[Int(client)].devices,
+                                                                     messages: clients[Int(client)].messages)
 }
 
 func idle<P: UserPlatform>(_ sys: SystemCalls<P>) {

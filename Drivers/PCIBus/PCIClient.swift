@@ -64,6 +64,18 @@ public struct PCIClient<P: UserPlatform> {
         call([PCIServiceOperation.setCommand.rawValue, UInt64(index), flags], replyWords: 1)
             .map { UInt16(truncatingIfNeeded: $0.first ?? 0) }
     }
+
+    /// Has the driver program the device's MSI capability with the kernel's message for message interrupt
+    /// `number` (one the caller was granted) and enable it; the MSI control register as it then reads.
+    public func enableMSI(_ index: Int, messageInterrupt number: UInt64) -> Result<UInt16, PCIServiceError> {
+        call([PCIServiceOperation.enableMSI.rawValue, UInt64(index), number], replyWords: 1)
+            .map { UInt16(truncatingIfNeeded: $0.first ?? 0) }
+    }
+
+    public func disableMSI(_ index: Int) -> Result<UInt16, PCIServiceError> {
+        call([PCIServiceOperation.disableMSI.rawValue, UInt64(index)], replyWords: 1)
+            .map { UInt16(truncatingIfNeeded: $0.first ?? 0) }
+    }
 }
 
 /// Why the `pci` service (or the call to it) refused a request.

@@ -56,4 +56,8 @@ public enum PCIConfig {
 
     public static let capabilityMSI: UInt8 = 0x05
     public static let capabilityMSIX: UInt8 = 0x11
+    /// MSI message control bits: enable, multiple message enable (bits 4..6), 64-bit address capable.
+    public static let msiEnable: UInt16 = 1 << 0
+    public static let msiMultipleEnable: UInt16 = 0x7 << 4
+    public static let msi64Bit: UInt16 = 1 << 7
 }

@@ -7,7 +7,8 @@ public struct PCIService<C: PCIConfigAccess> {
 
     public init(config: C) { self.config = config }
 
-    public func handle(_ request: [UInt64], devices: [PCIFunction]) -> [UInt64] {
+    /// `messages`: the client's message interrupts and their messages (for enableMSI).
+    public func handle(_ request: [UInt64], devices: [PCIFunction], messages: [PCIMessageGrant] = []) -> [UInt64] {
         let fail = [Status.badRange.rawValue]
         guard let first = request.first, let operation = PCIServiceOperation(rawValue: first) else { return fail }
         if operation == .count { return [Status.success.rawValue, UInt64(devices.count)] }
@@ -53,7 +54,39 @@ public struct PCIService<C: PCIConfigAccess> {
             for (flag, bit) in bits { command = flags & flag != 0 ? command | bit : command & ~bit }
             config.write16(a, PCIConfig.command, command)
             return [Status.success.rawValue, UInt64(config.read16(a, PCIConfig.command))]
+        case .enableMSI:
+            guard request.count >= 3 else { return fail }
+            guard let grant = messages.first(where: { $0.number == request[2] }) else {
+                return [Status.insufficientRights.rawValue]
+            }
+            return programMSI(a, grant.message)
+        case .disableMSI:
+            return programMSI(a, nil)
         }
+    }
+
+    /// Writes `message` into the MSI capability (address, data; one vector: multiple-message enable 0) and sets
+    /// MSI enable, or with nil clears enable. The enable bit is written last, after the message is in place.
+    private func programMSI(_ a: PCIAddress, _ message: MessageInterrupt?) -> [UInt64] {
+        guard let msi = PCICapability.list(config, a).first(where: { $0.id == PCIConfig.capabilityMSI }) else {
+            return [Status.badState.rawValue]
+        }
+        let controlOffset = msi.offset + 2
+        var control = config.read16(a, controlOffset)
+        control &= ~PCIConfig.msiEnable
+        config.write16(a, controlOffset, control)
+        if let message {
+            let wide = control & PCIConfig.msi64Bit != 0
+            // A capability too close to the end of the space for its structure is broken: nothing is written.
+            guard Int(msi.offset) + (wide ? 14 : 10) <= 0x100 else { return [Status.badState.rawValue] }
+            guard wide || message.address >> 32 == 0 else { return [Status.badRange.rawValue] }
+            config.write(a, offset: msi.offset + 4, width: .dword, UInt32(truncatingIfNeeded: message.address))
+            if wide { config.write(a, offset: msi.offset + 8, width: .dword, UInt32(truncatingIfNeeded: message.address >> 32)) }
+            config.write16(a, msi.offset + (wide ? 12 : 8), UInt16(truncatingIfNeeded: message.data))
+            control = (control & ~PCIConfig.msiMultipleEnable) | PCIConfig.msiEnable
+            config.write16(a, controlOffset, control)
+        }
+        return [Status.success.rawValue, UInt64(config.read16(a, controlOffset))]
     }
 
     private func access(_ width: UInt64) -> PCIAccessWidth? {

@@ -14,9 +14,14 @@ import UserRuntime
 ///                                                               refused, badRange when misaligned or outside)
 ///     setCommand(i, flags)          -> status, command         (flags: `PCICommandFlags`; I/O or memory decoding
 ///                                                               only for a device with such a BAR: badRange)
+///     enableMSI(i, n)               -> status, MSI control     (n: a message interrupt the caller was granted, else
+///                                                               insufficientRights; the device's MSI capability gets
+///                                                               the message the kernel chose for n, one vector, and
+///                                                               is enabled; no MSI capability: badState)
+///     disableMSI(i)                 -> status, MSI control     (no MSI capability: badState)
 /// An unknown operation or device index, or too few words, is `badRange`.
 public enum PCIServiceOperation: UInt64, Sendable {
-    case count = 1, describe = 2, read = 3, write = 4, setCommand = 5
+    case count = 1, describe = 2, read = 3, write = 4, setCommand = 5, enableMSI = 6, disableMSI = 7
 }
 
 /// The bits of a set-command request: each one the driver may turn on (an unset bit turns it off).
@@ -34,7 +39,9 @@ public enum PCICommandFlags {
 ///     word 0 magic, 1 client count n (at most `maxClients`), then per client `clientWords` words: the landing
 ///     selector of its portal in the root task, the device count d (at most `maxDevices`), then `deviceWords` per
 ///     device: routing id, vendor | device << 16, class code, interrupt line | pin << 8, BAR count b, 6 x (kind |
-///     index << 8 | prefetchable << 16, base, size).
+///     index << 8 | prefetchable << 16, base, size); then the message-interrupt count m (at most `maxMessages`) and
+///     `maxMessages` x (interrupt number, MSI address, MSI data): the messages the kernel chose for the client's
+///     message interrupts (the root task learnt them with `assign_int` before anyone ran).
 /// Client k's portal is registered with `ServiceRegistration`'s message plus word 1 = k + 1 (`PCIClientPortal`).
 public enum PCIClientTable {
     public static let address: UInt64 = 0x0000_6800_0000_0000
@@ -42,19 +49,23 @@ public enum PCIClientTable {
     public static let maxClients = 8
     public static let maxDevices = 2
     public static let deviceWords = 5 + 3 * PCIConfig.barCount
-    public static let clientWords = 2 + maxDevices * deviceWords
+    public static let maxMessages = 4
+    public static let clientWords = 2 + maxDevices * deviceWords + 1 + 3 * maxMessages
     public static let headerWords = 2
 
     public struct Client: Equatable, Sendable {
         public var landing: UInt64
         public var devices: [PCIFunction]
-        public init(landing: UInt64, devices: [PCIFunction]) {
+        public var messages: [PCIMessageGrant]
+        public init(landing: UInt64, devices: [PCIFunction], messages: [PCIMessageGrant] = []) {
             self.landing = landing
             self.devices = devices
+            self.messages = messages
         }
     }
 
-    /// At most `maxClients` clients of at most `maxDevices` devices each (the root task checks before it writes).
+    /// At most `maxClients` clients of at most `maxDevices` devices and `maxMessages` messages each (the root task
+    /// checks before it writes).
     public static func words(_ clients: [Client]) -> [UInt64] {
         var w: [UInt64] = [magic, UInt64(clients.count)]
         for c in clients {
@@ -76,6 +87,11 @@ public enum PCIClientTable {
                     }
                 }
                 w += device
+            }
+            w.append(UInt64(c.messages.count))
+            for k in 0..<maxMessages {
+                let m = k < c.messages.count ? c.messages[k] : PCIMessageGrant(number: 0, message: .init(address: 0, data: 0))
+                w += [m.number, m.message.address, m.message.data]
             }
         }
         return w
@@ -108,7 +124,13 @@ public enum PCIClientTable {
                                            interruptLine: UInt8(truncatingIfNeeded: irq),
                                            interruptPin: UInt8(truncatingIfNeeded: irq >> 8)))
             }
-            clients.append(Client(landing: word(base), devices: devices))
+            let at = base + 2 + maxDevices * deviceWords
+            guard word(at) <= UInt64(maxMessages) else { return nil }
+            let messages = (0..<Int(word(at))).map { m in
+                PCIMessageGrant(number: word(at + 1 + 3 * m),
+                                message: MessageInterrupt(address: word(at + 2 + 3 * m), data: word(at + 3 + 3 * m)))
+            }
+            clients.append(Client(landing: word(base), devices: devices, messages: messages))
         }
         return clients
     }
@@ -124,5 +146,15 @@ public enum PCIClientPortal {
         let status = SystemCalls(utcb.platform).call(portal: ComponentSelectors.registration)
         guard status == .success else { return status }
         return Status(rawValue: utcb.data(0)) ?? .badState
+    }
+}
+
+/// A message interrupt granted to a client (its interrupt number) and the message the kernel chose for it.
+public struct PCIMessageGrant: Equatable, Sendable {
+    public var number: UInt64
+    public var message: MessageInterrupt
+    public init(number: UInt64, message: MessageInterrupt) {
+        self.number = number
+        self.message = message
     }
 }

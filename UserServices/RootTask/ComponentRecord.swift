@@ -1,3 +1,4 @@
+import PCIBus
 import UserRuntime
 
 /// What the root task keeps about one component between its start and its teardown.
@@ -12,6 +13,8 @@ struct ComponentRecord {
     var sc: UInt64 = 0
     /// Physical pages given to it (image, stack, heap, start info), freed at teardown.
     var pages: [UInt64] = []
+    /// PCI devices bound to its PD at the IOMMU (`bindDevices`), unbound at teardown.
+    var boundDevices: [PCIAddress] = []
     /// A VMM's guest RAM blocks (physical base, order) and what its start info says of its VMs.
     var guestBlocks: [(UInt64, UInt64)] = []
     var vms: [ComponentStartInfo.VirtualMachine] = []

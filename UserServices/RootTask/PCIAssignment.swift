@@ -1,3 +1,4 @@
+import KernelABI
 import ManifestFormat
 import PCIBus
 
@@ -111,6 +112,9 @@ public enum PCIAssignmentError: Error, Equatable, Sendable, CustomStringConverti
     case interruptConflict(component: String, address: PCIAddress, irq: UInt64, owner: String)
     case interruptMissing(component: String, address: PCIAddress, irq: UInt64, count: UInt64)
     case tooManyClients(provider: String, count: Int)
+    case tooManyMessageInterrupts(component: String, count: Int)
+    /// The kernel did not give the message of message interrupt `irq` (assign_int's status).
+    case messageUnavailable(component: String, irq: UInt64, Status)
 
     public var description: String {
         switch self {
@@ -131,6 +135,10 @@ public enum PCIAssignmentError: Error, Equatable, Sendable, CustomStringConverti
             return "component \(component): PCI device \(address) interrupts on irq \(irq), but the manifest's machine has \(count) lines"
         case let .tooManyClients(provider, count):
             return "component \(provider): \(count) clients of its pci service, at most \(PCIClientTable.maxClients)"
+        case let .tooManyMessageInterrupts(component, count):
+            return "component \(component): \(count) message interrupts with PCI devices, at most \(PCIClientTable.maxMessages)"
+        case let .messageUnavailable(component, irq, status):
+            return "component \(component): the kernel gave no MSI message for interrupt \(irq): \(status)"
         }
     }
 

@@ -1,6 +1,7 @@
 import BootFormat
 import KernelABI
 import ManifestFormat
+import PCIBus
 import UserRuntime
 
 /// Builds the system the manifest describes and keeps it running: creates each component, serves service
@@ -27,6 +28,10 @@ final class Supervisor<P: UserPlatform> {
     var records: [ComponentRecord]
     /// Per component: what its PCI devices grant it, or why it cannot have them (`resolvePCIDevices`, at boot).
     var pciGrants: [Result<PCIGrant, PCIAssignmentError>] = []
+    /// Whether the kernel confines device DMA, learnt from the first `assign_dev` (SupervisorDeviceBinding.swift).
+    var dmaConfinement: DMAConfinement?
+    /// The MSI message the kernel chose for each message interrupt of a component with PCI devices (learnt at boot).
+    var messages: [PCIMessageGrant] = []
 
     init(platform: P, system: SystemDescription, bundle: BootBundle, bundleBase: UInt64, ticksPerMillisecond: UInt64,
          handlerEntry: UInt64, pages: PageAllocator) {

@@ -59,6 +59,7 @@ extension Supervisor {
             try mapPCIClientTable(index)
             try assignInterrupts(index)
             try delegateCapabilities(index)
+            try bindDevices(index)
             try check(sys.createEC(record.ec, pd: record.pd, utcb: ComponentLayout.utcb,
                                    stackPointer: ComponentLayout.stackTop, entry: image.entry, global: true,
                                    eventBase: ComponentSelectors.eventBase), "creating the EC of \(label)")

@@ -39,6 +39,8 @@ extension Supervisor {
 
     /// Revokes everything the component was given and frees its pages: it can no longer run or touch anything.
     func teardown(_ index: Int) {
+        // Its devices lose their DMA tables first (while the root still names the PD).
+        unbindDevices(index)
         var record = records[index]
         for s in [record.sc, record.ec, record.pd] {
             _ = sys.revoke(CapabilityRange(kind: .object, base: s, permissions: Permissions.all), includeSelf: true)

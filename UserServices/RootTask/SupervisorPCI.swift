@@ -28,7 +28,36 @@ extension Supervisor {
             }
             grant.mmio = held
             pciGrants[index] = .success(grant)
+            learnMessages(index)
         }
+    }
+
+    /// The messages of the component's message interrupts, for the PCI driver to program (enableMSI): assigned
+    /// and released at once, before anyone runs (a later assignment returns the same message, ABI.md).
+    func learnMessages(_ index: Int) {
+        let numbers = system.components[index].interrupts.filter { RootSelectors.isMessage($0) }
+        guard !numbers.isEmpty, case .success(let grant) = pciGrants[index], !grant.functions.isEmpty else { return }
+        guard numbers.count <= PCIClientTable.maxMessages else {
+            pciGrants[index] = .failure(.tooManyMessageInterrupts(component: name(index), count: numbers.count))
+            return
+        }
+        for n in numbers {
+            let sm = RootSelectors.interruptBase + n
+            let (status, message) = sys.assignMessageInterrupt(sm: sm, number: n)
+            guard status == .success else {
+                pciGrants[index] = .failure(.messageUnavailable(component: name(index), irq: n, status))
+                return
+            }
+            _ = sys.releaseInterrupt(sm: sm, irq: n)
+            messages.removeAll { $0.number == n }
+            messages.append(PCIMessageGrant(number: n, message: message))
+        }
+    }
+
+    /// What the PCI driver's table says of a client's message interrupts.
+    func messageGrants(_ index: Int) -> [PCIMessageGrant] {
+        let numbers = system.components[index].interrupts
+        return messages.filter { numbers.contains($0.number) }
     }
 
     /// Turns bus mastering off on the component's PCI devices (teardown, before its pages are reused). The PCI
@@ -114,7 +143,8 @@ extension Supervisor {
         for (k, user) in clients(of: index, service: s).enumerated() {
             var devices: [PCIFunction] = []
             if case .success(let grant) = pciGrants[user] { devices = grant.functions }
-            table.append(PCIClientTable.Client(landing: records[index].clientLandings[s][k], devices: devices))
+            table.append(PCIClientTable.Client(landing: records[index].clientLandings[s][k], devices: devices,
+                                               messages: messageGrants(user)))
         }
         let page = try newPage(index)
         for (i, w) in PCIClientTable.words(table).enumerated() {

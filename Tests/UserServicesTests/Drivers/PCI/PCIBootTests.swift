@@ -34,7 +34,7 @@ final class PCIBootTests: XCTestCase {
     ])
 
     /// A driver stand-in: reads its start info, asks the pci service about its device, tries what it may not.
-    func probe(_ findings: Findings) -> SimProgram {
+    static func probe(_ findings: Findings) -> SimProgram {
         SimProgram(name: "probe", main: { platform, rdi in
             let sys = SystemCalls(platform)
             guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: rdi)),
@@ -99,12 +99,12 @@ final class PCIBootTests: XCTestCase {
     """
 
     func boot(_ findings: Findings) throws -> (SimSystem, FakePCIBus) {
-        let (system, bus, _) = try bootWithPorts(findings)
+        let (system, bus, _) = try Self.bootWithPorts(findings)
         return (system, bus)
     }
 
-    func bootWithPorts(_ findings: Findings) throws -> (SimSystem, FakePCIBus, SimPCIConfigPorts) {
-        let programs = SimBoot.components + [Self.pci, probe(findings)]
+    static func bootWithPorts(_ findings: Findings) throws -> (SimSystem, FakePCIBus, SimPCIConfigPorts) {
+        let programs = SimBoot.components + [Self.pci, Self.probe(findings)]
         let blob = try SimBoot.compile(try SimBoot.example("minimal.toml") + Self.manifestTail,
                                        knownBinaries: Set(programs.map(\.name)))
         let system = try SimBoot.system(manifest: blob, programs: programs)
@@ -152,7 +152,7 @@ final class PCIBootTests: XCTestCase {
     func testAFaultingDriversDeviceStopsMasteringTheBusBeforeItsPagesAreReused() throws {
         let findings = Findings()
         findings.faultWhenDone = true
-        let (system, bus, ports) = try bootWithPorts(findings)
+        let (system, bus, ports) = try Self.bootWithPorts(findings)
         findings.latch = { ports.latch }
         let blk = PCIAddress(bus: 0, device: 3, function: 0)
         let stop = system.run(maxSteps: 2_000_000) { $0.consoleText.contains("root: blk stopped") }

@@ -18,7 +18,7 @@ final class VirtioBlockBootTests: XCTestCase {
     static let ioBase: UInt16 = 0xc040
     static let irq: UInt64 = 20
 
-    func boot(disk: [UInt8]? = nil) throws -> (SimSystem, SimLegacyVirtioBlock) {
+    static func boot(disk: [UInt8]? = nil) throws -> (SimSystem, SimLegacyVirtioBlock) {
         let programs = SimBoot.components + [PCIBootTests.pci, Self.virtioBlock, Self.blockCheck]
         let blob = try SimBoot.compile(try SimBoot.example("block.toml"), knownBinaries: Set(programs.map(\.name)))
         let system = try SimBoot.system(manifest: blob, programs: programs)
@@ -42,7 +42,7 @@ final class VirtioBlockBootTests: XCTestCase {
     }
 
     func testPatternIsWrittenFlushedReadBackAndFoundByTheNextBoot() throws {
-        let (first, device) = try boot()
+        let (first, device) = try Self.boot()
         let out = run(first)
         for line in [
             "virtio-blk: 00:03.0 1af4:1001 at ports 0xc040, queue of 128, 2048 sectors, irq 20, flush; DMA is not confined (no IOMMU)",
@@ -71,7 +71,7 @@ final class VirtioBlockBootTests: XCTestCase {
         XCTAssertEqual(device.disk[8], 1)
         XCTAssertEqual(device.disk[64 * 512 + 5], BlockCheckPattern.byte(5, seed: 1, first: false))
 
-        let (second, again) = try boot(disk: device.disk)
+        let (second, again) = try Self.boot(disk: device.disk)
         let out2 = run(second)
         XCTAssertTrue(out2.contains("blockcheck: found the pattern of boot 1\n"), out2)
         XCTAssertTrue(out2.contains("blockcheck: boot 2 pattern written, flushed and read back: match\n"), out2)
