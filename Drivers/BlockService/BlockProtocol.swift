@@ -33,7 +33,9 @@ public enum BlockProtocol {
 /// Why a block request was refused (reply word 1) or failed.
 public enum BlockRequestError: UInt64, Error, Equatable, Sendable, CustomStringConvertible {
     case malformed = 1, zeroLength, pastTheEnd, misaligned, tooLarge, noBuffer, bufferNotHeld, overlapping, queueFull,
-         unknownTag, busy, deviceError, timeout, badKind
+         unknownTag, busy, deviceError, timeout, badKind,
+         /// Client side only (`BlockSession`): the provider died and was not back in time.
+         providerGone
 
     public var description: String {
         switch self {
@@ -51,6 +53,7 @@ public enum BlockRequestError: UInt64, Error, Equatable, Sendable, CustomStringC
         case .deviceError: return "the device reported an error"
         case .timeout: return "the device did not complete in time"
         case .badKind: return "unknown request kind"
+        case .providerGone: return "the block service's provider is gone (not restarted in time)"
         }
     }
 }

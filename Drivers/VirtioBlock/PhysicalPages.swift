@@ -13,13 +13,21 @@ enum PhysicalPages {
         return (r.rsi + (page - found.base)) << AddressLayout.pageShift | (virtual & (AddressLayout.pageSize - 1))
     }
 
-    /// Whether `count` pages from `virtual` are held and physically contiguous (a legacy virtqueue must be).
-    static func contiguous<P: UserPlatform>(_ platform: P, virtual: UInt64, count: UInt64) -> UInt64? {
-        guard let first = physical(platform, virtual: virtual) else { return nil }
-        for k in 1..<max(count, 1) {
-            guard physical(platform, virtual: virtual + k * AddressLayout.pageSize) == first + k * AddressLayout.pageSize
-            else { return nil }
+    /// `count` held heap pages (of the `pages` pages from `virtual`) that are physically contiguous, in physical
+    /// order: each one's virtual address, and the first one's physical address. A restarted driver's heap is made
+    /// of pages others freed, in no particular order, so the run is looked for by physical address.
+    static func contiguousRun<P: UserPlatform>(_ platform: P, virtual: UInt64, pages: UInt64,
+                                               count: UInt64) -> (virtual: [UInt64], physical: UInt64)? {
+        guard count > 0 else { return nil }
+        let held = (0..<pages).compactMap { k -> (physical: UInt64, virtual: UInt64)? in
+            let v = virtual + k * AddressLayout.pageSize
+            return physical(platform, virtual: v).map { ($0, v) }
+        }.sorted { $0.physical < $1.physical }
+        var start = 0
+        for i in held.indices {
+            if i > start && held[i].physical != held[i - 1].physical + AddressLayout.pageSize { start = i }
+            if i - start + 1 == Int(count) { return (held[start...i].map { $0.virtual }, held[start].physical) }
         }
-        return first
+        return nil
     }
 }

@@ -5,7 +5,8 @@ import UserRuntime
 /// A virtio-blk device behind its legacy I/O BAR, with one request queue. Lives in the component's state slot
 /// (`UserPlatform.componentState`): the portal handler's frames do not survive a reply, this object does.
 ///
-/// Memory: `queueBase` holds the virtqueue (physically contiguous, checked), `headerPage` the request headers
+/// Memory: `queuePages` hold the virtqueue (physically contiguous, checked; each page's virtual address in
+/// physical order, since a restarted driver's heap need not be in that order), `headerPage` the request headers
 /// (16 bytes per slot) and status bytes (at +2048). Client buffers are the pages at `BlockProtocol.bufferWindow`.
 /// Invariants: a slot is in flight exactly when `slots[i]` is non-nil; its descriptors are off the free list until
 /// the device returns its head in the used ring; `lastUsed` trails the device's used index.
@@ -22,7 +23,7 @@ final class VirtioBlockDevice<P: UserPlatform> {
     /// (`serveBlock` sets it per call; in the simulator a platform object belongs to one EC).
     var platform: P
     let io: UInt16
-    let queueBase: UInt64
+    let queuePages: [UInt64]
     let queuePhysical: UInt64
     let headerPage: UInt64
     let headerPhysical: UInt64
@@ -41,11 +42,11 @@ final class VirtioBlockDevice<P: UserPlatform> {
     /// Completions found only after a wait timed out: an interrupt that did not arrive (should stay 0).
     private(set) var missedInterrupts = 0
 
-    init(platform: P, io: UInt16, queueBase: UInt64, queuePhysical: UInt64, headerPage: UInt64, headerPhysical: UInt64,
+    init(platform: P, io: UInt16, queuePages: [UInt64], queuePhysical: UInt64, headerPage: UInt64, headerPhysical: UInt64,
          layout: VirtqueueLayout, interrupt: UInt64?, idleSM: UInt64, ticksPerMillisecond: UInt64) {
         self.platform = platform
         self.io = io
-        self.queueBase = queueBase
+        self.queuePages = queuePages
         self.queuePhysical = queuePhysical
         self.headerPage = headerPage
         self.headerPhysical = headerPhysical
@@ -74,7 +75,7 @@ final class VirtioBlockDevice<P: UserPlatform> {
         let offered = platform.portIn32(io + VirtioLegacy.deviceFeatures)
         supportsFlush = offered & VirtioLegacy.blockFlushFeature != 0
         platform.portOut32(io + VirtioLegacy.driverFeatures, offered & VirtioLegacy.blockFlushFeature)
-        for w in 0..<(layout.pages * 512) { platform.store64(queueBase + w * 8, 0) }
+        for page in queuePages { for w in 0..<UInt64(512) { platform.store64(page + w * 8, 0) } }
         platform.portOut16(io + VirtioLegacy.queueSelect, 0)
         platform.portOut32(io + VirtioLegacy.queueAddress, UInt32(truncatingIfNeeded: queuePhysical >> 12))
         platform.portOut8(io + VirtioLegacy.deviceStatus,
@@ -128,10 +129,10 @@ final class VirtioBlockDevice<P: UserPlatform> {
 
         generation += 1
         slots[slot] = Slot(request: request, head: chain[0], descriptors: chain, generation: generation)
-        let ring = queueBase + layout.available
-        store16(ring + 4 + 2 * (UInt64(nextAvailable) % layout.size), chain[0])
+        let ring = layout.available
+        store16(queue(ring + 4 + 2 * (UInt64(nextAvailable) % layout.size)), chain[0])
         nextAvailable &+= 1
-        store16(ring + 2, nextAvailable)
+        store16(queue(ring + 2), nextAvailable)
         platform.portOut16(io + VirtioLegacy.queueNotify, 0)
         return .success(generation << 8 | UInt64(slot))
     }
@@ -163,10 +164,10 @@ final class VirtioBlockDevice<P: UserPlatform> {
 
     /// Takes every completion the device has put in the used ring; how many.
     private func drainUsed() -> Int {
-        let used = queueBase + layout.used
+        let used = layout.used
         var taken = 0
-        while lastUsed != load16(used + 2) {
-            let element = used + 4 + 8 * (UInt64(lastUsed) % layout.size)
+        while lastUsed != load16(queue(used + 2)) {
+            let element = queue(used + 4 + 8 * (UInt64(lastUsed) % layout.size))
             let head = UInt16(truncatingIfNeeded: load32(element))
             lastUsed &+= 1
             taken += 1
@@ -181,8 +182,14 @@ final class VirtioBlockDevice<P: UserPlatform> {
 
     // MARK: ring memory (the driver is the only writer of descriptors and the available ring)
 
+    /// The virtual address of byte `offset` of the queue. Every access is aligned and at most 8 bytes wide, so
+    /// none crosses a page.
+    private func queue(_ offset: UInt64) -> UInt64 {
+        queuePages[Int(offset >> AddressLayout.pageShift)] + (offset & (AddressLayout.pageSize - 1))
+    }
+
     private func writeDescriptor(_ index: UInt16, address: UInt64, length: UInt64, writable: Bool, next: UInt16?) {
-        let at = queueBase + layout.descriptors + 16 * UInt64(index)
+        let at = queue(layout.descriptors + 16 * UInt64(index))
         let flags = (writable ? VirtqueueLayout.writeFlag : 0) | (next != nil ? VirtqueueLayout.nextFlag : 0)
         platform.store64(at, address)
         platform.store64(at + 8, length | flags << 32 | UInt64(next ?? 0) << 48)

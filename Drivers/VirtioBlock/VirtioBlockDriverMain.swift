@@ -47,27 +47,37 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
           info.ports.contains(where: { $0.first == bar.base && $0.count >= bar.size }) else {
         return fail("device \(device.description) has no granted legacy I/O BAR 0")
     }
-    if case .failure(let e) = pci.setCommand(0, flags: PCICommandFlags.io | PCICommandFlags.busMaster) {
-        return fail("enabling I/O decoding and bus mastering: \(e)")
+    // I/O decoding first and bus mastering only after the reset (in `queueSize`): after a restart the device may
+    // still hold requests of the dead driver, whose queue pages the root may have handed out again; the root
+    // turned bus mastering off, and the reset makes the device forget them before it may DMA again.
+    if case .failure(let e) = pci.setCommand(0, flags: PCICommandFlags.io) {
+        return fail("enabling I/O decoding: \(e)")
     }
     let io = UInt16(bar.base)
     let size = VirtioBlockDevice<P>.queueSize(platform: platform, io: io)
+    if case .failure(let e) = pci.setCommand(0, flags: PCICommandFlags.io | PCICommandFlags.busMaster) {
+        return fail("enabling bus mastering: \(e)")
+    }
     guard size > 0, size <= VirtioBlockLayout.maxQueueSize, size & (size - 1) == 0 else {
         return fail("queue 0 has size \(size); expected a power of two up to \(VirtioBlockLayout.maxQueueSize)")
     }
     let layout = VirtqueueLayout(size: size)
-    // Heap: the queue pages, one page of headers, then the handler's stack at the top.
+    // Heap: the queue pages, one page of headers, and the handler's stack at the top.
     let needed = layout.pages + 1 + VirtioBlockLayout.handlerStackPages
     guard info.heapSize >= needed * AddressLayout.pageSize else {
         return fail("its heap has \(info.heapSize / AddressLayout.pageSize) pages, \(needed) needed")
     }
-    guard let queuePhysical = PhysicalPages.contiguous(platform, virtual: info.heapBase, count: layout.pages) else {
-        return fail("the \(layout.pages) queue pages are not physically contiguous (a legacy queue must be)")
+    // The queue goes in physically contiguous heap pages below the stack (wherever they are), the headers in the
+    // first page not among them.
+    let usable = info.heapSize / AddressLayout.pageSize - VirtioBlockLayout.handlerStackPages
+    guard let queue = PhysicalPages.contiguousRun(platform, virtual: info.heapBase, pages: usable, count: layout.pages) else {
+        return fail("no \(layout.pages) physically contiguous pages in its heap for the queue (a legacy queue must be)")
     }
-    let headers = info.heapBase + layout.pages * AddressLayout.pageSize
+    guard let headers = (0..<usable).map({ info.heapBase + $0 * AddressLayout.pageSize }).first(where: { !queue.virtual.contains($0) })
+    else { return fail("no heap page left for the request headers") }
     guard let headerPhysical = PhysicalPages.physical(platform, virtual: headers) else { return fail("header page not held") }
     _ = sys.createSM(VirtioBlockLayout.pollSM, count: 0)
-    let blk = VirtioBlockDevice(platform: platform, io: io, queueBase: info.heapBase, queuePhysical: queuePhysical,
+    let blk = VirtioBlockDevice(platform: platform, io: io, queuePages: queue.virtual, queuePhysical: queue.physical,
                                 headerPage: headers, headerPhysical: headerPhysical, layout: layout,
                                 interrupt: info.interrupts.first?.semaphore, idleSM: VirtioBlockLayout.pollSM,
                                 ticksPerMillisecond: info.ticksPerMillisecond)
@@ -93,12 +103,16 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
 let bufferWindow = CapabilityRange(kind: .memory, base: BlockProtocol.bufferWindow >> AddressLayout.pageShift,
                                    order: BlockProtocol.bufferOrder, permissions: Permissions.read | Permissions.write)
 
-/// The `block` portal handler (entry slot 1).
-public func virtioBlockPortal<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
+/// The `block` portal handler (entry slot 1). `beforeReply` sees each request's untyped words once it was served
+/// and before the caller hears back: the restart tests make the driver fault there, with requests at the device.
+public func virtioBlockPortal<P: UserPlatform>(_ platform: P, startInfo: UInt64,
+                                               beforeReply: (P, [UInt64]) -> Void = { _, _ in }) {
     let sys = SystemCalls(platform)
     let utcb = UTCB(platform: platform, base: VirtioBlockLayout.handlerUTCB)
     while true {
+        let request = (0..<min(utcb.untypedCount, 5)).map { utcb.data($0) }
         let reply = serveBlock(platform, utcb)
+        beforeReply(platform, request)
         utcb.setMessage(untyped: reply)
         utcb.setReceiveWindows(objects: .null, memory: bufferWindow)
         _ = sys.reply()

@@ -5,7 +5,10 @@ import UserRuntime
 /// The "blockcheck" test component (examples/block.toml, ImageTests.BlockImageTests): exercises the `block`
 /// service end to end. It reads what an earlier boot left on the disk, asks for every kind of bad request, then
 /// writes a pattern for this boot with two writes in flight, flushes, and reads both back (two reads in flight) and
-/// compares. Every result is one `blockcheck:` line through `log`; the last is `blockcheck: done`.
+/// compares; then writes eight more blocks with up to four in flight and reads them all back. Everything goes
+/// through a `BlockSession`, so a driver that dies on the way (the restart tests kill it) costs a reconnection and
+/// the resubmission of what was not acknowledged, and nothing acknowledged may be missing at the end. Every result is
+/// one `blockcheck:` line through `log`; the last is `blockcheck: done`.
 public func blockCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)),
           let logPortal = info.portal(forService: "log") else {
@@ -22,8 +25,15 @@ public func blockCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
         _ = log.write("blockcheck: error: needs \(BlockCheck<P>.heapPages) heap pages\n")
         return idle(platform)
     }
-    BlockCheck(platform: platform, log: log, block: BlockClient(utcb: utcb, portal: portal),
-               buffer: info.heapBase + BlockCheck<P>.bufferFirstPage * AddressLayout.pageSize).run()
+    let buffer = info.heapBase + BlockCheck<P>.bufferFirstPage * AddressLayout.pageSize
+    let session = BlockSession(client: BlockClient(utcb: utcb, portal: portal), bufferPage: buffer >> AddressLayout.pageShift,
+                               bufferOrder: BlockCheck<P>.bufferOrder, sleepSM: ComponentSelectors.firstFree + 1,
+                               ticksPerMillisecond: info.ticksPerMillisecond)
+    let check = BlockCheck(platform: platform, log: log, block: session, buffer: buffer)
+    if check.run() { check.runMany() }
+    if session.reconnections > 0 {
+        check.line("the block service came back \(session.reconnections) time(s); \(session.resubmitted) request(s) submitted again")
+    }
     _ = log.write("blockcheck: done\n")
     idle(platform)
 }
@@ -31,7 +41,7 @@ public func blockCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
 struct BlockCheck<P: UserPlatform> {
     let platform: P
     let log: LogClient<P>
-    let block: BlockClient<P>
+    let block: BlockSession<P>
     /// The delegated buffer: `bufferPages` pages of the heap.
     let buffer: UInt64
 
@@ -46,16 +56,22 @@ struct BlockCheck<P: UserPlatform> {
 
     func line(_ text: String) { _ = log.write("blockcheck: " + text + "\n") }
 
-    func run() {
-        guard case .success(let disk) = block.info() else { return line("error: info failed") }
+    /// The first part; false when it could not go on.
+    @discardableResult
+    func run() -> Bool {
+        let disk: (sectors: UInt64, sectorSize: UInt64, maxInFlight: UInt64)
+        switch block.info() {
+        case .success(let d): disk = d
+        case .failure(let e): line("error: info: \(e)"); return false
+        }
         line("disk: \(disk.sectors) sectors of \(disk.sectorSize) bytes, up to \(disk.maxInFlight) requests in flight")
         expectRefusal("before attach", BlockRequest(kind: .read, sector: 0, count: 1, offset: 0))
-        switch block.attach(virtualPage: buffer >> AddressLayout.pageShift, order: Self.bufferOrder) {
+        switch block.attach() {
         case .success(let pages): line("attached a buffer of \(pages) pages")
-        case .failure(let e): return line("error: attach: \(e)")
+        case .failure(let e): line("error: attach: \(e)"); return false
         }
         // What the previous boot left.
-        guard transfer([BlockRequest(kind: .read, sector: 0, count: 8, offset: 0)]) else { return }
+        guard transfer([BlockRequest(kind: .read, sector: 0, count: 8, offset: 0)]) else { return false }
         let previous = platform.load64(buffer) == Self.magic ? platform.load64(buffer + 8) : 0
         line(previous == 0 ? "no pattern on the disk yet" : "found the pattern of boot \(previous)")
         if previous != 0, let bad = mismatch(at: 0, seed: previous, first: true) {
@@ -84,17 +100,59 @@ struct BlockCheck<P: UserPlatform> {
         fill(at: 4096, seed: boot, first: false)
         guard transfer([BlockRequest(kind: .write, sector: 0, count: 8, offset: 0),
                         BlockRequest(kind: .write, sector: Self.secondBlockSector, count: 8, offset: 4096)],
-                       label: "writes") else { return }
-        guard transfer([BlockRequest(kind: .flush, sector: 0, count: 0, offset: 0)]) else { return }
+                       label: "writes") else { return false }
+        guard transfer([BlockRequest(kind: .flush, sector: 0, count: 0, offset: 0)]) else { return false }
         for w in 0..<UInt64(1024) { platform.store64(buffer + 8192 + w * 8, 0) }
         guard transfer([BlockRequest(kind: .read, sector: 0, count: 8, offset: 8192),
                         BlockRequest(kind: .read, sector: Self.secondBlockSector, count: 8, offset: 12288)],
-                       label: "reads") else { return }
+                       label: "reads") else { return false }
         if let bad = mismatch(at: 8192, seed: boot, first: true) ?? mismatch(at: 12288, seed: boot, first: false) {
             line("error: read back differs at byte \(bad)")
-        } else {
-            line("boot \(boot) pattern written, flushed and read back: match")
+            return false
         }
+        line("boot \(boot) pattern written, flushed and read back: match")
+        return true
+    }
+
+    /// Eight 4 KiB blocks from `manyFirstSector` on, from buffer pages 4 to 11, up to four writes in flight (each
+    /// page left alone until its write is acknowledged); then all read back, four at a time, into pages 12 to 15.
+    static var manyFirstSector: UInt64 { BlockCheckPattern.manyFirstSector }
+    static var manyBlocks: UInt64 { BlockCheckPattern.manyBlocks }
+    static func manySeed(_ block: UInt64) -> UInt64 { BlockCheckPattern.manySeed(block) }
+
+    func runMany() {
+        var waiting: [(block: UInt64, tag: UInt64)] = []
+        var acknowledged: UInt64 = 0
+        func waitOldest() -> Bool {
+            let (b, tag) = waiting.removeFirst()
+            if case .failure(let e) = block.wait(tag) { line("error: write of block \(b): \(e)"); return false }
+            acknowledged += 1
+            return true
+        }
+        for b in 0..<Self.manyBlocks {
+            fill(at: (4 + b) * 4096, seed: Self.manySeed(b), first: false)
+            if waiting.count == 4, !waitOldest() { return }
+            let request = BlockRequest(kind: .write, sector: Self.manyFirstSector + 8 * b, count: 8, offset: (4 + b) * 4096)
+            switch block.submit(request) {
+            case .success(let tag): waiting.append((b, tag))
+            case .failure(let e): return line("error: submitting the write of block \(b): \(e)")
+            }
+        }
+        while !waiting.isEmpty { if !waitOldest() { return } }
+        line("\(acknowledged) writes acknowledged, up to 4 in flight")
+        for batch in stride(from: UInt64(0), to: Self.manyBlocks, by: 4) {
+            for w in 0..<UInt64(2048) { platform.store64(buffer + 12 * 4096 + w * 8, 0) }
+            let reads = (0..<UInt64(4)).map {
+                BlockRequest(kind: .read, sector: Self.manyFirstSector + 8 * (batch + $0), count: 8, offset: (12 + $0) * 4096)
+            }
+            guard transfer(reads) else { return }
+            for k in 0..<UInt64(4) {
+                if let bad = mismatch(at: (12 + k) * 4096, seed: Self.manySeed(batch + k), first: false) {
+                    return line("error: block \(batch + k) read back differs at byte \(bad)")
+                }
+            }
+        }
+        line("\(Self.manyBlocks) blocks read back: match")
     }
 
     /// Submits all of `requests` before waiting for any; false (after a line) when one fails.
@@ -148,6 +206,12 @@ struct BlockCheck<P: UserPlatform> {
 
 /// What blockcheck writes, for the tests that look at the disk afterwards.
 public enum BlockCheckPattern {
+    /// The many-block part: `manyBlocks` blocks of 4 KiB from sector `manyFirstSector`, block b with seed
+    /// `manySeed(b)` (not first).
+    public static let manyFirstSector: UInt64 = 512
+    public static let manyBlocks: UInt64 = 8
+    public static func manySeed(_ block: UInt64) -> UInt64 { 1000 + block }
+
     /// Byte i of a 4 KiB block: (i * 7 + seed * 13 + (first ? 0 : 101)) & 0xff (the first block begins with the
     /// magic "BLKCHECK" and the boot number instead).
     public static func byte(_ i: UInt64, seed: UInt64, first: Bool) -> UInt8 {

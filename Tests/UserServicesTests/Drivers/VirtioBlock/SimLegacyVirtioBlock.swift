@@ -3,7 +3,11 @@ import Sim
 /// A transitional virtio-blk device's legacy interface for the simulator: the registers of its I/O BAR (the
 /// simulator's wide accesses arrive a byte at a time: a register acts when its last byte is written), one queue,
 /// requests served from `disk` `completionDelay` ticks after the notify (so several are in flight), INTx as a level
-/// on `irq` held until the ISR register is read. DMA goes straight to simulated physical memory.
+/// on `irq` held until the ISR register is read. DMA goes straight to simulated physical memory, and only while
+/// `busMastering()` says the function may master the bus: a completion due while it may not is held (retried
+/// every `completionDelay`), as a device that buffers its work would; a reset drops held and scheduled work.
+/// `staleDMA` counts DMA done for requests taken before the last reset-free bus-mastering stop, that is into a
+/// queue a restarted driver may have handed back (the restart tests expect 0).
 final class SimLegacyVirtioBlock: SimIODevice {
     let base: UInt16
     let irq: UInt64
@@ -21,6 +25,14 @@ final class SimLegacyVirtioBlock: SimIODevice {
     private var lastAvail: UInt16 = 0
     private var usedIndex: UInt16 = 0
     private var latch = [UInt8](repeating: 0, count: 0x20)
+    /// Whether the PCI function's command register allows bus mastering now.
+    var busMastering: () -> Bool = { true }
+    /// Bumped by a reset: work scheduled before it is dropped.
+    private var generation = 0
+    /// Completion attempts held because bus mastering was off (a dying driver's requests, typically).
+    private(set) var heldWhileNotMastering = 0
+    private(set) var staleDMA = 0
+    private var heldGeneration: Int?
     static let queueSize: UInt16 = 128
     static let features: UInt32 = 1 << 9 // flush
 
@@ -33,7 +45,14 @@ final class SimLegacyVirtioBlock: SimIODevice {
 
     private func le(_ value: UInt64, _ byte: Int) -> UInt8 { UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
 
+    /// Held work the device could DMA for the moment bus mastering is back without a reset in between (checked
+    /// at every register access too, so a driver that turns mastering on before resetting is always caught).
+    private func noteStaleWindow() {
+        if heldGeneration == generation, busMastering() { staleDMA += 1 }
+    }
+
     func portIn(_ port: UInt16, machine: SimMachine) -> UInt8 {
+        noteStaleWindow()
         let offset = Int(port - base)
         switch offset {
         case 0..<4: return le(UInt64(Self.features), offset)
@@ -52,6 +71,7 @@ final class SimLegacyVirtioBlock: SimIODevice {
     }
 
     func portOut(_ port: UInt16, _ value: UInt8, machine: SimMachine) {
+        noteStaleWindow()
         let offset = Int(port - base)
         guard offset < latch.count else { return }
         latch[offset] = value
@@ -68,6 +88,9 @@ final class SimLegacyVirtioBlock: SimIODevice {
     }
 
     private func reset(_ machine: SimMachine) {
+        generation += 1
+        heldGeneration = nil
+        outstanding = 0
         queuePage = 0
         driverFeatures = 0
         lastAvail = 0
@@ -92,11 +115,20 @@ final class SimLegacyVirtioBlock: SimIODevice {
             lastAvail &+= 1
             outstanding += 1
             maxOutstanding = max(maxOutstanding, outstanding)
-            machine.schedule(after: completionDelay, "virtio-blk complete") { self.complete(head, $0) }
+            let taken = generation
+            machine.schedule(after: completionDelay, "virtio-blk complete") { self.complete(head, taken, $0) }
         }
     }
 
-    private func complete(_ head: UInt16, _ machine: SimMachine) {
+    private func complete(_ head: UInt16, _ taken: Int, _ machine: SimMachine) {
+        guard taken == generation else { return }
+        guard busMastering() else {
+            heldWhileNotMastering += 1
+            heldGeneration = taken
+            machine.schedule(after: completionDelay, "virtio-blk held") { self.complete(head, taken, $0) }
+            return
+        }
+        if heldGeneration == taken { staleDMA += 1 }
         let m = machine.memory
         let q = UInt64(queuePage) << 12
         var chain: [(address: UInt64, length: UInt32, writable: Bool)] = []
