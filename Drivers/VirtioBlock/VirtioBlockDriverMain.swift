@@ -85,7 +85,7 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
     platform.componentState = blk
     _ = log?.write("virtio-blk: \(device.description) at ports 0x\(PCIText.hex(bar.base)), queue of \(size), " +
                    "\(blk.sectors) sectors, " + (info.interrupts.first.map { "irq \($0.irq)" } ?? "polling (no interrupt line)") +
-                   (blk.supportsFlush ? ", flush" : ", no flush") + "; DMA is not confined (no IOMMU)\n")
+                   (blk.supportsFlush ? ", flush" : ", no flush") + "; DMA is not confined (legacy virtio: an IOMMU does not translate it)\n")
 
     let handler = EntryTable.address(entry: info.entry, slot: VirtioBlockLayout.handlerSlot)
     guard sys.createEC(VirtioBlockLayout.handlerEC, pd: ComponentSelectors.ownPD, utcb: VirtioBlockLayout.handlerUTCB,
