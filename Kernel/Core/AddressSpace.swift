@@ -52,26 +52,35 @@ extension Kernel {
         let walker = PageTableWalker<P, F>(platform: platform)
         let mapped = walker.map(root: pd.pageTableRoot, virtualPage: virtualPage, pages: pages, physical: physical,
                                 permissions: permissions, largestLevel: largestLeafLevel,
-                                table: { () -> UInt64? in
-            guard pd.charge(1) else { return nil }
-            guard let frame = frames.allocate() else {
-                pd.refund(1)
-                return nil
-            }
-            pd.tableFrames.append(frame)
-            return frame
-        }, reserve: { level in
-            let count = PageTableWalker<P, F>.reservation(level: level)
-            guard pd.charge(count) else { return false }
-            guard frames.reserve(count) else {
-                pd.refund(count)
-                return false
-            }
-            pd.reservedFrames += count
-            return true
-        })
+                                table: { chargedTableFrame(pd, recordedIn: &pd.tableFrames) },
+                                reserve: { chargedReservation(pd, PageTableWalker<P, F>.reservation(level: $0),
+                                                              countedIn: &pd.reservedFrames) })
         if !mapped { unmapPages(in: pd, virtualPage: virtualPage, pages: pages) }
         return mapped
+    }
+
+    /// A table frame for one of `pd`'s page tables (its own, nested or DMA), charged to its quota and recorded in
+    /// `list` (freed with the PD); nil, with nothing charged, when the quota or the pool is exhausted.
+    func chargedTableFrame(_ pd: ProtectionDomain, recordedIn list: inout [UInt64]) -> UInt64? {
+        guard pd.charge(1) else { return nil }
+        guard let frame = frames.allocate() else {
+            pd.refund(1)
+            return nil
+        }
+        list.append(frame)
+        return frame
+    }
+
+    /// The `count` frames a large leaf's later splits could need, charged to `pd` and reserved in the pool (counted
+    /// in `total`); false, with nothing charged, when either is exhausted.
+    func chargedReservation(_ pd: ProtectionDomain, _ count: UInt64, countedIn total: inout UInt64) -> Bool {
+        guard pd.charge(count) else { return false }
+        guard frames.reserve(count) else {
+            pd.refund(count)
+            return false
+        }
+        total += count
+        return true
     }
 
     /// Removes pages from a PD's address space (splitting large leaves that reach outside them) and drops stale

@@ -35,14 +35,10 @@ extension Kernel {
     /// A DMA table mirroring everything `pd` holds now; false (nothing left behind) when its quota or the pool
     /// cannot pay for it.
     private func createDMATable(for pd: ProtectionDomain) -> Bool {
-        guard pd.charge(1) else { return false }
-        guard let root = frames.allocate() else {
-            pd.refund(1)
-            return false
-        }
+        pd.dmaTableFrames = []
+        guard let root = chargedTableFrame(pd, recordedIn: &pd.dmaTableFrames) else { return false }
         platform.zeroPage(root)
         pd.dmaRoot = root
-        pd.dmaTableFrames = [root]
         for cap in pd.space.memory.values where !mapDMA(in: pd, cap) {
             for mapped in pd.space.memory.values { unmapDMA(in: pd, virtualPage: mapped.key, pages: mapped.count) }
             releaseDMATable(pd)
@@ -58,24 +54,10 @@ extension Kernel {
         pd.changes.addressSpace = true
         let walker = PageTableWalker<P, VTdEntry>(platform: platform)
         let mapped = walker.map(root: root, virtualPage: cap.key, pages: cap.count, physical: cap.resource,
-                                permissions: cap.permissions, largestLevel: largestLeafLevel, table: { () -> UInt64? in
-            guard pd.charge(1) else { return nil }
-            guard let frame = frames.allocate() else {
-                pd.refund(1)
-                return nil
-            }
-            pd.dmaTableFrames.append(frame)
-            return frame
-        }, reserve: { level in
-            let count = PageTableWalker<P, VTdEntry>.reservation(level: level)
-            guard pd.charge(count) else { return false }
-            guard frames.reserve(count) else {
-                pd.refund(count)
-                return false
-            }
-            pd.dmaReservedFrames += count
-            return true
-        })
+                                permissions: cap.permissions, largestLevel: largestLeafLevel,
+                                table: { chargedTableFrame(pd, recordedIn: &pd.dmaTableFrames) },
+                                reserve: { chargedReservation(pd, PageTableWalker<P, VTdEntry>.reservation(level: $0),
+                                                              countedIn: &pd.dmaReservedFrames) })
         if !mapped { unmapDMA(in: pd, virtualPage: cap.key, pages: cap.count) }
         return mapped
     }
