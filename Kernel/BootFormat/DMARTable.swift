@@ -39,13 +39,11 @@ public struct DMARTable: Equatable, Sendable {
 
     public init(table: [UInt8]) throws(DMARError) {
         let headerSize = 48
-        guard table.count >= headerSize else { throw .truncated(length: table.count) }
-        guard table[0] == 0x44, table[1] == 0x4d, table[2] == 0x41, table[3] == 0x52 else { throw .badSignature }
-        let length = Int(Self.u32(table, 4))
-        guard length >= headerSize, length <= table.count else { throw .badLength(length) }
-        var sum: UInt8 = 0
-        for i in 0..<length { sum &+= table[i] }
-        guard sum == 0 else { throw .badChecksum }
+        let length: Int
+        switch ACPITableHeader.check(table, signature: [0x44, 0x4d, 0x41, 0x52], headerSize: headerSize) {
+        case .success(let n): length = n
+        case .failure(let problem): throw DMARError(problem)
+        }
         hostAddressWidth = Int(table[36]) + 1
         interruptRemapping = table[37] & 1 != 0
         units = []
@@ -53,22 +51,22 @@ public struct DMARTable: Equatable, Sendable {
         var offset = headerSize
         while offset < length {
             guard offset + 4 <= length else { throw .structureOutOfBounds(offset: offset) }
-            let type = Self.u16(table, offset), size = Int(Self.u16(table, offset + 2))
+            let type = ACPITableHeader.u16(table, offset), size = Int(ACPITableHeader.u16(table, offset + 2))
             guard size >= 4, offset + size <= length else { throw .structureOutOfBounds(offset: offset) }
             switch type {
             case 0: // DRHD: flags, size, segment, register base, device scopes
                 guard size >= 16 else { throw .structureTooShort(offset: offset, type: type, length: size) }
-                let base = Self.u64(table, offset + 8)
+                let base = ACPITableHeader.u64(table, offset + 8)
                 guard base != 0, base & 0xfff == 0 else { throw .badRegisterBase(offset: offset, base: base) }
-                units.append(RemappingUnit(segment: Self.u16(table, offset + 6), registerBase: base,
+                units.append(RemappingUnit(segment: ACPITableHeader.u16(table, offset + 6), registerBase: base,
                                            includesAllDevices: table[offset + 4] & 1 != 0))
             case 1: // RMRR: reserved, segment, base, limit, device scopes
                 guard size >= 24 else { throw .structureTooShort(offset: offset, type: type, length: size) }
-                let base = Self.u64(table, offset + 8), limit = Self.u64(table, offset + 16)
+                let base = ACPITableHeader.u64(table, offset + 8), limit = ACPITableHeader.u64(table, offset + 16)
                 guard base & 0xfff == 0, limit & 0xfff == 0xfff, base <= limit else {
                     throw .badReservedRegion(offset: offset, base: base, limit: limit)
                 }
-                reservedRegions.append(ReservedRegion(segment: Self.u16(table, offset + 6), base: base, limit: limit))
+                reservedRegions.append(ReservedRegion(segment: ACPITableHeader.u16(table, offset + 6), base: base, limit: limit))
             default: break // ATSR, RHSA, ANDD, SATC: nothing the kernel uses
             }
             offset += size
@@ -88,16 +86,19 @@ public struct DMARTable: Equatable, Sendable {
         if !reservedRegions.isEmpty { text += ", \(reservedRegions.count) reserved regions" }
         return text
     }
-
-    private static func u16(_ b: [UInt8], _ at: Int) -> UInt16 { UInt16(b[at]) | UInt16(b[at + 1]) << 8 }
-    private static func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(u16(b, at)) | UInt32(u16(b, at + 2)) << 16
-    }
-    private static func u64(_ b: [UInt8], _ at: Int) -> UInt64 { UInt64(u32(b, at)) | UInt64(u32(b, at + 4)) << 32 }
 }
 
 /// Why a DMAR table was rejected (the kernel then says at boot that DMA and MSI are not confined, and why).
 public enum DMARError: Error, Equatable, Sendable, CustomStringConvertible {
+    init(_ problem: ACPITableHeader.Problem) {
+        switch problem {
+        case .truncated(let n): self = .truncated(length: n)
+        case .badSignature: self = .badSignature
+        case .badLength(let n): self = .badLength(n)
+        case .badChecksum: self = .badChecksum
+        }
+    }
+
     case truncated(length: Int)
     case badSignature
     case badLength(Int)

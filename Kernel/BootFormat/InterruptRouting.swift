@@ -53,13 +53,11 @@ public struct InterruptRouting: Equatable, Sendable {
     /// source override. Anything malformed or beyond what the kernel can route is an error naming it.
     public init(madt table: [UInt8]) throws(MADTError) {
         let headerSize = 44
-        guard table.count >= headerSize else { throw .truncated(length: table.count) }
-        guard table[0] == 0x41, table[1] == 0x50, table[2] == 0x49, table[3] == 0x43 else { throw .badSignature }
-        let length = Int(Self.u32(table, 4))
-        guard length >= headerSize, length <= table.count else { throw .badLength(length) }
-        var sum: UInt8 = 0
-        for i in 0..<length { sum &+= table[i] }
-        guard sum == 0 else { throw .badChecksum }
+        let length: Int
+        switch ACPITableHeader.check(table, signature: [0x41, 0x50, 0x49, 0x43], headerSize: headerSize) {
+        case .success(let n): length = n
+        case .failure(let problem): throw MADTError(problem)
+        }
         var found: [Override] = []
         var offset = headerSize
         while offset < length {
@@ -69,7 +67,7 @@ public struct InterruptRouting: Equatable, Sendable {
             if type == 2 { // interrupt source override: bus, source, GSI (u32), flags (u16)
                 guard size == 10 else { throw .badOverrideLength(offset: offset, length: size) }
                 let bus = table[offset + 2], source = table[offset + 3]
-                let gsi = Self.u32(table, offset + 4)
+                let gsi = ACPITableHeader.u32(table, offset + 4)
                 let flags = UInt16(table[offset + 8]) | UInt16(table[offset + 9]) << 8
                 guard bus == 0, source < 16 else { throw .badOverrideSource(offset: offset, bus: bus, irq: source) }
                 guard gsi < UInt32(Self.lineCount) else { throw .gsiBeyondLines(irq: source, gsi: gsi) }
@@ -97,14 +95,19 @@ public struct InterruptRouting: Equatable, Sendable {
         for (i, p) in parts.enumerated() { text += (i == 0 ? "" : ", ") + p }
         return text
     }
-
-    private static func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
-    }
 }
 
 /// Why an MADT was rejected (the kernel then says so at boot and routes every line the standard way).
 public enum MADTError: Error, Equatable, Sendable, CustomStringConvertible {
+    init(_ problem: ACPITableHeader.Problem) {
+        switch problem {
+        case .truncated(let n): self = .truncated(length: n)
+        case .badSignature: self = .badSignature
+        case .badLength(let n): self = .badLength(n)
+        case .badChecksum: self = .badChecksum
+        }
+    }
+
     case truncated(length: Int)
     case badSignature
     case badLength(Int)
