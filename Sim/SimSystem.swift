@@ -35,6 +35,9 @@ public final class SimSystem {
         public var interruptLines: UInt64 = 24
         /// The nested-table format of the machine's VMs (x86-64 as AMD NPT, or Intel EPT).
         public var nestedPaging: NestedPagingFormat = .x86_64
+        /// Device memory and PCI configuration windows the kernel gives the root (BootConfiguration); none by default.
+        public var deviceMemory: [PhysicalRange] = []
+        public var configurationWindows: [ConfigurationWindow] = []
         public init() {}
     }
 
@@ -96,7 +99,8 @@ public final class SimSystem {
             rootImage: PhysicalRange(base: Self.bundleBase + root.offset, size: root.size),
             bundle: PhysicalRange(base: Self.bundleBase, size: UInt64(bundle.count)),
             ticksPerMillisecond: options.ticksPerMillisecond,
-            interruptCount: options.interruptLines)
+            interruptCount: options.interruptLines, deviceMemory: options.deviceMemory,
+            configurationWindows: options.configurationWindows)
         do throws(BootError) { kernel = try Kernel(platform: platform, configuration: configuration) } catch {
             throw .bootFailed(error)
         }

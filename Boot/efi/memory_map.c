@@ -7,6 +7,20 @@ static BOOLEAN is_free(UINT32 type) {
     return type == EfiConventionalMemory || type == EfiBootServicesCode || type == EfiBootServicesData;
 }
 
+/* Memory of any kind (for the device address space's lower bound): everything but MMIO and "reserved", which on
+   OVMF includes the PCI configuration window. */
+static BOOLEAN is_memory(UINT32 type) {
+    return type != EfiReservedMemoryType && type != EfiMemoryMappedIO && type != EfiMemoryMappedIOPortSpace;
+}
+
+static void note_memory(struct hv_boot_info *info, UINT64 base, UINT64 end) {
+    if (end > info->memory_end) info->memory_end = end;
+    if (base < 0x100000000ULL) {
+        UINT64 low = end < 0x100000000ULL ? end : 0x100000000ULL;
+        if (low > info->memory_end_below_4g) info->memory_end_below_4g = low;
+    }
+}
+
 static void add_region(struct hv_boot_info *info, UINT64 base, UINT64 end) {
     if (base < HV_KERNEL_WINDOW_START) base = HV_KERNEL_WINDOW_START; /* leave the legacy first MiB alone */
     if (end <= base) return;
@@ -56,8 +70,9 @@ EFI_STATUS exit_boot_services(EFI_HANDLE image, struct hv_boot_info *info) {
     if (EFI_ERROR(status)) return status;
     for (UINTN offset = 0; offset + descriptor_size <= map_size; offset += descriptor_size) {
         EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)((UINT8 *)map + offset);
-        if (is_free(d->Type))
-            add_region(info, d->PhysicalStart, d->PhysicalStart + d->NumberOfPages * EFI_PAGE_SIZE);
+        UINT64 end = d->PhysicalStart + d->NumberOfPages * EFI_PAGE_SIZE;
+        if (is_free(d->Type)) add_region(info, d->PhysicalStart, end);
+        if (is_memory(d->Type)) note_memory(info, d->PhysicalStart, end);
     }
     return EFI_SUCCESS;
 }

@@ -14,8 +14,9 @@ enum PCIDriverLayout {
     static let handlerSlot = 1
 }
 
-/// The PCI bus driver (entry slot 0). The root task gave it the configuration mechanism (ports 0xcf8..0xcff, which
-/// no manifest may grant) and a table of its clients and their devices (`PCIClientTable`). It makes one portal per
+/// The PCI bus driver (entry slot 0). The root task gave it the configuration mechanism (the MCFG's ECAM window,
+/// mapped uncached and named in the table; without one ports 0xcf8..0xcff, which no manifest may grant) and a
+/// table of its clients and their devices (`PCIClientTable`). It makes one portal per
 /// client on one handler EC, portal id = client index, and registers each for that client only; then it idles.
 /// A request names a device by its index in the caller's list, so devices of other components do not exist for it.
 public func pciDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
@@ -30,10 +31,19 @@ public func pciDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
         idle(sys)
     }
     guard let service = info.providedService(named: "pci") else { return fail("the manifest gives no service named pci") }
-    guard info.ports.contains(where: { $0.first == UInt64(PortConfigAccess<P>.addressPort) && $0.count >= PortConfigAccess<P>.portCount })
-    else { return fail("no configuration ports 0xcf8..0xcff were granted") }
     guard let clients = PCIClientTable.read({ platform.load64(PCIClientTable.address + UInt64($0) * 8) }) else {
         return fail("the root task's client table is missing or malformed")
+    }
+    let mechanism: String
+    if let window = configurationWindow(platform) {
+        let size = (UInt64(window.endBus) - UInt64(window.startBus) + 1) << 20
+        guard info.mmio.contains(where: { $0.virtualAddress <= window.base && window.base + size <= $0.virtualAddress + $0.size })
+        else { return fail("the configuration window at 0x\(PCIText.hex(window.base)) was not granted") }
+        mechanism = "ECAM (buses \(window.startBus)-\(window.endBus))"
+    } else {
+        guard info.ports.contains(where: { $0.first == UInt64(PortConfigAccess<P>.addressPort) && $0.count >= PortConfigAccess<P>.portCount })
+        else { return fail("neither a configuration window nor ports 0xcf8..0xcff were granted") }
+        mechanism = "configuration ports 0xcf8 (no ECAM)"
     }
     guard info.heapSize >= PCIDriverLayout.handlerStackPages * AddressLayout.pageSize else {
         return fail("its heap is too small for the handler stack")
@@ -53,7 +63,7 @@ public func pciDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
             _ = log?.write("pci: client \(k): \(device.description), \(device.bars.count) BARs\n")
         }
     }
-    _ = log?.write("pci: serving \(clients.count) clients through configuration ports 0xcf8 (no ECAM)\n")
+    _ = log?.write("pci: serving \(clients.count) clients through \(mechanism)\n")
     idle(sys)
 }
 
@@ -73,8 +83,16 @@ private func serve<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>) -> [UInt64] 
     let client = utcb.portalID
     guard client < UInt64(clients.count) else { return [Status.badSelector.rawValue] }
     let request = (0..<min(utcb.untypedCount, 8)).map { utcb.data($0) }
-    return PCIService(config: PortConfigAccess(platform: platform)).handle(request, devices: clients[Int(client)].devices,
-                                                                     messages: clients[Int(client)].messages)
+    let devices = clients[Int(client)].devices, messages = clients[Int(client)].messages
+    if let w = configurationWindow(platform) {
+        let ecam = ECAMConfigAccess(platform: platform, base: w.base, startBus: w.startBus, endBus: w.endBus)
+        return PCIService(config: ecam).handle(request, devices: devices, messages: messages)
+    }
+    return PCIService(config: PortConfigAccess(platform: platform)).handle(request, devices: devices, messages: messages)
+}
+
+private func configurationWindow<P: UserPlatform>(_ platform: P) -> PCIClientTable.Window? {
+    PCIClientTable.window { platform.load64(PCIClientTable.address + UInt64($0) * 8) }
 }
 
 func idle<P: UserPlatform>(_ sys: SystemCalls<P>) {

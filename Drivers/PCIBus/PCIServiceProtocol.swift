@@ -51,7 +51,20 @@ public enum PCIClientTable {
     public static let deviceWords = 5 + 3 * PCIConfig.barCount
     public static let maxMessages = 4
     public static let clientWords = 2 + maxDevices * deviceWords + 1 + 3 * maxMessages
-    public static let headerWords = 2
+    /// magic, client count, ECAM window (virtual address of its first bus, 0: none), its buses (start | end << 8).
+    public static let headerWords = 4
+
+    /// The configuration window the root task gave the PCI driver: mapped at `base` (its first bus), uncached.
+    public struct Window: Equatable, Sendable {
+        public var base: UInt64
+        public var startBus: UInt8
+        public var endBus: UInt8
+        public init(base: UInt64, startBus: UInt8, endBus: UInt8) {
+            self.base = base
+            self.startBus = startBus
+            self.endBus = endBus
+        }
+    }
 
     public struct Client: Equatable, Sendable {
         public var landing: UInt64
@@ -66,8 +79,9 @@ public enum PCIClientTable {
 
     /// At most `maxClients` clients of at most `maxDevices` devices and `maxMessages` messages each (the root task
     /// checks before it writes).
-    public static func words(_ clients: [Client]) -> [UInt64] {
-        var w: [UInt64] = [magic, UInt64(clients.count)]
+    public static func words(_ clients: [Client], window: Window? = nil) -> [UInt64] {
+        var w: [UInt64] = [magic, UInt64(clients.count), window?.base ?? 0,
+                           window.map { UInt64($0.startBus) | UInt64($0.endBus) << 8 } ?? 0]
         for c in clients {
             w.append(c.landing)
             w.append(UInt64(c.devices.count))
@@ -95,6 +109,15 @@ public enum PCIClientTable {
             }
         }
         return w
+    }
+
+    /// The table's configuration window; nil without one (or when the page is not a table, or its buses are
+    /// out of order): the driver then uses ports 0xcf8/0xcfc.
+    public static func window(_ word: (Int) -> UInt64) -> Window? {
+        guard word(0) == magic, word(2) != 0 else { return nil }
+        let start = UInt8(truncatingIfNeeded: word(3)), end = UInt8(truncatingIfNeeded: word(3) >> 8)
+        guard start <= end, word(3) >> 16 == 0 else { return nil }
+        return Window(base: word(2), startBus: start, endBus: end)
     }
 
     /// nil when the page is not a table (magic, counts, BAR kinds): the driver then serves nobody.

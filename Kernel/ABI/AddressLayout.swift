@@ -13,6 +13,9 @@ public enum AddressLayout {
     public static let imageBase: UInt64 = 0x0000_0080_0000_0000
     /// The root task sees all physical memory it was given at `physicalWindow + physical address`.
     public static let physicalWindow: UInt64 = 0x0000_4000_0000_0000
+    /// Physical addresses at and above this are given to nobody: the root's window and the components' device
+    /// windows show physical memory below it (16 TiB, 44 bits).
+    public static let physicalLimit: UInt64 = 0x0000_1000_0000_0000
     /// The root task's boot information page (`BootFormat.RootBootInfo`).
     public static let rootBootInfo: UInt64 = 0x0000_7f00_0000_0000
     /// The root EC's UTCB.

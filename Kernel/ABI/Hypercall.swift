@@ -37,4 +37,7 @@ public enum Hypercall: UInt64, CaseIterable, Sendable {
     /// assign_dev(pd, requester, flags): root only; DMA of PCI device `requester` (bus:dev.fn) goes through `pd`'s
     /// DMA table, which mirrors `pd`'s memory (flag `AssignFlags.release`: the device is unbound, its DMA blocked).
     case assignDev = 16
+    /// claim_mmio(first_page, order): root only; device memory (MMIO) pages become the root's, mapped uncached in
+    /// its physical window (`RootBootInfo.deviceMemory` says which pages are device memory).
+    case claimDeviceMemory = 17
 }

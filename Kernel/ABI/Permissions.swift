@@ -5,6 +5,10 @@ public enum Permissions {
     public static let write: UInt64 = 1 << 1
     public static let execute: UInt64 = 1 << 2
     public static let memoryAll: UInt64 = read | write | execute
+    /// Device memory (MMIO: registers, configuration space): mapped uncached. Only the kernel sets it, on the
+    /// device memory it gives the root at boot; every capability derived from such memory keeps it, whatever the
+    /// delegation asks for, so a device register is never mapped cacheable and RAM never uncached.
+    public static let device: UInt64 = 1 << 3
 
     // I/O ports
     public static let ioAccess: UInt64 = 1 << 0

@@ -20,6 +20,7 @@ extension Kernel {
             throw .interruptCountTooLarge(config.interruptCount)
         }
         let free = try alignedFreeMemory()
+        try checkDeviceMemory(against: free)
         let image = try rootImage()
 
         // Carve: the kernel pool first, then the root task's fixed pages, the rest is the root's window.
@@ -36,6 +37,9 @@ extension Kernel {
             stride(from: r.base, to: r.end, by: Int(page)).map { $0 }
         }
         rootWindow = carver.rest
+        guard rootWindow.count <= RootBootInfo.maxRegions else {
+            throw .tooManyRanges(what: "free memory regions", count: rootWindow.count, limit: RootBootInfo.maxRegions)
+        }
 
         try buildKernelMap()
         let root = try makeRootPD()
@@ -64,7 +68,9 @@ extension Kernel {
         }
         let infoFrame = bootFrame()
         let info = RootBootInfo(bundleAddress: config.bundle.base, bundleSize: config.bundle.size,
-                                ticksPerMillisecond: config.ticksPerMillisecond, memory: rootWindow)
+                                ticksPerMillisecond: config.ticksPerMillisecond, memory: rootWindow,
+                                deviceMemory: config.deviceMemory, configurationWindows: config.configurationWindows,
+                                dmaRemapping: platform.dmaRemapping)
         for (i, word) in info.words.enumerated() { platform.writePhysical(infoFrame + UInt64(i) * 8, word) }
         try grantBootMemory(root, virtualAddress: AddressLayout.rootBootInfo, physical: infoFrame,
                             permissions: Permissions.read)
@@ -77,6 +83,7 @@ extension Kernel {
             try grantBootRanges(root, PhysicalRange(base: first, size: end - first), permissions: Permissions.read)
         }
         for range in rootWindow { try grantBootRanges(root, range, permissions: Permissions.memoryAll) }
+        // Device memory is listed, not mapped: the root claims what it hands out (DeviceMemory.swift).
         // All I/O ports: one range.
         root.space.insert(Capability(kind: .io, holder: root, key: 0, order: 16, resource: 0, object: nil,
                                      permissions: Permissions.ioAccess, parent: nil))
@@ -105,6 +112,37 @@ extension Kernel {
             throw .memoryBeyondKernelMap(fixed)
         }
         return result.sorted { $0.base < $1.base }
+    }
+
+    /// Device memory is whole pages in ascending order, apart from RAM, the root image and the bundle, and below
+    /// the physical limit; every configuration window lies in it; and the boot information page can list them.
+    private func checkDeviceMemory(against free: [PhysicalRange]) throws(BootError) {
+        let page = AddressLayout.pageSize
+        var previousEnd: UInt64 = 0
+        for range in configuration.deviceMemory {
+            guard range.size > 0, range.base % page == 0, range.size % page == 0, range.base >= previousEnd,
+                  range.size <= AddressLayout.physicalLimit, range.base <= AddressLayout.physicalLimit - range.size
+            else { throw .badDeviceMemory(range) }
+            for other in free + [configuration.rootImage, configuration.bundle]
+            where other.size > 0 && other.base < range.end && range.base < other.end {
+                throw .badDeviceMemory(range)
+            }
+            previousEnd = range.end
+        }
+        for window in configuration.configurationWindows {
+            let r = window.range
+            guard configuration.deviceMemory.contains(where: { $0.base <= r.base && r.end <= $0.end }) else {
+                throw .configurationWindowOutsideDeviceMemory(window)
+            }
+        }
+        guard configuration.deviceMemory.count <= RootBootInfo.maxDeviceRegions else {
+            throw .tooManyRanges(what: "device memory ranges", count: configuration.deviceMemory.count,
+                                 limit: RootBootInfo.maxDeviceRegions)
+        }
+        guard configuration.configurationWindows.count <= RootBootInfo.maxConfigurationWindows else {
+            throw .tooManyRanges(what: "PCI configuration windows", count: configuration.configurationWindows.count,
+                                 limit: RootBootInfo.maxConfigurationWindows)
+        }
     }
 
     /// Parses the root ELF where the loader put it; its segments must lie in user space below the physical window.

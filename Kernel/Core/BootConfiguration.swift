@@ -13,14 +13,25 @@ public struct BootConfiguration: Sendable {
     public var ticksPerMillisecond: UInt64
     /// Number of device interrupt lines (irq 0..<interruptCount); at most `RootSelectors.lineCount`.
     public var interruptCount: UInt64
+    /// Physical ranges of device registers the root PD may claim as device memory (`claim_mmio`; `Permissions.device`:
+    /// mapped uncached, read and write, never execute) at their place in its physical window: page aligned, sorted,
+    /// disjoint from each other and from RAM, below `AddressLayout.physicalLimit`. The platform leaves out what the
+    /// kernel itself drives (interrupt controllers, IOMMU registers).
+    public var deviceMemory: [PhysicalRange]
+    /// The PCI configuration windows (ECAM) the firmware's MCFG lists, passed on to the root task; each must lie
+    /// in `deviceMemory`.
+    public var configurationWindows: [ConfigurationWindow]
 
     public init(freeMemory: [PhysicalRange], rootImage: PhysicalRange, bundle: PhysicalRange,
-                ticksPerMillisecond: UInt64, interruptCount: UInt64) {
+                ticksPerMillisecond: UInt64, interruptCount: UInt64, deviceMemory: [PhysicalRange] = [],
+                configurationWindows: [ConfigurationWindow] = []) {
         self.freeMemory = freeMemory
         self.rootImage = rootImage
         self.bundle = bundle
         self.ticksPerMillisecond = ticksPerMillisecond
         self.interruptCount = interruptCount
+        self.deviceMemory = deviceMemory
+        self.configurationWindows = configurationWindows
     }
 }
 
@@ -38,6 +49,13 @@ public enum BootError: Error, Equatable, CustomStringConvertible {
     case badRootImage(ELFError)
     /// A root image segment lies outside user space or collides with the boot info, UTCB or stack pages.
     case rootSegmentOutOfPlace(index: Int, virtualAddress: UInt64)
+    /// A device memory range is not page aligned, empty, out of order, overlaps RAM, the image or the bundle, or
+    /// reaches `AddressLayout.physicalLimit`.
+    case badDeviceMemory(PhysicalRange)
+    /// A configuration window does not lie in device memory.
+    case configurationWindowOutsideDeviceMemory(ConfigurationWindow)
+    /// More ranges than the root's boot information page can list (`RootBootInfo` limits).
+    case tooManyRanges(what: String, count: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -55,6 +73,12 @@ public enum BootError: Error, Equatable, CustomStringConvertible {
             return "boot: root image: \(error)"
         case .rootSegmentOutOfPlace(let index, let address):
             return "boot: root image segment \(index) at \(hex(address)) is outside user space or overlaps the boot pages"
+        case .badDeviceMemory(let r):
+            return "boot: device memory \(hex(r.base))+\(hex(r.size)) is unaligned, empty, out of order, overlaps memory or lies beyond \(hex(AddressLayout.physicalLimit))"
+        case .configurationWindowOutsideDeviceMemory(let w):
+            return "boot: PCI configuration window \(w.description) is not device memory"
+        case let .tooManyRanges(what, count, limit):
+            return "boot: \(count) \(what), the root's boot information lists at most \(limit)"
         }
     }
 }

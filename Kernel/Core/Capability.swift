@@ -16,7 +16,8 @@ import KernelABI
 /// - Memory: `resource` is the physical address of the first page; the holder's page table maps virtual page
 ///   `key + i` to `resource + i * 4096` with exactly `permissions`, for every `i < count`. I/O: `resource == key`
 ///   is the first port, all `count` ports allowed in the holder's I/O bitmap. Object: `object` is alive.
-/// - `permissions` is never 0.
+/// - `permissions` is never 0. A memory capability is device memory (`Permissions.device`, mapped uncached)
+///   exactly when its parent is: only the kernel's boot originals introduce it.
 final class Capability {
     // The root holds few of these now (its memory and ports are ranges), but every PD's selectors are one each,
     // so the fields are still ordered to pack: words first, then bytes.

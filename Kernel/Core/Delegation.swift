@@ -37,7 +37,7 @@ extension Kernel {
               kind != .io || destination == crd.base else { throw .badRange }
         var parts: [DelegationPart] = []
         for cap in source.space.capabilities(kind, base: crd.base, count: crd.count)
-        where cap.permissions & crd.permissions != 0 {
+        where Self.derivedPermissions(cap, crd) & ~(kind == .memory ? Permissions.device : 0) != 0 {
             let whole = cap.count <= crd.count
             let sourceKey = whole ? cap.key : crd.base
             let part = DelegationPart(parent: cap, sourceKey: sourceKey, key: destination + (sourceKey - crd.base),
@@ -52,7 +52,7 @@ extension Kernel {
             let resource = cap.kind == .memory ? cap.resource + offset << AddressLayout.pageShift
                                                 : cap.resource + (cap.kind == .io ? offset : 0)
             let child = Capability(kind: kind, holder: target, key: part.key, order: part.order, resource: resource,
-                                   object: cap.object, permissions: cap.permissions & crd.permissions, parent: cap)
+                                   object: cap.object, permissions: Self.derivedPermissions(cap, crd), parent: cap)
             if kind == .memory, !map(child) {
                 for undone in made.reversed() { remove(undone) }
                 throw .outOfMemory
@@ -65,6 +65,14 @@ extension Kernel {
             made.append(child)
         }
         return made
+    }
+
+    /// A child keeps the rights both the parent and the request have; device memory stays device memory (never
+    /// cacheable), and nothing else becomes it.
+    static func derivedPermissions(_ parent: Capability, _ crd: CapabilityRange) -> UInt64 {
+        let kept = parent.permissions & crd.permissions
+        guard parent.kind == .memory else { return kept }
+        return kept & ~Permissions.device | parent.permissions & Permissions.device
     }
 
     /// Whether `base ..< base + count` of `kind` in `pd` overlaps neither a capability nor (memory) a UTCB page.

@@ -56,6 +56,7 @@ extension Kernel {
             case .assignInt: completion = try assignInterrupt(by: ec, sm: r.rdi, irq: r.rsi, flags: r.rdx)
             case .consoleWrite: completion = try consoleWrite(by: ec, length: r.rdi)
             case .assignDev: completion = try assignDevice(by: ec, pd: r.rdi, requester: r.rsi, flags: r.rdx)
+            case .claimDeviceMemory: completion = try claimDeviceMemory(by: ec, firstPage: r.rdi, order: r.rsi)
             }
         } catch {
             finish(ec, error.status)

@@ -288,5 +288,8 @@ extension Kernel {
             fail("\(what) exceeds or differs from its parent")
         }
         if let a = cap.object, let b = parent.object, !a.isSame(as: b) { fail("\(what) names another object than its parent") }
+        if cap.kind == .memory, (cap.permissions ^ parent.permissions) & Permissions.device != 0 {
+            fail("\(what) and its parent disagree on whether it is device memory")
+        }
     }
 }

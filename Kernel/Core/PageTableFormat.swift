@@ -10,11 +10,12 @@ protocol PageTableFormat {
     static func isLeaf(_ entry: UInt64, level: Int) -> Bool
     /// The physical address an entry points to (table frame or page).
     static func address(_ entry: UInt64) -> UInt64
-    /// A leaf at `level` for memory-capability `permissions`.
+    /// A leaf at `level` for memory-capability `permissions` (`Permissions.device`: uncached).
     static func leaf(_ physical: UInt64, permissions: UInt64, level: Int) -> UInt64
     /// An intermediate entry pointing to the table at `frame` (allows everything: the leaf decides).
     static func table(_ frame: UInt64) -> UInt64
-    /// The leaf's rights as the capability's permission bits (read is always included).
+    /// The leaf's rights as the capability's permission bits (read is always included; `device` where the format
+    /// has memory types and the leaf is uncached).
     static func permissions(ofLeaf entry: UInt64) -> UInt64
 }
 
@@ -23,6 +24,10 @@ enum PageTableEntry: PageTableFormat {
     static let present: UInt64 = 1 << 0
     static let writable: UInt64 = 1 << 1
     static let user: UInt64 = 1 << 2
+    /// Page-level write-through and cache-disable: with the reset PAT, PWT|PCD is uncacheable (device memory).
+    static let writeThrough: UInt64 = 1 << 3
+    static let cacheDisable: UInt64 = 1 << 4
+    static let uncached: UInt64 = writeThrough | cacheDisable
     static let largePage: UInt64 = 1 << 7
     static let noExecute: UInt64 = 1 << 63
     static let addressMask: UInt64 = 0x000f_ffff_ffff_f000
@@ -32,6 +37,7 @@ enum PageTableEntry: PageTableFormat {
         var flags = present | user
         if permissions & Permissions.write != 0 { flags |= writable }
         if permissions & Permissions.execute == 0 { flags |= noExecute }
+        if permissions & Permissions.device != 0 { flags |= uncached }
         return flags
     }
 
@@ -49,6 +55,6 @@ enum PageTableEntry: PageTableFormat {
     static func table(_ frame: UInt64) -> UInt64 { frame | userTable }
     static func permissions(ofLeaf entry: UInt64) -> UInt64 {
         Permissions.read | (entry & writable != 0 ? Permissions.write : 0)
-            | (entry & noExecute == 0 ? Permissions.execute : 0)
+            | (entry & noExecute == 0 ? Permissions.execute : 0) | (entry & uncached == uncached ? Permissions.device : 0)
     }
 }

@@ -23,12 +23,14 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
     print("kernel: timer \(platform.ticksPerMillisecond) ticks/ms, \(info.pointee.region_count) free memory regions, heap \(heap_used_bytes() >> 10) KiB used")
     print("kernel: virtual machines: " + platform.guestVendor.description)
 
-    let configuration: BootConfiguration
+    var configuration: BootConfiguration
     do {
         configuration = try BootInformation.configuration(info, ticksPerMillisecond: platform.ticksPerMillisecond)
     } catch {
         stop(because: error.description)
     }
+    (configuration.deviceMemory, configuration.configurationWindows) =
+        deviceMemoryAndConfigurationWindows(info, configuration)
     print("kernel: boot bundle ok, root task \(configuration.rootImage.size) bytes; \(freeBytes(configuration) >> 20) MiB free")
     let kernel: Kernel<X86Platform>
     do {

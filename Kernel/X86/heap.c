@@ -28,6 +28,11 @@ void heap_init(void *base, size_t size) {
     for (size_t i = 0; i < arena_pages; i++) page_class[i] = 0;
 }
 
+void heap_arena(uint64_t *base, uint64_t *size) {
+    *base = (uint64_t)(uintptr_t)arena;
+    *size = (uint64_t)arena_pages * PAGE;
+}
+
 #ifdef HEAP_SIZE
 static uint8_t static_arena[HEAP_SIZE] __attribute__((aligned(PAGE)));
 #endif

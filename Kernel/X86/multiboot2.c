@@ -17,7 +17,10 @@ enum {
     TAG_ACPI_OLD = 14,
     TAG_ACPI_NEW = 15,
     MEMORY_AVAILABLE = 1,
+    MEMORY_RESERVED = 2,
 };
+
+#define FOUR_GIB (4ull << 30)
 
 struct tag {
     uint32_t type, size;
@@ -162,6 +165,12 @@ struct hv_boot_info *x86_multiboot2_boot_info(uint64_t mbi_address, uint64_t fro
         const uint8_t *end = (const uint8_t *)memory_map + memory_map->tag.size;
         for (const uint8_t *e = entries; e + sizeof(struct memory_map_entry) <= end; e += memory_map->entry_size) {
             const struct memory_map_entry *entry = (const struct memory_map_entry *)e;
+            if (entry->type != MEMORY_RESERVED && entry->length != 0 && entry->base + entry->length > entry->base) {
+                /* Memory of any kind bounds the device address space from below (boot_info.h). */
+                uint64_t end = entry->base + entry->length, low = end < FOUR_GIB ? end : FOUR_GIB;
+                if (end > info->memory_end) info->memory_end = end;
+                if (entry->base < FOUR_GIB && low > info->memory_end_below_4g) info->memory_end_below_4g = low;
+            }
             if (entry->type != MEMORY_AVAILABLE || entry->length == 0) continue;
             uint64_t base = page_up(entry->base), top = page_down(entry->base + entry->length);
             if (top < entry->base) continue; /* wraps */

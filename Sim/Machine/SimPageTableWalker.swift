@@ -38,6 +38,8 @@ public struct SimTranslation: Equatable, Sendable {
     public var writable: Bool
     public var user: Bool
     public var executable: Bool
+    /// The leaf's PCD and PWT bits are both set: uncacheable with the reset PAT (device memory).
+    public var uncached: Bool = false
 }
 
 /// The 4-level x86-64 page walk with the checks the hardware makes (CR0.WP=1, EFER.NXE=1, SMEP/SMAP off):
@@ -92,7 +94,8 @@ public struct SimPageTableWalker {
                     && (access != .write || writable)
                     && (access != .execute || executable)
                 guard allowed else { throw .pageFault(address: address, errorCode: code | PageFaultErrorCode.present) }
-                return SimTranslation(physical: physical, writable: writable, user: user, executable: executable)
+                return SimTranslation(physical: physical, writable: writable, user: user, executable: executable,
+                                      uncached: entry & 0x18 == 0x18)
             }
             table = entry & Self.addressMask
         }

@@ -125,6 +125,26 @@ public final class SimUserPlatform: UserPlatform {
         writeByte(physical(address, size: 1, access: .write)[0], value)
     }
 
+    public func load16(_ address: UInt64) -> UInt16 { UInt16(truncatingIfNeeded: loadBytes(address, 2)) }
+    public func store16(_ address: UInt64, _ value: UInt16) { storeBytes(address, 2, UInt64(value)) }
+    public func load32(_ address: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: loadBytes(address, 4)) }
+    public func store32(_ address: UInt64, _ value: UInt32) { storeBytes(address, 4, UInt64(value)) }
+
+    /// A little-endian access of `size` bytes, translated (and checked) as one access.
+    private func loadBytes(_ address: UInt64, _ size: UInt64) -> UInt64 {
+        var value: UInt64 = 0
+        for (i, byte) in physical(address, size: size, access: .read).enumerated() {
+            value |= UInt64(readByte(byte)) << (8 * UInt64(i))
+        }
+        return value
+    }
+
+    private func storeBytes(_ address: UInt64, _ size: UInt64, _ value: UInt64) {
+        for (i, byte) in physical(address, size: size, access: .write).enumerated() {
+            writeByte(byte, UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))))
+        }
+    }
+
     private func readByte(_ physical: UInt64) -> UInt8 {
         do throws(SimPhysicalMemoryError) { return try machine.memory.read8(physical) } catch { memoryFault(error) }
         return 0

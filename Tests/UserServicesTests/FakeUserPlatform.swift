@@ -2,7 +2,7 @@ import UserRuntime
 
 /// A user platform without a kernel: flat memory, scripted port reads, recorded port writes. Hypercalls answer
 /// success with zeros and are recorded.
-final class FakeUserPlatform: UserPlatform {
+final class FakeUserPlatform: ByteMemoryPlatform {
     var memory: [UInt64: UInt8] = [:]
     var portReads: (UInt16) -> UInt8 = { _ in 0xff }
     var portWrites: [(UInt16, UInt8)] = []

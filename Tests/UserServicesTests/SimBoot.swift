@@ -1,3 +1,4 @@
+import BootFormat
 import Foundation
 import HelloComponent
 import IntruderComponent
@@ -54,9 +55,11 @@ enum SimBoot {
     /// `guests` are VM test images (VMM/Guests) bundled under their names.
     /// `modules` are further bundle modules (a Linux guest's kernel, initrd, disk) with their bytes.
     static func system(manifest: [UInt8], programs: [SimProgram] = components, guests: [String] = [],
-                       modules extra: [(String, [UInt8])] = [], memorySize: UInt64 = 64 << 20) throws -> SimSystem {
+                       modules extra: [(String, [UInt8])] = [], memorySize: UInt64 = 64 << 20,
+                       deviceMemory: [PhysicalRange] = []) throws -> SimSystem {
         var options = SimSystem.Options()
         options.memorySize = memorySize
+        options.deviceMemory = deviceMemory
         var modules: [(String, [UInt8])] = [("manifest", manifest)]
         for guest in guests { modules.append((guest, try VMMGuests.elf(guest))) }
         modules += extra

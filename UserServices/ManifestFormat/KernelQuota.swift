@@ -47,8 +47,19 @@ public enum KernelQuota {
         return overflow ? .max : product
     }
 
+    /// What the provider of a `pci` service maps on top: a configuration window of up to 256 buses (256 MiB of
+    /// ECAM), its directory and the split reservation of each of its 128 2-MiB leaves, with room for the tables.
+    public static let configurationWindowPages: UInt64 = 136
+
+    /// The quota of a component that runs these VMs and perhaps provides the `pci` service.
+    public static func pages(runningVMs vms: [(memory: UInt64, vcpus: UInt64)], providesPCI: Bool) -> UInt64 {
+        let base = pages(runningVMs: vms)
+        return providesPCI ? add(base, configurationWindowPages) : base
+    }
+
     /// The quota of the component at `index` of `system`.
     public static func pages(forComponent index: Int, in system: SystemDescription) -> UInt64 {
-        pages(runningVMs: system.vms(runBy: index).map { (memory: $0.memory, vcpus: $0.vcpus) })
+        pages(runningVMs: system.vms(runBy: index).map { (memory: $0.memory, vcpus: $0.vcpus) },
+              providesPCI: system.components[index].provides.contains { $0.kind == ManifestString("pci") })
     }
 }

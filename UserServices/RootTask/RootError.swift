@@ -66,6 +66,10 @@ extension RootBootInfo.DecodeError: CustomStringConvertible {
         case .badMagic: return "bad magic word"
         case .badVersion(let v): return "version \(v) is not supported"
         case .badRegionCount(let n): return "\(n) memory regions, at most \(RootBootInfo.maxRegions)"
+        case .badDeviceRegionCount(let n): return "\(n) device memory regions, at most \(RootBootInfo.maxDeviceRegions)"
+        case .badFlags(let f): return "unknown flags 0x\(String(f, radix: 16))"
+        case .badConfigurationWindowCount(let n):
+            return "\(n) PCI configuration windows, at most \(RootBootInfo.maxConfigurationWindows)"
         }
     }
 }

@@ -101,6 +101,8 @@ func prepare<P: UserPlatform>(_ platform: P, bootInfoAddress: UInt64) throws(Roo
                                 ticksPerMillisecond: info.ticksPerMillisecond,
                                 handlerEntry: EntryTable.address(entry: ownImage.entry, slot: RootLayout.handlerSlot),
                                 pages: pages)
+    supervisor.configurationWindows = info.configurationWindows
+    supervisor.dmaRemapping = info.dmaRemapping
     try supervisor.check(sys.createSM(RootLayout.requestSM, count: 0), "creating the root's request semaphore")
     try supervisor.check(sys.createSM(RootLayout.doneSM, count: 0), "creating the root's done semaphore")
     try supervisor.check(sys.createEC(RootLayout.handlerEC, pd: RootSelectors.ownPD, utcb: RootLayout.handlerUTCB,

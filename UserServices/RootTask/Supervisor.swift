@@ -32,6 +32,13 @@ final class Supervisor<P: UserPlatform> {
     var dmaConfinement: DMAConfinement?
     /// The MSI message the kernel chose for each message interrupt of a component with PCI devices (learnt at boot).
     var messages: [PCIMessageGrant] = []
+    /// The PCI configuration windows the kernel read from the MCFG (RootBootInfo), and the one the PCI driver
+    /// gets (claimed at boot; nil: it gets ports 0xcf8..0xcff instead).
+    var configurationWindows: [ConfigurationWindow] = []
+    /// The kernel remaps DMA (RootBootInfo): every assigned device is bound to its component's PD, which then gives
+    /// its devices its own virtual addresses (`ComponentStartInfo.dmaTranslated`).
+    var dmaRemapping = false
+    var pciWindow: ConfigurationWindow?
 
     init(platform: P, system: SystemDescription, bundle: BootBundle, bundleBase: UInt64, ticksPerMillisecond: UInt64,
          handlerEntry: UInt64, pages: PageAllocator) {

@@ -1,3 +1,4 @@
+import BootFormat
 import KernelABI
 import ManifestFormat
 import PCIBus
@@ -6,10 +7,12 @@ import UserRuntime
 /// PCI devices: found on the bus once at boot, granted with the component (ports, MMIO, INTx line on top of its
 /// manifest grants), and the PCI driver's per-client portals (one per component using its `pci` service).
 extension Supervisor {
-    /// Scans the bus (only when some component names a device) and decides every component's PCI grant. MMIO BARs
-    /// the root task does not hold are left out, saying so: the kernel maps only RAM into the root's window.
+    /// Scans the bus (only when some component names a device) and decides every component's PCI grant, claiming
+    /// its MMIO BARs as device memory; a BAR the kernel refuses is left out, saying so. The PCI driver's
+    /// configuration window is claimed first.
     func resolvePCIDevices() {
         pciGrants = system.components.map { _ in .success(PCIGrant()) }
+        if system.components.indices.contains(where: { providesPCI($0) }) { pciWindow = claimConfigurationWindow() }
         guard system.components.contains(where: { !$0.pciDevices.isEmpty }) else { return }
         let bus = PCIEnumeration.scan(PortConfigAccess(platform: platform))
         console.line("root: PCI bus: \(bus.count) functions" + bus.reduce("") { $0 + ", " + $1.description })
@@ -21,12 +24,12 @@ extension Supervisor {
                              (f.legacyInterrupt.map { ", irq \($0)" } ?? ", no interrupt line") +
                              f.bars.reduce("") { $0 + ", BAR \($1.index) \($1.isIO ? "ports" : "MMIO") 0x\(PCIText.hex($1.base))+0x\(PCIText.hex($1.size))" })
             }
-            let held = grant.mmio.filter { holds($0) }
-            for range in grant.mmio where !held.contains(range) {
+            grant.mmio = grant.mmio.filter { range in
+                guard let refused = claimDeviceMemory(range) else { return true }
                 console.line("root: \(name(index)): MMIO 0x\(PCIText.hex(range.base))+0x\(PCIText.hex(range.size)) not granted: " +
-                             "the root task holds no device memory (the kernel gives it RAM only)")
+                             "the kernel does not let the root claim it as device memory (\(refused))")
+                return false
             }
-            grant.mmio = held
             pciGrants[index] = .success(grant)
             learnMessages(index)
         }
@@ -77,18 +80,6 @@ extension Supervisor {
         }
     }
 
-    /// Whether every page of `range` is in the root's physical window.
-    func holds(_ range: MMIORange) -> Bool {
-        var page = range.base
-        while page < range.end {
-            let crd = CapabilityRange(kind: .memory, base: (AddressLayout.physicalWindow + page) >> AddressLayout.pageShift,
-                                      permissions: 0)
-            guard sys.lookup(crd).found?.kind == .memory else { return false }
-            page += AddressLayout.pageSize
-        }
-        return true
-    }
-
     /// The component with everything it is granted: its manifest entry, its PCI devices' resources, and for the
     /// PCI driver the configuration ports. Grants, the start-info page and teardown all use this.
     func granted(_ index: Int) -> ComponentDescription {
@@ -98,7 +89,11 @@ extension Supervisor {
             c.mmio += grant.mmio
             c.interrupts += grant.interrupts
         }
-        if providesPCI(index) { c.ioPorts.append(PCIAssignment.configurationPorts) }
+        if providesPCI(index) {
+            // The configuration window when there is one (no address register to share), else the ports.
+            if let w = pciWindow { c.mmio.append(MMIORange(base: w.range.base, size: w.range.size)) }
+            else { c.ioPorts.append(PCIAssignment.configurationPorts) }
+        }
         return c
     }
 
@@ -147,7 +142,10 @@ extension Supervisor {
                                                messages: messageGrants(user)))
         }
         let page = try newPage(index)
-        for (i, w) in PCIClientTable.words(table).enumerated() {
+        let window = pciWindow.map {
+            PCIClientTable.Window(base: CapabilityGrants.mmioWindow + $0.range.base, startBus: $0.startBus, endBus: $0.endBus)
+        }
+        for (i, w) in PCIClientTable.words(table, window: window).enumerated() {
             platform.store64(AddressLayout.physicalWindow + page + UInt64(i) * 8, w)
         }
         try mapPage(index, physical: page, at: PCIClientTable.address, permissions: Permissions.read)

@@ -80,6 +80,11 @@ public struct SystemCalls<P: UserPlatform> {
 
     /// Root only: PCI device `requester` (bus << 8 | device << 3 | function) does its DMA through `pd`'s memory.
     public func assignDevice(pd: UInt64, requester: UInt64) -> Status { invoke(.assignDev, pd, requester).status }
+    /// Root only: device memory pages `firstPage ..< firstPage + 2^order` become the root's (uncached), at
+    /// `AddressLayout.physicalWindow + firstPage * 4096`.
+    public func claimDeviceMemory(firstPage: UInt64, order: UInt64) -> Status {
+        invoke(.claimDeviceMemory, firstPage, order).status
+    }
     public func releaseDevice(pd: UInt64, requester: UInt64) -> Status {
         invoke(.assignDev, pd, requester, AssignFlags.release).status
     }

@@ -11,6 +11,12 @@ public protocol UserPlatform: AnyObject {
     func store64(_ address: UInt64, _ value: UInt64)
     func load8(_ address: UInt64) -> UInt8
     func store8(_ address: UInt64, _ value: UInt8)
+    /// One access of exactly 2 or 4 bytes, naturally aligned: device registers (ECAM, virtio's capability
+    /// structures) react to the width of an access, so these are single instructions, never composed of bytes.
+    func load16(_ address: UInt64) -> UInt16
+    func store16(_ address: UInt64, _ value: UInt16)
+    func load32(_ address: UInt64) -> UInt32
+    func store32(_ address: UInt64, _ value: UInt32)
     func portIn8(_ port: UInt16) -> UInt8
     func portOut8(_ port: UInt16, _ value: UInt8)
     /// 16-bit port accesses, one instruction each (as the 32-bit ones below): devices such as the PCI address register

@@ -22,6 +22,10 @@ public final class X86UserPlatform: UserPlatform {
     public func store64(_ address: UInt64, _ value: UInt64) { x86_user_store64(address, value) }
     public func load8(_ address: UInt64) -> UInt8 { x86_user_load8(address) }
     public func store8(_ address: UInt64, _ value: UInt8) { x86_user_store8(address, value) }
+    public func load16(_ address: UInt64) -> UInt16 { x86_user_load16(address) }
+    public func store16(_ address: UInt64, _ value: UInt16) { x86_user_store16(address, value) }
+    public func load32(_ address: UInt64) -> UInt32 { x86_user_load32(address) }
+    public func store32(_ address: UInt64, _ value: UInt32) { x86_user_store32(address, value) }
     public func portIn8(_ port: UInt16) -> UInt8 { x86_user_in8(port) }
     public func portOut8(_ port: UInt16, _ value: UInt8) { x86_user_out8(port, value) }
     public func portIn16(_ port: UInt16) -> UInt16 { x86_user_in16(port) }

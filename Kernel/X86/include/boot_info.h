@@ -28,6 +28,10 @@ struct hv_boot_info {
     struct hv_memory_region regions[HV_BOOT_MAX_REGIONS];
     /* Physical address of the ACPI RSDP from the firmware's configuration table (ACPI 2.0 GUID, else 1.0), 0 if none. */
     uint64_t acpi_rsdp;
+    /* One past the highest byte of memory of any kind the firmware's map lists (RAM, firmware code and data, ACPI
+       tables and NVS, unusable RAM; not MMIO or "reserved"), below 4 GiB and overall: device memory lies above
+       these (BootFormat.DeviceAddressSpace), so the root task can never claim RAM as device memory. */
+    uint64_t memory_end_below_4g, memory_end;
 };
 
 #endif

@@ -43,6 +43,8 @@ static inline uint64_t x86_kernel_pml4(void) { return (uint64_t)(uintptr_t)x86_k
 /* The kernel heap behind posix_memalign/free (heap.c): an arena carved from free RAM at boot (kernel_heap.c). */
 void heap_init(void *base, size_t size);
 size_t heap_used_bytes(void);
+/* Where the arena lies (physical = virtual: identity mapped), so it is never handed out as device memory. */
+void heap_arena(uint64_t *base, uint64_t *size);
 
 /* Serial console (COM1). */
 void x86_serial_write(uint8_t byte);
@@ -87,6 +89,17 @@ static inline int x86_has_gigabyte_pages(void) {
     c = 0;
     __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
     return (d >> 26) & 1;
+}
+
+/* Physical address bits (CPUID 0x80000008 EAX[7:0]); 36 when the CPU does not say. */
+static inline unsigned x86_physical_address_bits(void) {
+    uint32_t a = 0x80000000u, b, c, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    if (a < 0x80000008u) return 36;
+    a = 0x80000008u;
+    c = 0;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    return a & 0xff;
 }
 
 /* Time: TSC ticks; the LAPIC timer is programmed in TSC ticks through the calibration done in x86_setup. Inline:

@@ -32,4 +32,21 @@ final class EPTEntryTests: XCTestCase {
         XCTAssertFalse(EPTEntry.isLeaf(EPTEntry.table(0x7000), level: 1), "a table entry at level 1 is not a leaf")
         XCTAssertEqual(EPTEntry.address(0xfff0_0000_0000_0007 | 0x8_0000_0000), 0x8_0000_0000, "bits 52+ are not address")
     }
+
+    func testDeviceMemoryIsUncacheableAndReadsBack() {
+        let rights = Permissions.read | Permissions.write | Permissions.device
+        let entry = EPTEntry.leaf(0xfe00_0000, permissions: rights, level: 0)
+        XCTAssertEqual(entry, 0xfe00_0000 | 0x3, "memory type 0: uncacheable")
+        XCTAssertEqual(EPTEntry.permissions(ofLeaf: entry), rights)
+        // The x86-64 format says the same with PCD|PWT, at every level.
+        for level in 0..<3 {
+            let leaf = PageTableEntry.leaf(0x4000_0000, permissions: rights, level: level)
+            XCTAssertEqual(leaf & PageTableEntry.uncached, PageTableEntry.uncached)
+            XCTAssertEqual(PageTableEntry.permissions(ofLeaf: leaf), rights)
+            XCTAssertEqual(PageTableEntry.leaf(0x4000_0000, permissions: Permissions.read, level: level) & PageTableEntry.uncached, 0)
+        }
+        // A DMA table has no memory types: device memory maps as read/write like RAM.
+        XCTAssertEqual(VTdEntry.permissions(ofLeaf: VTdEntry.leaf(0xfe00_0000, permissions: rights, level: 0)),
+                       Permissions.read | Permissions.write)
+    }
 }

@@ -1,3 +1,4 @@
+import BootFormat
 import KernelABI
 import Sim
 import XCTest
@@ -13,8 +14,11 @@ final class KernelHarness {
     var rootPD: ProtectionDomain { kernel.rootPD! }
 
     init(memorySize: UInt64 = 8 << 20, ticksPerMillisecond: UInt64 = 100,
-         nestedPaging: NestedPagingFormat = .x86_64) throws {
+         nestedPaging: NestedPagingFormat = .x86_64, deviceMemory: [PhysicalRange] = [],
+         configurationWindows: [ConfigurationWindow] = []) throws {
         var options = SimSystem.Options()
+        options.deviceMemory = deviceMemory
+        options.configurationWindows = configurationWindows
         options.memorySize = memorySize
         options.ticksPerMillisecond = ticksPerMillisecond
         options.nestedPaging = nestedPaging

@@ -103,7 +103,7 @@ final class ObjectCreationTests: XCTestCase {
 
     func testBadHypercallNumber() throws {
         let h = try KernelHarness()
-        XCTAssertEqual(h.raw(h.rootEC, 17, []), .returned(.badHypercall, 0, 0))
+        XCTAssertEqual(h.raw(h.rootEC, UInt64(Hypercall.allCases.count), []), .returned(.badHypercall, 0, 0))
         XCTAssertEqual(h.raw(h.rootEC, UInt64.max, []), .returned(.badHypercall, 0, 0))
     }
 }

@@ -76,5 +76,13 @@ static inline uint8_t x86_user_load8(uint64_t address) { return *(volatile uint8
 static inline void x86_user_store8(uint64_t address, uint8_t value) {
     *(volatile uint8_t *)(uintptr_t)address = value;
 }
+static inline uint16_t x86_user_load16(uint64_t address) { return *(volatile uint16_t *)(uintptr_t)address; }
+static inline void x86_user_store16(uint64_t address, uint16_t value) {
+    *(volatile uint16_t *)(uintptr_t)address = value;
+}
+static inline uint32_t x86_user_load32(uint64_t address) { return *(volatile uint32_t *)(uintptr_t)address; }
+static inline void x86_user_store32(uint64_t address, uint32_t value) {
+    *(volatile uint32_t *)(uintptr_t)address = value;
+}
 
 #endif

@@ -122,7 +122,8 @@ struct PlatformPolicy {
             if total > usable, passedAt == nil { passedAt = location }
         }
         for c in d.components {
-            let pages = KernelQuota.pages(runningVMs: vmsByVMM[c.name.value] ?? [])
+            let pages = KernelQuota.pages(runningVMs: vmsByVMM[c.name.value] ?? [],
+                                          providesPCI: c.provides.contains { $0.kind.value == "pci" })
             let (bytes, tooMany) = pages.multipliedReportingOverflow(by: SystemDescription.pageSize)
             let kernel = tooMany ? UInt64.max : bytes
             pageTables = pageTables.addingReportingOverflow(kernel).overflow ? UInt64.max : pageTables + kernel

@@ -8,7 +8,7 @@ import XCTest
 /// and a provider that stays away gives `providerGone` instead of a hang.
 final class BlockSessionTests: XCTestCase {
     /// A platform whose `call` is served by an in-process block provider (one "driver run" per incarnation).
-    final class ScriptedProvider: UserPlatform {
+    final class ScriptedProvider: ByteMemoryPlatform {
         var memory: [UInt64: UInt64] = [:]
         var componentState: AnyObject?
         var now: UInt64 = 0

@@ -1,6 +1,8 @@
+import BootFormat
 import KernelABI
 import PCIBus
 import PCIDriver
+import RootTask
 import Sim
 import UserRuntime
 import XCTest
@@ -107,7 +109,9 @@ final class PCIBootTests: XCTestCase {
         let programs = SimBoot.components + [Self.pci, Self.probe(findings)]
         let blob = try SimBoot.compile(try SimBoot.example("minimal.toml") + Self.manifestTail,
                                        knownBinaries: Set(programs.map(\.name)))
-        let system = try SimBoot.system(manifest: blob, programs: programs)
+        // Device memory where the fake device's 32-bit BAR lies, not where its 64-bit one does.
+        let system = try SimBoot.system(manifest: blob, programs: programs,
+                                        deviceMemory: [PhysicalRange(base: 0xfe00_0000, size: 16 << 20)])
         let bus = FakePCIBus()
         bus.add(PCIAddress(bus: 0, device: 0, function: 0), .init(vendor: 0x8086, device: 0x29c0))
         let blk = PCIEnumerationTests.virtioBlock()
@@ -130,11 +134,13 @@ final class PCIBootTests: XCTestCase {
         XCTAssertTrue(console.contains("root: started hello"), console)
         XCTAssertTrue(console.contains("root: pci registered service pci for blk"), console)
         XCTAssertTrue(console.contains("root: blk gets PCI device 00:03.0 1af4:1001, irq 10, BAR 0 ports 0xc040+0x40"), console)
-        // The simulator's root window is RAM only: the memory BARs are not granted, and the root says so.
-        XCTAssertTrue(console.contains("root: blk: MMIO 0xfebf1000+0x1000 not granted: the root task holds no device memory"), console)
+        // The memory BAR in device memory is claimed and granted; the one the kernel does not list is refused.
+        XCTAssertFalse(console.contains("MMIO 0xfebf1000+0x1000 not granted"), console)
+        XCTAssertTrue(console.contains("root: blk: MMIO 0x8000000000+0x4000 not granted: the kernel does not let the root claim it as device memory (bad range)"), console)
 
         let info = try XCTUnwrap(findings.info)
         XCTAssertEqual(info.ports, [.init(first: 0xc040, count: 0x40)], "exactly the I/O BAR")
+        XCTAssertEqual(info.mmio, [.init(physicalBase: 0xfebf_1000, size: 0x1000, virtualAddress: CapabilityGrants.mmioWindow + 0xfebf_1000)])
         XCTAssertEqual(info.interrupts.map { $0.irq }, [10], "exactly its INTx line")
         XCTAssertTrue(findings.barPortWorks)
         XCTAssertEqual(try findings.count?.get(), 1)

@@ -111,7 +111,7 @@ final class PCIServiceTests: XCTestCase {
         broken[1] = 99
         XCTAssertNil(PCIClientTable.read { $0 < broken.count ? broken[$0] : 0 })
         broken = words
-        broken[3] = 3 // three devices for client 0
+        broken[PCIClientTable.headerWords + 1] = 3 // three devices for client 0
         XCTAssertNil(PCIClientTable.read { $0 < broken.count ? broken[$0] : 0 })
     }
 }
