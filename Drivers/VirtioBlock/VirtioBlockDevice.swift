@@ -2,12 +2,15 @@ import BlockService
 import KernelABI
 import UserRuntime
 
-/// A virtio-blk device behind its legacy I/O BAR, with one request queue. Lives in the component's state slot
-/// (`UserPlatform.componentState`): the portal handler's frames do not survive a reply, this object does.
+/// A virtio-blk device (legacy or modern interface, `VirtioTransport`) with one request queue. Lives in the
+/// component's state slot (`UserPlatform.componentState`): the portal handler's frames do not survive a reply,
+/// this object does.
 ///
-/// Memory: `queuePages` hold the virtqueue (physically contiguous, checked; each page's virtual address in
-/// physical order, since a restarted driver's heap need not be in that order), `headerPage` the request headers
-/// (16 bytes per slot) and status bytes (at +2048). Client buffers are the pages at `BlockProtocol.bufferWindow`.
+/// Memory: `queuePages` hold the virtqueue, `headerPage` the request headers (16 bytes per slot) and status bytes
+/// (at +2048). Client buffers are the pages at `BlockProtocol.bufferWindow`. Device addresses: with `translated`
+/// (the device is bound to this PD by the IOMMU and speaks ACCESS_PLATFORM) the driver's own virtual addresses;
+/// else physical ones, and then the queue pages are physically contiguous (checked; each page's virtual address in
+/// physical order, since a restarted driver's heap need not be in that order).
 /// Invariants: a slot is in flight exactly when `slots[i]` is non-nil; its descriptors are off the free list until
 /// the device returns its head in the used ring; `lastUsed` trails the device's used index.
 final class VirtioBlockDevice<P: UserPlatform> {
@@ -22,17 +25,19 @@ final class VirtioBlockDevice<P: UserPlatform> {
     /// The platform of the EC using the device now: the main EC sets it up, the portal handler serves requests
     /// (`serveBlock` sets it per call; in the simulator a platform object belongs to one EC).
     var platform: P
-    let io: UInt16
+    let transport: VirtioTransport
+    let translated: Bool
     let queuePages: [UInt64]
-    let queuePhysical: UInt64
+    /// Device addresses of the queue's first byte and of the header page.
+    let queueDMA: UInt64
     let headerPage: UInt64
-    let headerPhysical: UInt64
+    let headerDMA: UInt64
     let layout: VirtqueueLayout
     let interrupt: UInt64?
     let idleSM: UInt64
     let ticksPerMillisecond: UInt64
     private(set) var sectors: UInt64 = 0
-    private(set) var supportsFlush = false
+    let supportsFlush: Bool
     var bufferPages: UInt64?
     private var slots: [Slot?] = Array(repeating: nil, count: BlockProtocol.maxInFlight)
     private var freeDescriptors: [UInt16] = []
@@ -42,14 +47,17 @@ final class VirtioBlockDevice<P: UserPlatform> {
     /// Completions found only after a wait timed out: an interrupt that did not arrive (should stay 0).
     private(set) var missedInterrupts = 0
 
-    init(platform: P, io: UInt16, queuePages: [UInt64], queuePhysical: UInt64, headerPage: UInt64, headerPhysical: UInt64,
-         layout: VirtqueueLayout, interrupt: UInt64?, idleSM: UInt64, ticksPerMillisecond: UInt64) {
+    init(platform: P, transport: VirtioTransport, translated: Bool, supportsFlush: Bool, queuePages: [UInt64],
+         queueDMA: UInt64, headerPage: UInt64, headerDMA: UInt64, layout: VirtqueueLayout, interrupt: UInt64?,
+         idleSM: UInt64, ticksPerMillisecond: UInt64) {
         self.platform = platform
-        self.io = io
+        self.transport = transport
+        self.translated = translated
+        self.supportsFlush = supportsFlush
         self.queuePages = queuePages
-        self.queuePhysical = queuePhysical
+        self.queueDMA = queueDMA
         self.headerPage = headerPage
-        self.headerPhysical = headerPhysical
+        self.headerDMA = headerDMA
         self.layout = layout
         self.interrupt = interrupt
         self.idleSM = idleSM
@@ -59,33 +67,55 @@ final class VirtioBlockDevice<P: UserPlatform> {
 
     var inFlight: [BlockRequest] { slots.compactMap { $0.map { $0.request } } }
 
-    // MARK: set-up (virtio 0.9.5 §2.2.1: reset, acknowledge, driver, features, queue, driver OK)
+    // MARK: set-up (virtio 1.2 §3.1.1; the legacy interface the same without FEATURES_OK)
 
-    /// The queue size the device offers (0: none), after a reset; call before allocating the queue.
-    static func queueSize(platform: P, io: UInt16) -> UInt64 {
-        platform.portOut8(io + VirtioLegacy.deviceStatus, 0)
-        platform.portOut16(io + VirtioLegacy.queueSelect, 0)
-        return UInt64(platform.portIn16(io + VirtioLegacy.queueSize))
+    /// What the device and the driver agreed on before the queue exists.
+    struct Negotiated {
+        var flush: Bool
+        var accessPlatform: Bool
+        var queueSize: UInt64
     }
 
+    /// Resets the device (it forgets every request of a previous driver run), acknowledges it and agrees on the
+    /// features: flush if offered; on the modern interface version 1 (required) and ACCESS_PLATFORM if offered.
+    /// Nil when the device refuses them. Call before bus mastering is turned on.
+    static func negotiate(platform: P, transport: VirtioTransport) -> Negotiated? {
+        transport.reset(platform)
+        transport.setStatus(platform, VirtioLegacy.acknowledge)
+        transport.setStatus(platform, VirtioLegacy.acknowledge | VirtioLegacy.driver)
+        let offered = transport.deviceFeatures(platform)
+        var wanted = offered & VirtioTransport.flushFeature
+        if transport.isModern {
+            guard offered & VirtioTransport.version1Feature != 0 else { return nil }
+            wanted |= offered & (VirtioTransport.version1Feature | VirtioTransport.accessPlatformFeature)
+        }
+        guard transport.setDriverFeatures(platform, wanted, status: VirtioLegacy.acknowledge | VirtioLegacy.driver)
+        else {
+            transport.setStatus(platform, VirtioLegacy.failed)
+            return nil
+        }
+        return Negotiated(flush: wanted & VirtioTransport.flushFeature != 0,
+                          accessPlatform: wanted & VirtioTransport.accessPlatformFeature != 0,
+                          queueSize: transport.queueSize(platform))
+    }
+
+    /// Gives the device the (zeroed) queue and turns it on.
     func start() {
-        platform.portOut8(io + VirtioLegacy.deviceStatus, 0)
-        platform.portOut8(io + VirtioLegacy.deviceStatus, VirtioLegacy.acknowledge)
-        platform.portOut8(io + VirtioLegacy.deviceStatus, VirtioLegacy.acknowledge | VirtioLegacy.driver)
-        let offered = platform.portIn32(io + VirtioLegacy.deviceFeatures)
-        supportsFlush = offered & VirtioLegacy.blockFlushFeature != 0
-        platform.portOut32(io + VirtioLegacy.driverFeatures, offered & VirtioLegacy.blockFlushFeature)
         for page in queuePages { for w in 0..<UInt64(512) { platform.store64(page + w * 8, 0) } }
-        platform.portOut16(io + VirtioLegacy.queueSelect, 0)
-        platform.portOut32(io + VirtioLegacy.queueAddress, UInt32(truncatingIfNeeded: queuePhysical >> 12))
-        platform.portOut8(io + VirtioLegacy.deviceStatus,
-                          VirtioLegacy.acknowledge | VirtioLegacy.driver | VirtioLegacy.driverOK)
-        sectors = UInt64(platform.portIn32(io + VirtioLegacy.deviceConfig))
-            | UInt64(platform.portIn32(io + VirtioLegacy.deviceConfig + 4)) << 32
+        transport.setQueue(platform, layout: layout, base: queueDMA)
+        let features: UInt8 = transport.isModern ? VirtioTransport.featuresOK : 0
+        transport.setStatus(platform, VirtioLegacy.acknowledge | VirtioLegacy.driver | features | VirtioLegacy.driverOK)
+        sectors = transport.capacity(platform)
     }
 
     /// Stops the device: it forgets the queue and will not DMA any more (before buffers are reused).
-    func reset() { platform.portOut8(io + VirtioLegacy.deviceStatus, 0) }
+    func reset() { transport.reset(platform) }
+
+    /// The device address of a byte the driver holds (nil: not held).
+    func deviceAddress(_ virtual: UInt64) -> UInt64? {
+        guard let physical = PhysicalPages.physical(platform, virtual: virtual) else { return nil }
+        return translated ? virtual : physical
+    }
 
     // MARK: requests
 
@@ -97,15 +127,13 @@ final class VirtioBlockDevice<P: UserPlatform> {
         if request.kind == .flush && !supportsFlush { return .failure(.badKind) }
         guard let slot = slots.firstIndex(where: { $0 == nil }) else { return .failure(.queueFull) }
         // The buffer's pieces: each page still held (the client may have revoked it since attaching).
-        var pieces: [(physical: UInt64, length: UInt64)] = []
+        var pieces: [(address: UInt64, length: UInt64)] = []
         var at = request.offset
         while at < request.offset + request.bytes {
             let pageEnd = (at | (AddressLayout.pageSize - 1)) + 1
             let length = min(pageEnd, request.offset + request.bytes) - at
-            guard let physical = PhysicalPages.physical(platform, virtual: BlockProtocol.bufferWindow + at) else {
-                return .failure(.bufferNotHeld)
-            }
-            pieces.append((physical, length))
+            guard let address = deviceAddress(BlockProtocol.bufferWindow + at) else { return .failure(.bufferNotHeld) }
+            pieces.append((address, length))
             at += length
         }
         let needed = pieces.count + 2
@@ -120,12 +148,12 @@ final class VirtioBlockDevice<P: UserPlatform> {
         let status = headerPage + 2048 + UInt64(slot)
         platform.store8(status, 0xff)
         let deviceWrites = request.kind == .read
-        writeDescriptor(chain[0], address: headerPhysical + UInt64(slot) * 16, length: 16, writable: false, next: chain[1])
+        writeDescriptor(chain[0], address: headerDMA + UInt64(slot) * 16, length: 16, writable: false, next: chain[1])
         for (k, piece) in pieces.enumerated() {
-            writeDescriptor(chain[1 + k], address: piece.physical, length: piece.length, writable: deviceWrites,
+            writeDescriptor(chain[1 + k], address: piece.address, length: piece.length, writable: deviceWrites,
                             next: chain[2 + k])
         }
-        writeDescriptor(chain[needed - 1], address: headerPhysical + 2048 + UInt64(slot), length: 1, writable: true, next: nil)
+        writeDescriptor(chain[needed - 1], address: headerDMA + 2048 + UInt64(slot), length: 1, writable: true, next: nil)
 
         generation += 1
         slots[slot] = Slot(request: request, head: chain[0], descriptors: chain, generation: generation)
@@ -133,7 +161,7 @@ final class VirtioBlockDevice<P: UserPlatform> {
         store16(queue(ring + 4 + 2 * (UInt64(nextAvailable) % layout.size)), chain[0])
         nextAvailable &+= 1
         store16(queue(ring + 2), nextAvailable)
-        platform.portOut16(io + VirtioLegacy.queueNotify, 0)
+        transport.notify(platform)
         return .success(generation << 8 | UInt64(slot))
     }
 
@@ -148,7 +176,7 @@ final class VirtioBlockDevice<P: UserPlatform> {
             let sm = interrupt ?? idleSM
             let status = sys.down(sm: sm, deadline: platform.timestamp() + 100 * ticksPerMillisecond)
             if status == .success {
-                _ = platform.portIn8(io + VirtioLegacy.isrStatus) // acknowledge: the level line drops
+                transport.acknowledgeInterrupt(platform) // the level line drops
             } else if status == .timeout {
                 waited += 100
                 if drainUsed() > 0 && interrupt != nil { missedInterrupts += 1 }

@@ -18,8 +18,9 @@ enum VirtioBlockLayout {
 }
 
 /// The virtio-blk-pci driver (entry slot 0): finds its device through the `pci` service (index 0 of its own list),
-/// turns on I/O decoding and bus mastering there, sets the device up through its legacy I/O BAR with one queue
-/// in heap pages (physically contiguous, checked), and registers the `block` service (slot 1 serves it).
+/// turns on decoding and bus mastering there, sets the device up through its modern interface (memory BARs; with
+/// the IOMMU its DMA uses the driver's own addresses) or else its legacy I/O BAR, with one queue in heap pages,
+/// and registers the `block` service (slot 1 serves it).
 /// Every failure is one `virtio-blk: error:` line through `log`; the driver then idles without registering.
 public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     let sys = SystemCalls(platform)
@@ -40,52 +41,82 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
     case .success(let d): device = d
     case .failure(let e): return fail("no device from the pci service: \(e)")
     }
-    guard device.vendor == 0x1af4, (0x1000...0x103f).contains(device.device) else {
-        return fail("device \(device.description) is not a transitional virtio device (legacy I/O BAR needed)")
+    guard device.vendor == 0x1af4, device.device == 0x1001 || device.device == 0x1042 else {
+        return fail("device \(device.description) is not a virtio block device (1af4:1001 or 1af4:1042)")
     }
-    guard let bar = device.bars.first(where: { $0.index == 0 && $0.isIO }), bar.size >= VirtioLegacy.registerSpan,
-          info.ports.contains(where: { $0.first == bar.base && $0.count >= bar.size }) else {
-        return fail("device \(device.description) has no granted legacy I/O BAR 0")
+    // Decoding of what the device has (bus mastering only after the reset, in `negotiate`: after a restart the
+    // device may still hold requests of the dead driver, whose queue pages the root may have handed out again; the
+    // root turned bus mastering off, and the reset makes the device forget them before it may DMA again).
+    let decoding = (device.bars.contains { $0.isIO } ? PCICommandFlags.io : 0)
+        | (device.bars.contains { !$0.isIO } ? PCICommandFlags.memory : 0)
+    if case .failure(let e) = pci.setCommand(0, flags: decoding) { return fail("enabling decoding: \(e)") }
+    // The modern interface when the device has it in BARs the driver was granted, else the legacy I/O BAR.
+    let transport: VirtioTransport
+    switch modernTransport(platform, pci: pci, device: device, mmio: info.mmio) {
+    case .success(let modern):
+        transport = modern
+    case .failure(let whyNot):
+        guard let bar = device.bars.first(where: { $0.index == 0 && $0.isIO }), bar.size >= VirtioLegacy.registerSpan,
+              info.ports.contains(where: { $0.first == bar.base && $0.count >= bar.size }) else {
+            return fail("device \(device.description) has neither the modern interface (\(whyNot)) nor a granted legacy I/O BAR 0")
+        }
+        transport = .legacy(io: UInt16(bar.base))
     }
-    // I/O decoding first and bus mastering only after the reset (in `queueSize`): after a restart the device may
-    // still hold requests of the dead driver, whose queue pages the root may have handed out again; the root
-    // turned bus mastering off, and the reset makes the device forget them before it may DMA again.
-    if case .failure(let e) = pci.setCommand(0, flags: PCICommandFlags.io) {
-        return fail("enabling I/O decoding: \(e)")
+    guard let agreed = VirtioBlockDevice<P>.negotiate(platform: platform, transport: transport) else {
+        return fail("the device refused the driver's features")
     }
-    let io = UInt16(bar.base)
-    let size = VirtioBlockDevice<P>.queueSize(platform: platform, io: io)
-    if case .failure(let e) = pci.setCommand(0, flags: PCICommandFlags.io | PCICommandFlags.busMaster) {
+    if case .failure(let e) = pci.setCommand(0, flags: decoding | PCICommandFlags.busMaster) {
         return fail("enabling bus mastering: \(e)")
     }
+    let size = agreed.queueSize
     guard size > 0, size <= VirtioBlockLayout.maxQueueSize, size & (size - 1) == 0 else {
         return fail("queue 0 has size \(size); expected a power of two up to \(VirtioBlockLayout.maxQueueSize)")
     }
+    // The driver's own addresses reach the device only through the IOMMU, and only if the device uses it.
+    let translated = info.dmaTranslated && agreed.accessPlatform
     let layout = VirtqueueLayout(size: size)
     // Heap: the queue pages, one page of headers, and the handler's stack at the top.
     let needed = layout.pages + 1 + VirtioBlockLayout.handlerStackPages
     guard info.heapSize >= needed * AddressLayout.pageSize else {
         return fail("its heap has \(info.heapSize / AddressLayout.pageSize) pages, \(needed) needed")
     }
-    // The queue goes in physically contiguous heap pages below the stack (wherever they are), the headers in the
-    // first page not among them.
     let usable = info.heapSize / AddressLayout.pageSize - VirtioBlockLayout.handlerStackPages
-    guard let queue = PhysicalPages.contiguousRun(platform, virtual: info.heapBase, pages: usable, count: layout.pages) else {
-        return fail("no \(layout.pages) physically contiguous pages in its heap for the queue (a legacy queue must be)")
+    let queue: (virtual: [UInt64], physical: UInt64)
+    if translated {
+        // Contiguous in the driver's address space is contiguous for the device.
+        guard let first = PhysicalPages.physical(platform, virtual: info.heapBase) else { return fail("heap not held") }
+        queue = ((0..<layout.pages).map { info.heapBase + $0 * AddressLayout.pageSize }, first)
+    } else {
+        // The queue goes in physically contiguous heap pages below the stack (wherever they are).
+        guard let run = PhysicalPages.contiguousRun(platform, virtual: info.heapBase, pages: usable, count: layout.pages) else {
+            return fail("no \(layout.pages) physically contiguous pages in its heap for the queue")
+        }
+        queue = run
     }
     guard let headers = (0..<usable).map({ info.heapBase + $0 * AddressLayout.pageSize }).first(where: { !queue.virtual.contains($0) })
     else { return fail("no heap page left for the request headers") }
     guard let headerPhysical = PhysicalPages.physical(platform, virtual: headers) else { return fail("header page not held") }
     _ = sys.createSM(VirtioBlockLayout.pollSM, count: 0)
-    let blk = VirtioBlockDevice(platform: platform, io: io, queuePages: queue.virtual, queuePhysical: queue.physical,
-                                headerPage: headers, headerPhysical: headerPhysical, layout: layout,
+    let blk = VirtioBlockDevice(platform: platform, transport: transport, translated: translated,
+                                supportsFlush: agreed.flush, queuePages: queue.virtual,
+                                queueDMA: translated ? queue.virtual[0] : queue.physical, headerPage: headers,
+                                headerDMA: translated ? headers : headerPhysical, layout: layout,
                                 interrupt: info.interrupts.first?.semaphore, idleSM: VirtioBlockLayout.pollSM,
                                 ticksPerMillisecond: info.ticksPerMillisecond)
     blk.start()
     platform.componentState = blk
-    _ = log?.write("virtio-blk: \(device.description) at ports 0x\(PCIText.hex(bar.base)), queue of \(size), " +
+    let at: String
+    switch transport {
+    case .legacy(let io): at = "legacy interface at ports 0x\(PCIText.hex(UInt64(io)))"
+    case .modern(let common, _, _, _): at = "modern interface at 0x\(PCIText.hex(common))"
+    }
+    let confinement = translated ? "DMA confined by the IOMMU (device addresses are the driver's own)"
+        : !transport.isModern ? "DMA is not confined (legacy virtio: an IOMMU does not translate it)"
+        : !agreed.accessPlatform ? "DMA is not confined (the device does not offer ACCESS_PLATFORM)"
+        : "DMA is not confined (no IOMMU)"
+    _ = log?.write("virtio-blk: \(device.description), \(at), queue of \(size), " +
                    "\(blk.sectors) sectors, " + (info.interrupts.first.map { "irq \($0.irq)" } ?? "polling (no interrupt line)") +
-                   (blk.supportsFlush ? ", flush" : ", no flush") + "; DMA is not confined (legacy virtio: an IOMMU does not translate it)\n")
+                   (blk.supportsFlush ? ", flush" : ", no flush") + "; \(confinement)\n")
 
     let handler = EntryTable.address(entry: info.entry, slot: VirtioBlockLayout.handlerSlot)
     guard sys.createEC(VirtioBlockLayout.handlerEC, pd: ComponentSelectors.ownPD, utcb: VirtioBlockLayout.handlerUTCB,
@@ -179,4 +210,42 @@ private func status(for error: BlockRequestError) -> Status {
 func idle<P: UserPlatform>(_ sys: SystemCalls<P>) {
     _ = sys.createSM(VirtioBlockLayout.idleSM, count: 0)
     while sys.down(sm: VirtioBlockLayout.idleSM) == .success {}
+}
+
+/// The modern interface's registers, from the device's virtio capabilities, in memory BARs the root task mapped
+/// for the driver; why not, when it cannot be used.
+func modernTransport<P: UserPlatform>(_ platform: P, pci: PCIClient<P>, device: PCIFunction,
+                                      mmio: [ComponentStartInfo.MMIOGrant]) -> Result<VirtioTransport, VirtioModernUnavailable> {
+    /// The virtual address of BAR `index` + `offset` when `length` bytes from there are granted.
+    func mapped(_ index: Int, _ offset: UInt64, _ length: UInt64) -> UInt64? {
+        guard let bar = device.bars.first(where: { $0.index == index && !$0.isIO }), offset <= bar.size,
+              length <= bar.size - offset else { return nil }
+        let physical = bar.base + offset
+        guard let grant = mmio.first(where: { $0.physicalBase <= physical && physical - $0.physicalBase <= $0.size
+                                              && length <= $0.size - (physical - $0.physicalBase) }) else { return nil }
+        return grant.virtualAddress + (physical - grant.physicalBase)
+    }
+    let config = PCIClientConfigAccess(client: pci, index: 0)
+    let caps: VirtioPCICapabilities
+    switch VirtioPCICapabilities.read(config, device.address, isMemoryBAR: { i in mapped(i, 0, 1) != nil }) {
+    case .success(let c): caps = c
+    case .failure(let problem): return .failure(VirtioModernUnavailable(problem.description))
+    }
+    guard let common = mapped(caps.common.bar, caps.common.offset, VirtioPCICapabilities.commonLength),
+          let isr = mapped(caps.isr.bar, caps.isr.offset, 1),
+          let deviceConfig = mapped(caps.device.bar, caps.device.offset, VirtioPCICapabilities.deviceLength)
+    else { return .failure(VirtioModernUnavailable("a virtio structure lies outside its granted BAR")) }
+    // Queue 0's notify register: the notification area plus the queue's offset times the multiplier.
+    platform.store16(common + VirtioTransport.queueSelect, 0)
+    let notifyOffset = UInt64(platform.load16(common + VirtioTransport.queueNotifyOff)) * UInt64(caps.notifyMultiplier)
+    guard notifyOffset <= caps.notify.length, caps.notify.length - notifyOffset >= 2,
+          let notify = mapped(caps.notify.bar, caps.notify.offset + notifyOffset, 2)
+    else { return .failure(VirtioModernUnavailable("queue 0's notify register lies outside its notification area")) }
+    return .success(.modern(common: common, notify: notify, isr: isr, device: deviceConfig))
+}
+
+/// Why the modern interface cannot be used (the driver then tries the legacy one).
+struct VirtioModernUnavailable: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -160,6 +160,9 @@ extension Supervisor {
             info.interrupts.append(.init(irq: irq, semaphore: ComponentSelectors.firstInterrupt + UInt64(k)))
         }
         info.vms = virtualMachines(runBy: index)
+        if dmaRemapping, index < pciGrants.count, case .success(let grant) = pciGrants[index] {
+            info.dmaTranslated = !grant.functions.isEmpty // bound before it runs (bindDevices)
+        }
         return info
     }
 

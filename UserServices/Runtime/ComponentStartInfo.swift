@@ -6,7 +6,7 @@ import KernelABI
 ///   3 heap base, 4 heap size in bytes, 5 timer ticks per millisecond,
 ///   6 used-service count U, 7 provided-service count V, 8 port-range count, 9 MMIO count, 10 interrupt count,
 ///   11 VM count (VMMs only), 12..15 the component's name (`nameWords` words of NUL-padded bytes),
-///   then U used services (name, portal selector), V provided services (name, landing selector: where the root
+///   16 flags (bit 0 `dmaTranslated`), then U used services (name, portal selector), V provided services (name, landing selector: where the root
 ///   task wants the service's portal delegated when it is registered), port ranges (first, count),
 ///   MMIO ranges (physical base, size, virtual address), interrupts (irq, semaphore selector),
 ///   VMs the component runs (name, image module name, initrd module name, memory bytes, vCPU count, flags: bit 0 nested, bit 1 a
@@ -14,11 +14,11 @@ import KernelABI
 ///   the command line's length L, then L bytes NUL-padded to whole words).
 public struct ComponentStartInfo: Equatable, Sendable {
     public static let magic: UInt64 = 0x4954_5241_5453_5648 // "HVSTARTI"
-    public static let version: UInt64 = 2
+    public static let version: UInt64 = 3
     /// Names are stored in this many words (so at most `nameWords * 8` bytes).
     public static let nameWords = 4
     public static let maxNameBytes = nameWords * 8
-    static let headerWords = 12 + nameWords
+    static let headerWords = 12 + nameWords + 1
     /// Words of one VM record without its command line.
     static let vmWords = 3 * nameWords + 11
 
@@ -130,6 +130,9 @@ public struct ComponentStartInfo: Equatable, Sendable {
     public var mmio: [MMIOGrant]
     public var interrupts: [InterruptGrant]
     public var vms: [VirtualMachine]
+    /// The component's PCI devices are bound to its PD by the IOMMU: the addresses it gives them for DMA are its
+    /// own virtual addresses (false: physical addresses, and its DMA is not confined).
+    public var dmaTranslated = false
 
     public init(name: [UInt8], entry: UInt64, heapBase: UInt64, heapSize: UInt64, ticksPerMillisecond: UInt64,
                 uses: [UsedService] = [], provides: [ProvidedService] = [], ports: [PortGrant] = [], mmio: [MMIOGrant] = [],
@@ -166,6 +169,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
                            UInt64(uses.count), UInt64(provides.count), UInt64(ports.count), UInt64(mmio.count),
                            UInt64(interrupts.count), UInt64(vms.count)]
         try Self.appendName(name, to: &w)
+        w.append(dmaTranslated ? 1 : 0)
         for u in uses {
             try Self.appendName(u.name, to: &w)
             w.append(u.portal)
@@ -205,12 +209,14 @@ public struct ComponentStartInfo: Equatable, Sendable {
 
     public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case badMagic(UInt64)
+        case badFlags(UInt64)
         case badVersion(UInt64)
         case tooManyEntries(words: Int)
 
         public var description: String {
             switch self {
             case .badMagic: return "start-info page has a bad magic word"
+            case .badFlags(let f): return "start-info page has unknown flags 0x\(String(f, radix: 16))"
             case .badVersion(let v): return "start-info page version \(v) is not supported (expected \(ComponentStartInfo.version))"
             case .tooManyEntries(let n): return "start-info page lists \(n) words, more than one page holds"
             }
@@ -248,6 +254,9 @@ public struct ComponentStartInfo: Equatable, Sendable {
         }
         var info = ComponentStartInfo(name: name(), entry: word(2), heapBase: word(3), heapSize: word(4),
                                       ticksPerMillisecond: word(5))
+        let flags = next()
+        guard flags & ~1 == 0 else { throw .badFlags(flags) }
+        info.dmaTranslated = flags & 1 != 0
         for _ in 0..<u { info.uses.append(UsedService(name: name(), portal: next())) }
         for _ in 0..<v { info.provides.append(ProvidedService(name: name(), landing: next())) }
         for _ in 0..<p { info.ports.append(PortGrant(first: next(), count: next())) }
