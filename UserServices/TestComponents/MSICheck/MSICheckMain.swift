@@ -55,7 +55,8 @@ struct MSICheck<P: UserPlatform> {
             return say("error: the e1000e at \(f.text) has no MSI capability")
         }
         say("e1000e at \(f.text), MSI capability at \(hex(UInt64(msi)))")
-        hostileAssignments()
+        let requester = UInt64(f.bus) << 8 | UInt64(f.device) << 3 | UInt64(f.function)
+        hostileAssignments(requester)
 
         // The device's I/O BAR at the ports the manifest grants; I/O decoding and bus mastering (an MSI is a write
         // the device masters) on, legacy INTx off.
@@ -65,7 +66,7 @@ struct MSICheck<P: UserPlatform> {
         nic.write(E1000E<P>.imc, 0xffff_ffff)
         _ = nic.read(E1000E<P>.icr)
 
-        let (status, message) = sys.assignMessageInterrupt(sm: semaphore, number: number)
+        let (status, message) = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: requester)
         guard status == .success else { return say("error: assign_int of message interrupt \(number) returned \(status.description)") }
         say("message interrupt \(number): address \(hex(message.address)) data \(hex(message.data))")
         program(f, msi, message)
@@ -90,7 +91,7 @@ struct MSICheck<P: UserPlatform> {
         let released = quietDown()
         _ = nic.read(E1000E<P>.icr)
         say("released: the device's MSI reached nobody, a timed down returned \(released.description)")
-        let again = sys.assignMessageInterrupt(sm: semaphore, number: number)
+        let again = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: requester)
         say("assigned again: \(again.status.description), the same message: \(again.message == message)")
         nic.write(E1000E<P>.ics, E1000E<P>.txdw)
         let after = sys.down(sm: semaphore, deadline: deadline(Self.waitMilliseconds))
@@ -134,13 +135,13 @@ struct MSICheck<P: UserPlatform> {
 
     /// A driver can bind only the vector it holds: another message interrupt's semaphore is not in its space, its
     /// own semaphore stands for one number only, and its own semaphores are no interrupts.
-    func hostileAssignments() {
+    func hostileAssignments(_ requester: UInt64) {
         let other = RootSelectors.interruptBase + number + 1
-        let notHeld = sys.assignMessageInterrupt(sm: other, number: number + 1).status
-        let wrongNumber = sys.assignMessageInterrupt(sm: semaphore, number: number + 1).status
+        let notHeld = sys.assignMessageInterrupt(sm: other, number: number + 1, requester: requester).status
+        let wrongNumber = sys.assignMessageInterrupt(sm: semaphore, number: number + 1, requester: requester).status
         let own = ComponentSelectors.firstFree + 1
         _ = sys.createSM(own, count: 0)
-        let ordinary = sys.assignMessageInterrupt(sm: own, number: number).status
+        let ordinary = sys.assignMessageInterrupt(sm: own, number: number, requester: requester).status
         say("hostile: another vector's selector \(notHeld.description), another number \(wrongNumber.description), "
             + "its own semaphore \(ordinary.description)")
     }

@@ -26,7 +26,7 @@ final class PCIMSIBootTests: XCTestCase {
             let pci = PCIClient(utcb: UTCB(platform: platform, base: ComponentLayout.utcb), portal: portal)
             findings.notGranted = pci.enableMSI(0, messageInterrupt: Self.number + 1)
             findings.enabled = pci.enableMSI(0, messageInterrupt: Self.number)
-            findings.assigned = sys.assignMessageInterrupt(sm: sm, number: Self.number)
+            findings.assigned = sys.assignMessageInterrupt(sm: sm, number: Self.number, requester: 0x18) // 00:03.0
             findings.done = true
             _ = sys.createSM(ComponentSelectors.firstFree, count: 0)
             while sys.down(sm: ComponentSelectors.firstFree) == .success {}
