@@ -20,8 +20,9 @@ public func msiCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     guard let grant = info.interrupts.first(where: { RootSelectors.isMessage($0.irq) }), let ioBase else {
         return say("error: the manifest grants no message interrupt or no 32 ports for the e1000e's I/O BAR")
     }
+    let line = info.interrupts.first { !RootSelectors.isMessage($0.irq) }
     MSICheck(platform: platform, say: say, semaphore: grant.semaphore, number: grant.irq, ioBase: ioBase,
-             ticksPerMillisecond: info.ticksPerMillisecond).run()
+             line: line.map { ($0.irq, $0.semaphore) }, ticksPerMillisecond: info.ticksPerMillisecond).run()
     // Done: wait on a semaphore nobody ups (returning would stop the EC with an invalid-opcode fault).
     let sys = SystemCalls(platform)
     let idle = ComponentSelectors.firstFree
@@ -35,6 +36,8 @@ struct MSICheck<P: UserPlatform> {
     let semaphore: UInt64
     let number: UInt64
     let ioBase: UInt16
+    /// The e1000e's INTx line (number, semaphore), which the root task grants with the device.
+    let line: (irq: UInt64, semaphore: UInt64)?
     let ticksPerMillisecond: UInt64
     static var rounds: Int { 8 }
     /// Far longer than one MSI takes even under slow emulation.
@@ -97,7 +100,36 @@ struct MSICheck<P: UserPlatform> {
         let after = sys.down(sm: semaphore, deadline: deadline(Self.waitMilliseconds))
         _ = nic.read(E1000E<P>.icr)
         say("assigned again: the next MSI's down returned \(after.description)")
+        if message.remappableHandle != nil { hostileMessages(f, msi, message, requester) }
         pointAtForeignMemory()
+    }
+
+    /// A device msicheck does not own (the ISA bridge, 00:1f.0).
+    static var foreignDevice: UInt64 { 0xf8 }
+
+    /// With interrupt remapping (the kernel's message is in remappable format): assign_int for a device msicheck
+    /// does not own is refused; and the e1000e itself, programmed through configuration space with another entry's
+    /// handle (its INTx line's, whose entry admits only the IOAPIC), raises nothing: the IOMMU blocks the message
+    /// by source validation. Its own message then works again.
+    func hostileMessages(_ f: PCIConfigPorts<P>.Function, _ msi: UInt8, _ message: MessageInterrupt, _ requester: UInt64) {
+        _ = sys.releaseInterrupt(sm: semaphore, irq: number)
+        let foreign = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: Self.foreignDevice).status
+        let own = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: requester).status
+        say("remapping: assigning for device 00:1f.0 (not msicheck's) returned \(foreign.description), for its own "
+            + "\(own.description)")
+        guard let line else { return say("error: the root task granted no INTx line with the e1000e") }
+        program(f, msi, .remappable(handle: UInt16(line.irq)))
+        nic.write(E1000E<P>.ics, E1000E<P>.txdw)
+        let stolen = sys.down(sm: line.semaphore, deadline: deadline(Self.quietMilliseconds))
+        let mine = quietDown()
+        _ = nic.read(E1000E<P>.icr)
+        say("remapping: the e1000e sent irq \(line.irq)'s handle (the IOAPIC's entry): a timed down on that line "
+            + "returned \(stolen.description), on its own \(mine.description)")
+        program(f, msi, message)
+        nic.write(E1000E<P>.ics, E1000E<P>.txdw)
+        let back = sys.down(sm: semaphore, deadline: deadline(Self.waitMilliseconds))
+        _ = nic.read(E1000E<P>.icr)
+        say("remapping: its own message again: down returned \(back.description)")
     }
 
     /// Device address 64 GiB: beyond the test machine's RAM, memory msicheck does not hold.
