@@ -97,6 +97,26 @@ final class InterruptRemappingTests: XCTestCase {
         XCTAssertEqual(h.kernel.invariantViolations(), [])
     }
 
+    /// Unbinding the device (the root takes it away, or its PD dies) releases the message interrupts assigned for
+    /// it: the entry goes, the waiting driver is aborted, and the device can no longer reach the old owner.
+    func testUnbindingTheDeviceReleasesItsMessageInterrupts() throws {
+        let (h, driver, mine, _) = try driver()
+        let iommu = try XCTUnwrap(h.machine.iommu)
+        let number = message(1).number
+        let remappable = MessageInterrupt.remappable(handle: UInt16(number))
+        XCTAssertEqual(h.status(driver, .assignInt, 1, number, 0, Self.device), .success)
+        XCTAssertEqual(h.call(driver, .ctrlSM, 1, SemaphoreOp.down.rawValue), .blocked)
+        XCTAssertEqual(h.status(h.rootEC, .assignDev, 310, Self.device, AssignFlags.release), .success)
+        XCTAssertEqual(driver.context.rax, Status.aborted.rawValue, "its waiter is aborted")
+        XCTAssertFalse(h.kernel.messageSemaphores[1].interruptAssigned)
+        XCTAssertNil(h.kernel.platform.remappedRequester(ofMessage: 1))
+        program(h, mine, remappable)
+        XCTAssertNil(work(h, mine))
+        XCTAssertEqual(iommu.faults.last?.reason, .entryNotPresent)
+        XCTAssertEqual(h.status(driver, .assignInt, 1, number, 0, Self.device), .insufficientRights, "no longer its device")
+        XCTAssertEqual(h.kernel.invariantViolations(), [])
+    }
+
     func testTheRootMayAssignForAnyDeviceAndTheCheckerComparesEntriesWithAssignments() throws {
         let (h, _, _, _) = try driver()
         let iommu = try XCTUnwrap(h.machine.iommu)
