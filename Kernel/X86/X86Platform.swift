@@ -324,6 +324,7 @@ final class X86Platform: Platform {
     }
 
     func remapMessageInterrupt(_ index: UInt64, requester: UInt64?) {
+        guard interruptRemapping else { return } // the kernel asks only while it is on
         var entry = InterruptRemapEntry.notPresent
         if let requester {
             entry = .remapped(vector: UInt8(UInt64(X86_MSI_VECTOR_BASE) + index), apicID: UInt8(x86_lapic_id()),

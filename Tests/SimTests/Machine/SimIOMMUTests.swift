@@ -79,4 +79,32 @@ final class SimIOMMUTests: XCTestCase {
                        .ignored("blocked: interrupt remapping fault: device 00:03.0 message with handle 8: reason 0x26, "
                                 + "the entry admits another requester"))
     }
+
+    /// Random messages from random devices never crash the remapping and never get through an entry that is not
+    /// present or that admits another device: each is remapped to its entry's vector or blocked with an interrupt
+    /// remapping reason.
+    func testRandomMessagesAreRemappedOnlyThroughTheirOwnEntries() throws {
+        let machine = SimMachine(memorySize: 4 << 20)
+        machine.installIOMMU(interruptRemapping: true)
+        let iommu = try XCTUnwrap(machine.iommu)
+        var rng = SystemRandomNumberGenerator()
+        // Every fourth entry present for device 0x10 + handle % 4 (vector 0x40 + handle % 64).
+        for handle in stride(from: UInt64(0), to: SimIOMMU.tableSize, by: 4) {
+            iommu.writeEntry(handle, low: 1 | (0x40 + handle % 64) << 16, high: (0x10 + handle % 4) | 1 << 18)
+        }
+        for _ in 0..<5000 {
+            let address = 0xfee0_0000 | UInt64.random(in: 0...0xf_ffff, using: &rng)
+            let data = Bool.random(using: &rng) ? UInt32.random(in: 0...7, using: &rng) : UInt32.random(in: 0...UInt32.max, using: &rng)
+            let requester = UInt64.random(in: 0x10...0x13, using: &rng)
+            switch iommu.remap(requester, address: address, data: data) {
+            case .success(let m):
+                let handle = try XCTUnwrap(MessageInterrupt(address: address, data: UInt64(data)).remappableHandle)
+                XCTAssertEqual(handle % 4, 0, "only present entries remap")
+                XCTAssertEqual(requester, 0x10 + handle % 4, "only the entry's device")
+                XCTAssertEqual(m.data & 0xff, 0x40 + handle % 64)
+            case .failure(let f):
+                XCTAssertTrue(f.reason.isInterruptRemapping, "\(f)")
+            }
+        }
+    }
 }
