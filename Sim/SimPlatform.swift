@@ -133,7 +133,35 @@ public final class SimPlatform: Platform {
         machine.record(.endOfInterrupt(irq: irq))
     }
 
-    public func messageInterrupt(_ index: UInt64) -> MessageInterrupt? { machine.messages.message(index) }
+    /// Compatibility format, or with interrupt remapping the remappable message naming entry `lineCount + index`
+    /// (handles are interrupt numbers, as on the x86 platform).
+    public func messageInterrupt(_ index: UInt64) -> MessageInterrupt? {
+        guard let message = machine.messages.message(index) else { return nil }
+        return interruptRemapping ? .remappable(handle: UInt16(RootSelectors.lineCount + index)) : message
+    }
+
+    public var interruptRemapping: Bool { machine.iommu?.interruptRemapping ?? false }
+
+    public func remapMessageInterrupt(_ index: UInt64, requester: UInt64?) {
+        guard let iommu = machine.iommu, iommu.interruptRemapping, index < machine.messages.count else {
+            return machine.reportKernelFault("remapMessageInterrupt(\(index)) without interrupt remapping or vector")
+        }
+        let handle = RootSelectors.lineCount + index
+        var entry = InterruptRemapEntry.notPresent
+        if let requester {
+            entry = .remapped(vector: UInt8(SimMessageInterrupts.vectorBase + index),
+                              apicID: UInt8(SimMessageInterrupts.apicID), level: false, source: UInt16(requester))
+        }
+        iommu.writeEntry(handle, low: entry.low, high: entry.high)
+        iommu.invalidateEntry(handle)
+        machine.record(.note("remapping entry \(handle): " + (requester.map { "device \(simHex($0))" } ?? "not present")))
+    }
+
+    public func remappedRequester(ofMessage index: UInt64) -> UInt64? {
+        guard let iommu = machine.iommu, iommu.interruptRemapping else { return nil }
+        let raw = iommu.entry(RootSelectors.lineCount + index)
+        return InterruptRemapEntry(low: raw.low, high: raw.high).source.map { UInt64($0) }
+    }
 
     // MARK: DMA remapping (the machine's IOMMU, when it has one)
 

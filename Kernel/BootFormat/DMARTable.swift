@@ -11,10 +11,24 @@ public struct DMARTable: Equatable, Sendable {
         public var registerBase: UInt64
         /// INCLUDE_PCI_ALL: the unit translates every device of its segment not named by another unit.
         public var includesAllDevices: Bool
-        public init(segment: UInt16, registerBase: UInt64, includesAllDevices: Bool) {
+        /// The IOAPICs whose interrupts the unit remaps (device scope type 3): their source ID (requester) in
+        /// interrupt requests, by IOAPIC id. Only scopes with a one-hop path (a device on the start bus) are listed.
+        public var ioapics: [IOAPICScope]
+        public init(segment: UInt16, registerBase: UInt64, includesAllDevices: Bool, ioapics: [IOAPICScope] = []) {
             self.segment = segment
             self.registerBase = registerBase
             self.includesAllDevices = includesAllDevices
+            self.ioapics = ioapics
+        }
+    }
+
+    public struct IOAPICScope: Equatable, Sendable {
+        public var id: UInt8
+        /// bus << 8 | device << 3 | function, as the IOAPIC's interrupt requests carry it.
+        public var sourceID: UInt16
+        public init(id: UInt8, sourceID: UInt16) {
+            self.id = id
+            self.sourceID = sourceID
         }
     }
 
@@ -59,7 +73,8 @@ public struct DMARTable: Equatable, Sendable {
                 let base = ACPITableHeader.u64(table, offset + 8)
                 guard base != 0, base & 0xfff == 0 else { throw .badRegisterBase(offset: offset, base: base) }
                 units.append(RemappingUnit(segment: ACPITableHeader.u16(table, offset + 6), registerBase: base,
-                                           includesAllDevices: table[offset + 4] & 1 != 0))
+                                           includesAllDevices: table[offset + 4] & 1 != 0,
+                                           ioapics: try Self.ioapicScopes(table, from: offset + 16, to: offset + size)))
             case 1: // RMRR: reserved, segment, base, limit, device scopes
                 guard size >= 24 else { throw .structureTooShort(offset: offset, type: type, length: size) }
                 let base = ACPITableHeader.u64(table, offset + 8), limit = ACPITableHeader.u64(table, offset + 16)
@@ -86,6 +101,27 @@ public struct DMARTable: Equatable, Sendable {
         if !reservedRegions.isEmpty { text += ", \(reservedRegions.count) reserved regions" }
         return text
     }
+
+    /// The IOAPIC device scopes among a unit's scopes (each: type, length, 2 reserved, enumeration ID, start bus,
+    /// then a (device, function) pair per hop).
+    private static func ioapicScopes(_ table: [UInt8], from start: Int, to end: Int) throws(DMARError) -> [IOAPICScope] {
+        var found: [IOAPICScope] = []
+        var offset = start
+        while offset < end {
+            guard offset + 2 <= end else { throw .structureOutOfBounds(offset: offset) }
+            let type = table[offset], length = Int(table[offset + 1])
+            guard length >= 6, length % 2 == 0, offset + length <= end else {
+                throw .badDeviceScope(offset: offset, length: length)
+            }
+            if type == 3, length == 8 {
+                let bus = UInt16(table[offset + 5]), device = UInt16(table[offset + 6]), function = UInt16(table[offset + 7])
+                guard device < 32, function < 8 else { throw .badDeviceScope(offset: offset, length: length) }
+                found.append(IOAPICScope(id: table[offset + 4], sourceID: bus << 8 | device << 3 | function))
+            }
+            offset += length
+        }
+        return found
+    }
 }
 
 /// Why a DMAR table was rejected (the kernel then says at boot that DMA and MSI are not confined, and why).
@@ -107,6 +143,7 @@ public enum DMARError: Error, Equatable, Sendable, CustomStringConvertible {
     case structureTooShort(offset: Int, type: UInt16, length: Int)
     case badRegisterBase(offset: Int, base: UInt64)
     case badReservedRegion(offset: Int, base: UInt64, limit: UInt64)
+    case badDeviceScope(offset: Int, length: Int)
     case noRemappingUnit
 
     public var description: String {
@@ -123,6 +160,8 @@ public enum DMARError: Error, Equatable, Sendable, CustomStringConvertible {
             return "DMAR remapping unit at offset \(offset) has register base 0x\(String(base, radix: 16)) (not a non-zero page)"
         case let .badReservedRegion(offset, base, limit):
             return "DMAR reserved region at offset \(offset) is 0x\(String(base, radix: 16))...0x\(String(limit, radix: 16)) (not whole pages)"
+        case let .badDeviceScope(offset, length):
+            return "DMAR device scope at offset \(offset) of \(length) bytes is malformed (or runs past its unit)"
         case .noRemappingUnit: return "DMAR lists no remapping unit"
         }
     }

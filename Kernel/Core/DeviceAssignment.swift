@@ -26,10 +26,15 @@ extension Kernel {
         return .success
     }
 
-    /// The device's DMA is blocked again (context entry gone, its translations flushed by the platform).
+    /// The device's DMA is blocked again (context entry gone, its translations flushed by the platform), and the
+    /// message interrupts assigned for it are released (their remapping entries not present): a device that moves
+    /// to another PD cannot raise the old owner's semaphores.
     func unbindDevice(_ requester: UInt64) {
         deviceBindings[requester] = nil
         _ = platform.bindDevice(requester, root: nil) // unbinding cannot fail
+        for sm in messageSemaphores where sm.interruptAssigned && sm.interruptRequester == requester {
+            releaseInterrupt(sm)
+        }
     }
 
     /// A DMA table mirroring everything `pd` holds now; false (nothing left behind) when its quota or the pool

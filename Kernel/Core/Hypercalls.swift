@@ -53,7 +53,8 @@ extension Kernel {
             case .ctrlSM: completion = try controlSM(by: ec, sm: r.rdi, operation: r.rsi, deadline: r.rdx)
             case .revoke: completion = try revoke(by: ec, range: r.rdi, flags: r.rsi)
             case .lookup: completion = try lookup(by: ec, range: r.rdi)
-            case .assignInt: completion = try assignInterrupt(by: ec, sm: r.rdi, irq: r.rsi, flags: r.rdx)
+            case .assignInt: completion = try assignInterrupt(by: ec, sm: r.rdi, irq: r.rsi, flags: r.rdx,
+                                                                  requester: r.r10)
             case .consoleWrite: completion = try consoleWrite(by: ec, length: r.rdi)
             case .assignDev: completion = try assignDevice(by: ec, pd: r.rdi, requester: r.rsi, flags: r.rdx)
             case .claimDeviceMemory: completion = try claimDeviceMemory(by: ec, firstPage: r.rdi, order: r.rsi)

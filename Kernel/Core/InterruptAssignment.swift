@@ -7,7 +7,8 @@ import KernelABI
 ///   `reopenInterrupt`, called by a down that finds the count at zero. Still asserted then, it interrupts again at
 ///   once, so nothing is lost.
 /// - message interrupts (MSI/MSI-X): one vector each, fixed at boot; assigning returns the message (address, data)
-///   the PCI driver writes into the device. Edge semantics: every message is one `up`, acknowledged by the platform
+///   the PCI driver writes into the device. With interrupt remapping the message names the interrupt's remapping
+///   entry, present only while assigned and only for the device it was assigned for. Edge semantics: every message is one `up`, acknowledged by the platform
 ///   when it arrived; a message for an unassigned vector is dropped.
 extension Kernel {
     /// assign_int(sm, irq, flags): `sm` must be the kernel's interrupt semaphore for interrupt number `irq`.
@@ -15,8 +16,13 @@ extension Kernel {
     /// `badRange` when the machine has no such line or vector); a message interrupt's assignment returns its
     /// message in rdi (address) and rsi (data). `AssignFlags.release` ends the assignment (`releaseInterrupt`),
     /// also when there was none.
+    ///
+    /// A message interrupt is assigned for one device, `requester` (bus << 8 | device << 3 | function, < 2^16,
+    /// else `badRange`): with interrupt remapping its entry admits that device's messages only, and the caller
+    /// must own the device (`assign_dev` bound it to the caller's PD; the root, which decides bindings, may name
+    /// any), else `insufficientRights`. Without interrupt remapping `requester` is checked for range and ignored.
     func assignInterrupt(by caller: ExecutionContext, sm selector: UInt64, irq: UInt64,
-                         flags: UInt64) throws(Failure) -> Completion {
+                         flags: UInt64, requester: UInt64) throws(Failure) -> Completion {
         let sm = try resolveSM(caller.pd, selector, needs: Permissions.smAssign)
         guard let number = sm.irq else { throw .badState }
         guard irq == number, flags & ~AssignFlags.release == 0 else { throw .badRange }
@@ -25,8 +31,14 @@ extension Kernel {
             return .success
         }
         if RootSelectors.isMessage(number) {
-            guard let message = platform.messageInterrupt(number - RootSelectors.lineCount) else { throw .badRange }
+            let index = number - RootSelectors.lineCount
+            guard let message = platform.messageInterrupt(index), requester < 1 << 16 else { throw .badRange }
             guard !sm.interruptAssigned else { throw .badState }
+            if platform.interruptRemapping {
+                guard caller.pd === rootPD || deviceBindings[requester] === caller.pd else { throw .insufficientRights }
+                platform.remapMessageInterrupt(index, requester: requester)
+                sm.interruptRequester = requester
+            }
             sm.interruptAssigned = true
             return .done(.success, message.address, message.data)
         }
@@ -46,6 +58,11 @@ extension Kernel {
         if sm.interruptAssigned {
             sm.interruptAssigned = false
             if isLine { platform.maskInterrupt(number) }
+            if sm.interruptRequester != nil {
+                // Not present again: a device that keeps the old message now faults instead of raising it.
+                sm.interruptRequester = nil
+                platform.remapMessageInterrupt(number - RootSelectors.lineCount, requester: nil)
+            }
         }
         if sm.interruptHeld {
             sm.interruptHeld = false

@@ -76,6 +76,19 @@ extension Kernel {
             if sm.interruptAssigned && platform.messageInterrupt(UInt64(index)) == nil {
                 fail("sm#\(sm.id) is assigned message interrupt \(index), a vector the machine does not have")
             }
+            // Interrupt remapping: the entry is present exactly while assigned, for the device it was assigned for.
+            let expected = platform.interruptRemapping && sm.interruptAssigned ? sm.interruptRequester : nil
+            if sm.interruptRequester != nil && (!platform.interruptRemapping || !sm.interruptAssigned) {
+                fail("sm#\(sm.id) keeps a requester for message interrupt \(index) while not remapped and assigned")
+            }
+            if platform.interruptRemapping && sm.interruptAssigned && sm.interruptRequester == nil {
+                fail("sm#\(sm.id) is assigned message interrupt \(index) for no device under interrupt remapping")
+            }
+            let entry = platform.remappedRequester(ofMessage: UInt64(index))
+            if entry != expected {
+                fail("message interrupt \(index)'s remapping entry admits \(entry.map { hex($0) } ?? "nothing") but "
+                     + "\(expected.map { "device " + hex($0) + " has it assigned" } ?? "it is not assigned")")
+            }
         }
         for sc in scheduler.queued where !sc.isAlive || sc.priority > Scheduler.maxPriority {
             fail("scheduler holds a dead or out-of-range sc#\(sc.id)")

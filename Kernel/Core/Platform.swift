@@ -73,6 +73,17 @@ public protocol Platform: AnyObject {
     /// when the machine has no such vector. Each index is one vector of its own; a message arrives as
     /// `Exit.interrupt(irq: RootSelectors.lineCount + index)`, already acknowledged (edge: nothing to mask).
     func messageInterrupt(_ index: UInt64) -> MessageInterrupt?
+    /// Whether the IOMMU remaps message interrupts (VT-d interrupt remapping, compatibility-format messages
+    /// blocked): then `messageInterrupt` is a remappable-format message, and it reaches its vector only while
+    /// `remapMessageInterrupt` keeps its entry present, and only from the device that entry names.
+    var interruptRemapping: Bool { get }
+    /// Message interrupt `index`'s remapping entry admits messages from device `requester` (bus << 8 | device << 3
+    /// | function) only, or none (nil: not present, its messages blocked and recorded as faults), with nothing
+    /// cached from before when this returns. Only called while `interruptRemapping`.
+    func remapMessageInterrupt(_ index: UInt64, requester: UInt64?)
+    /// The requester message interrupt `index`'s remapping entry admits, read back from the table (nil: not
+    /// present, or no remapping), for the invariant checker.
+    func remappedRequester(ofMessage index: UInt64) -> UInt64?
 
     // MARK: DMA remapping (an IOMMU): PCI devices by requester ID (bus << 8 | device << 3 | function)
     /// Whether the kernel drives an IOMMU on this machine; without one devices cannot be bound and DMA is unconfined.

@@ -5,7 +5,9 @@
 /// number (a line's, or `RootSelectors.lineCount + index` for message interrupt `index`); `interruptHeld` implies
 /// `isAlive`, `interruptAssigned` and a level-triggered line (checked by the invariant checker): only an assigned
 /// level line is held closed between its interrupt and its owner's next down, never a message interrupt (edge);
-/// an assigned message interrupt is one the machine has.
+/// an assigned message interrupt is one the machine has. With interrupt remapping, a message interrupt's remapping
+/// entry is present exactly while it is assigned, admitting `interruptRequester` only; without it, or for a line,
+/// `interruptRequester` is nil.
 final class Semaphore {
     static let maxCount: UInt64 = 0xffff_ffff
 
@@ -16,6 +18,9 @@ final class Semaphore {
     /// whether it was assigned (a line unmasked; a message's vector delivered to this semaphore).
     let irq: UInt64?
     var interruptAssigned = false
+    /// The device (requester ID) an assigned message interrupt was assigned for: its remapping entry admits only
+    /// that device's messages (nil for lines, unassigned interrupts, and without interrupt remapping).
+    var interruptRequester: UInt64?
     /// A level-triggered line that interrupted and stays closed (not acknowledged) until a down finds the count at
     /// zero, i.e. the driver has handled what it was woken for and waits again (SemaphoreControl.swift).
     var interruptHeld = false

@@ -4,8 +4,9 @@ import X86Shims
 /// Whether devices' DMA and MSI messages are confined, said at boot (a test reads the line): only an IOMMU
 /// programmed with per-device tables confines DMA, and only its interrupt remapping confines the vectors a device
 /// can raise (without it a device can be made to write any vector's message). With exactly one VT-d unit in the
-/// ACPI DMAR table the kernel turns DMA translation on (every device blocked until `assign_dev` binds it);
-/// interrupt remapping is not done, so MSI vectors stay unconfined on every machine.
+/// ACPI DMAR table the kernel turns DMA translation on (every device blocked until `assign_dev` binds it), and
+/// interrupt remapping when the DMAR and the unit offer it (every line's entry for the IOAPIC, a message
+/// interrupt's only while assigned for one device, compatibility format blocked).
 func reportDMAConfinement(rsdp: UInt64, platform: X86Platform) {
     let unconfined = "MSI vectors are not confined, DMA is not confined"
     var table: UnsafePointer<UInt8>? = nil
@@ -27,8 +28,17 @@ func reportDMAConfinement(rsdp: UInt64, platform: X86Platform) {
             print("kernel: IOMMU: VT-d, \(dmar.summary); not programmed (\(problem)): \(unconfined)")
             return
         }
+        var interrupts = "MSI vectors are not confined (the DMAR offers no interrupt remapping)"
+        if dmar.interruptRemapping {
+            if let problem = platform.enableInterruptRemapping(ioapics: dmar.units[0].ioapics) {
+                interrupts = "MSI vectors are not confined (interrupt remapping not on: \(problem))"
+            } else {
+                interrupts = "interrupt remapping on: MSI vectors are confined (a device raises only the message "
+                    + "interrupts assigned for it)"
+            }
+        }
         print("kernel: IOMMU: VT-d, \(dmar.summary); DMA remapping on (a device reaches only the memory of the PD "
-              + "it is bound to), MSI vectors are not confined")
+              + "it is bound to), \(interrupts)")
     } catch {
         print("kernel: IOMMU: ACPI DMAR rejected: \(error.description); \(unconfined)")
     }

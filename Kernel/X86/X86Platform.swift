@@ -282,11 +282,68 @@ final class X86Platform: Platform {
         x86_ioapic_mask(pin, 0)
     }
 
-    /// MSI n is vector 80 + n on this CPU (x86.h); without interrupt remapping the message is the plain
-    /// compatibility format, so a device can be made to send any vector (the boot line says so).
+    /// MSI n is vector 80 + n on this CPU (x86.h). Without interrupt remapping the message is the plain
+    /// compatibility format, so a device can be made to send any vector (the boot line says so); with it, the
+    /// remappable message naming remapping entry 24 + n (handles are kernel interrupt numbers).
     func messageInterrupt(_ index: UInt64) -> MessageInterrupt? {
         guard index < UInt64(X86_MSI_COUNT), index < RootSelectors.messageCount else { return nil }
+        if interruptRemapping { return .remappable(handle: UInt16(RootSelectors.lineCount + index)) }
         return .x86(vector: UInt64(X86_MSI_VECTOR_BASE) + index, apicID: UInt64(x86_lapic_id()))
+    }
+
+    // MARK: interrupt remapping (vtd.c's remapping table; entry n is kernel interrupt number n): every line's
+    // entry is present for the IOAPIC's source ID, a message interrupt's only while it is assigned.
+
+    private(set) var interruptRemapping = false
+
+    /// Turns interrupt remapping on (after DMA remapping, before the kernel exists: every line is still masked) and
+    /// moves every IOAPIC pin to remappable format; nil when on, else why not. `ioapics`: the DMAR's IOAPIC scopes.
+    func enableInterruptRemapping(ioapics: [DMARTable.IOAPICScope]) -> String? {
+        guard dmaRemapping else { return "DMA remapping is off" }
+        let id = UInt8(x86_ioapic_id())
+        guard let scope = ioapics.first(where: { $0.id == id }) else {
+            return "the DMAR names no source ID for IOAPIC \(id)"
+        }
+        switch x86_vtd_enable_interrupt_remapping() {
+        case Int32(X86_VTD_ON): break
+        case Int32(X86_VTD_NO_INTERRUPT_REMAPPING): return "the unit does not offer it"
+        case Int32(X86_VTD_NO_QUEUE): return "the unit has no invalidation queue"
+        default: return "the unit did not complete a command"
+        }
+        let apicID = UInt8(x86_lapic_id())
+        for irq in 0..<UInt64(X86_IRQ_COUNT) {
+            guard let line = routing.lines[Int(irq)] else { continue }
+            let vector = UInt8(UInt64(X86_IRQ_VECTOR_BASE) + irq)
+            let entry = InterruptRemapEntry.remapped(vector: vector, apicID: apicID, level: line.level, source: scope.sourceID)
+            setRemappingEntry(UInt32(irq), entry)
+            x86_ioapic_write_entry(line.gsi, InterruptRemapEntry.ioapicRedirection(handle: UInt16(irq), vector: vector,
+                                                                                 level: line.level, activeLow: line.activeLow))
+        }
+        interruptRemapping = true
+        return nil
+    }
+
+    func remapMessageInterrupt(_ index: UInt64, requester: UInt64?) {
+        guard interruptRemapping else { return } // the kernel asks only while it is on
+        var entry = InterruptRemapEntry.notPresent
+        if let requester {
+            entry = .remapped(vector: UInt8(UInt64(X86_MSI_VECTOR_BASE) + index), apicID: UInt8(x86_lapic_id()),
+                              level: false, source: UInt16(truncatingIfNeeded: requester))
+        }
+        setRemappingEntry(UInt32(RootSelectors.lineCount + index), entry)
+    }
+
+    func remappedRequester(ofMessage index: UInt64) -> UInt64? {
+        guard interruptRemapping else { return nil }
+        var low: UInt64 = 0, high: UInt64 = 0
+        x86_vtd_remapping_entry(UInt32(RootSelectors.lineCount + index), &low, &high)
+        return InterruptRemapEntry(low: low, high: high).source.map { UInt64($0) }
+    }
+
+    private func setRemappingEntry(_ handle: UInt32, _ entry: InterruptRemapEntry) {
+        if x86_vtd_set_remapping_entry(handle, entry.low, entry.high) == 0 {
+            iommuStopped("an interrupt entry cache invalidation")
+        }
     }
 
     // MARK: DMA remapping: one VT-d unit (vtd.c), turned on at boot when the DMAR names exactly one
@@ -355,34 +412,16 @@ final class X86Platform: Platform {
         x86_exit_emulator(UInt32(X86_EXIT_BOOT_ERROR))
     }
 
-    /// The fault event interrupt: every recorded fault as a kernel line naming device, address and reason.
+    /// The fault event interrupt: every recorded fault (DMA or interrupt remapping) as a kernel line naming the
+    /// device, the address or handle, and the reason (`VTdFault`).
     private func reportDMAFaults() {
-        var requester: UInt32 = 0, address: UInt64 = 0, reason: UInt32 = 0, write: Int32 = 0
-        while x86_vtd_take_fault(&requester, &address, &reason, &write) != 0 {
-            let bdf = hex2(UInt64(requester >> 8)) + ":" + hex2(UInt64(requester >> 3 & 0x1f)) + "." + String(requester & 7)
-            print("kernel: DMA fault: device \(bdf) \(write != 0 ? "write" : "read") at 0x\(String(address, radix: 16)) "
-                  + "blocked: reason 0x\(String(reason, radix: 16)) (\(dmaFaultReason(reason)))")
+        var low: UInt64 = 0, high: UInt64 = 0
+        while x86_vtd_take_fault(&low, &high) != 0 {
+            print(VTdFault(recordLow: low, high: high).description)
         }
     }
 
     // MARK: console
 
     func consoleWrite(_ byte: UInt8) { x86_serial_write(byte) }
-}
-
-private func hex2(_ v: UInt64) -> String {
-    let text = String(v & 0xff, radix: 16)
-    return text.count == 1 ? "0" + text : text
-}
-
-/// VT-d fault reasons (spec 7.1.3) a blocked device meets.
-private func dmaFaultReason(_ reason: UInt32) -> String {
-    switch reason {
-    case 0x1: return "no root entry: no device of that bus is bound"
-    case 0x2: return "no context entry: the device is not bound"
-    case 0x4: return "address beyond the table's width"
-    case 0x5: return "write not permitted"
-    case 0x6: return "read not permitted: memory the PD does not hold"
-    default: return "see the VT-d specification"
-    }
 }

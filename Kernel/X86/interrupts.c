@@ -1,7 +1,9 @@
 /* Interrupt controllers and the timer. The legacy PIC is remapped out of the way and fully masked; device IRQs
    0..23 come through the IOAPIC to vectors 32..55: set up here as ISA 0..15 edge/active-high and PCI 16..23
    level/active-low at their own pins, then re-routed by X86Platform from the ACPI MADT's overrides
-   (`x86_ioapic_route`). MSI messages go straight to the LAPIC at vectors 80..111 (X86Platform.messageInterrupt).
+   (`x86_ioapic_route`); with VT-d interrupt remapping each pin is rewritten in remappable format
+   (`x86_ioapic_write_entry`). MSI messages reach the LAPIC at vectors 80..111 (X86Platform.messageInterrupt),
+   through the remapping table when it is on.
    The LAPIC timer runs one-shot; its deadline is given in TSC ticks and converted with the rates measured
    against PIT channel 2 at boot. */
 #include "x86.h"
@@ -75,6 +77,15 @@ void x86_ioapic_route(uint32_t pin, uint32_t vector, int level, int active_low) 
     if (level) low |= 1u << 15;
     if (active_low) low |= 1u << 13;
     ioapic_write(0x10 + 2 * pin, low);
+}
+
+uint32_t x86_ioapic_id(void) { return (ioapic_read(0) >> 24) & 0xf; }
+
+void x86_ioapic_write_entry(uint32_t pin, uint64_t entry) {
+    if (pin >= X86_IRQ_COUNT) return;
+    ioapic_write(0x10 + 2 * pin, ioapic_read(0x10 + 2 * pin) | LVT_MASKED); /* masked while it changes */
+    ioapic_write(0x10 + 2 * pin + 1, (uint32_t)(entry >> 32));
+    ioapic_write(0x10 + 2 * pin, (uint32_t)entry);
 }
 
 void x86_lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }

@@ -20,9 +20,13 @@ public final class SimMSIDevice: SimIODevice {
     /// What the machine did with each message sent.
     public private(set) var outcomes: [SimMessageInterrupts.Outcome?] = []
 
-    public init(base: UInt16, latency: UInt64 = 10) {
+    /// The PCI requester ID its messages carry (what an IOMMU's source validation sees).
+    public let requester: UInt64
+
+    public init(base: UInt16, latency: UInt64 = 10, requester: UInt64 = 0) {
         self.base = base
         self.latency = latency
+        self.requester = requester
     }
 
     public var ports: [UInt16] { (0..<8).map { base + $0 } }
@@ -59,6 +63,6 @@ public final class SimMSIDevice: SimIODevice {
             return
         }
         sent += 1
-        outcomes.append(machine.deviceWrite(address: UInt64(address), value: UInt32(data)))
+        outcomes.append(machine.deviceWrite(address: UInt64(address), value: UInt32(data), requester: requester))
     }
 }

@@ -78,15 +78,28 @@ public final class SimMachine {
     }
 
     /// Gives the machine an IOMMU (before the kernel boots: the platform then offers DMA remapping).
-    public func installIOMMU() { iommu = SimIOMMU(memory: memory) }
+    /// With `interruptRemapping` device messages go through its remapping table too.
+    public func installIOMMU(interruptRemapping: Bool = false) {
+        iommu = SimIOMMU(memory: memory, interruptRemapping: interruptRemapping)
+    }
 
     /// A device's 32-bit memory write (bus master, PCI requester ID `requester`): into the LAPIC window it is a
-    /// message interrupt (`messages`; no interrupt remapping), elsewhere it lands in RAM, through the IOMMU if there
+    /// message interrupt (`messages`, remapped first when the IOMMU remaps interrupts), elsewhere it lands in RAM, through the IOMMU if there
     /// is one (blocked: recorded as its fault and in the trace). Returns what became of a message.
     @discardableResult
     public func deviceWrite(address: UInt64, value: UInt32, requester: UInt64 = 0) -> SimMessageInterrupts.Outcome? {
         if MessageInterrupt.x86Window.contains(address) {
-            let outcome = messages.write(address: address, data: value)
+            var outcome: SimMessageInterrupts.Outcome
+            if let iommu, iommu.interruptRemapping {
+                switch iommu.remap(requester, address: address, data: value) {
+                case .success(let remapped):
+                    outcome = messages.write(address: remapped.address, data: UInt32(truncatingIfNeeded: remapped.data))
+                case .failure(let fault):
+                    outcome = .ignored("blocked: \(fault)")
+                }
+            } else {
+                outcome = messages.write(address: address, data: value)
+            }
             record(.deviceMessage(address: address, data: value, outcome: outcome))
             return outcome
         }

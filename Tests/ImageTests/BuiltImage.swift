@@ -79,10 +79,10 @@ enum BuiltImage {
 
 extension BuiltImage {
     /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it with tools/run
-    /// (QEMU, SVM; ending at `until` when given; `runArguments` go to tools/run, e.g. devices), or with
-    /// tools/run-bochs (Bochs, VMX) when `onBochs`.
+    /// (QEMU, SVM; ending at `until` when given; `devices` added with --device, then `runArguments`, e.g. a disk),
+    /// or with tools/run-bochs (Bochs, VMX) when `onBochs`.
     static func bootTestManifest(_ name: String, timeout: String = "45", until: String? = nil, onBochs: Bool = false,
-                                 runArguments: [String] = []) throws -> ImageTools.Result {
+                                 devices: [String] = [], runArguments: [String] = []) throws -> ImageTools.Result {
         let mkimage = try require(Self.mkimage)
         let binaries = try require(out.appendingPathComponent("binaries"))
         let dir = try scratchDirectory()
@@ -97,6 +97,7 @@ extension BuiltImage {
         XCTAssertEqual(built.status, 0, built.output)
         let arguments = [image.path, "--timeout", timeout]
         return onBochs ? try ImageTools.runBochsScript(arguments)
-            : try ImageTools.runScript(arguments + (until.map { ["--until", $0] } ?? []) + runArguments)
+            : try ImageTools.runScript(arguments + (until.map { ["--until", $0] } ?? []) + devices.flatMap { ["--device", $0] }
+                                       + runArguments)
     }
 }

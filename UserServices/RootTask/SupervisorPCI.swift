@@ -36,7 +36,9 @@ extension Supervisor {
     }
 
     /// The messages of the component's message interrupts, for the PCI driver to program (enableMSI): assigned
-    /// and released at once, before anyone runs (a later assignment returns the same message, ABI.md).
+    /// and released at once, before anyone runs (a later assignment returns the same message, ABI.md). Assigned
+    /// for the component's first device (the message does not depend on it; the root may name any device), so
+    /// with interrupt remapping the entry is present only for this moment, until the driver assigns it itself.
     func learnMessages(_ index: Int) {
         let numbers = system.components[index].interrupts.filter { RootSelectors.isMessage($0) }
         guard !numbers.isEmpty, case .success(let grant) = pciGrants[index], !grant.functions.isEmpty else { return }
@@ -46,7 +48,8 @@ extension Supervisor {
         }
         for n in numbers {
             let sm = RootSelectors.interruptBase + n
-            let (status, message) = sys.assignMessageInterrupt(sm: sm, number: n)
+            let (status, message) = sys.assignMessageInterrupt(sm: sm, number: n,
+                                                               requester: UInt64(grant.functions[0].address.routingID))
             guard status == .success else {
                 pciGrants[index] = .failure(.messageUnavailable(component: name(index), irq: n, status))
                 return

@@ -67,10 +67,12 @@ public struct SystemCalls<P: UserPlatform> {
         return (r.status, CapabilityRange(word: r.out0))
     }
     public func assignInterrupt(sm: UInt64, irq: UInt64) -> Status { invoke(.assignInt, sm, irq).status }
-    /// Assigns message interrupt number `number` (`RootSelectors.isMessage`) to its semaphore `sm`: the message
-    /// (MSI address and data) the PCI driver writes into the device.
-    public func assignMessageInterrupt(sm: UInt64, number: UInt64) -> (status: Status, message: MessageInterrupt) {
-        let r = invoke(.assignInt, sm, number)
+    /// Assigns message interrupt number `number` (`RootSelectors.isMessage`) to its semaphore `sm` for PCI device
+    /// `requester` (bus << 8 | device << 3 | function: with interrupt remapping only that device's messages raise
+    /// it, and it must be the caller's device): the message (MSI address and data) the PCI driver writes into it.
+    public func assignMessageInterrupt(sm: UInt64, number: UInt64,
+                                       requester: UInt64) -> (status: Status, message: MessageInterrupt) {
+        let r = invoke(.assignInt, sm, number, 0, requester)
         return (r.status, MessageInterrupt(address: r.out0, data: r.out1))
     }
     /// Releases `irq` (masked, pending interrupts dropped, waiters aborted) so it can be assigned again.

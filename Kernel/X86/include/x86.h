@@ -127,13 +127,24 @@ void x86_lapic_eoi(void);
 /* VT-d (vtd.c): one remapping unit at `base`; x86_vtd_enable turns DMA translation on with every device blocked
    (returns X86_VTD_ON, or why not; `domains` = how many domain IDs the unit has), x86_vtd_bind points a device's
    context entry at a DMA table (0: blocked) tagged `domain`, x86_vtd_flush drops that domain's IOTLB entries,
-   x86_vtd_take_fault reads and clears one recorded fault (0 when none is left). All wait for the hardware, a
-   bounded time: bind and flush return 0 when it never completed. */
-enum { X86_VTD_ON = 0, X86_VTD_NO_4_LEVEL, X86_VTD_ALREADY_ON, X86_VTD_TIMEOUT };
+   x86_vtd_take_fault reads and clears one fault recording register (`low` fault info, `high` source, reason,
+   type; 0 when none is left). x86_vtd_enable_interrupt_remapping installs an all-not-present remapping table
+   (256 entries) and turns interrupt remapping on, compatibility format blocked; x86_vtd_set_remapping_entry writes
+   entry `handle` and invalidates its interrupt entry cache entry; x86_vtd_remapping_entry reads it back. All wait
+   for the hardware, a bounded time: bind, flush and set return 0 when it never completed. */
+enum { X86_VTD_ON = 0, X86_VTD_NO_4_LEVEL, X86_VTD_ALREADY_ON, X86_VTD_TIMEOUT, X86_VTD_NO_INTERRUPT_REMAPPING,
+       X86_VTD_NO_QUEUE };
 int x86_vtd_enable(uint64_t base, uint32_t fault_vector, uint32_t apic_id, uint32_t *domains);
 int x86_vtd_bind(uint32_t requester, uint64_t table, uint32_t domain);
 int x86_vtd_flush(uint32_t domain);
-int x86_vtd_take_fault(uint32_t *requester, uint64_t *address, uint32_t *reason, int *write);
+int x86_vtd_take_fault(uint64_t *low, uint64_t *high);
+int x86_vtd_enable_interrupt_remapping(void);
+int x86_vtd_set_remapping_entry(uint32_t handle, uint64_t low, uint64_t high);
+void x86_vtd_remapping_entry(uint32_t handle, uint64_t *low, uint64_t *high);
+/* The IOAPIC's id (its ID register) and a whole redirection entry of `pin` (high dword first, so a remappable
+   entry is never live with half of its handle). */
+uint32_t x86_ioapic_id(void);
+void x86_ioapic_write_entry(uint32_t pin, uint64_t entry);
 /* This CPU's local APIC id (the destination of its MSI messages). */
 uint32_t x86_lapic_id(void);
 

@@ -8,8 +8,13 @@ final class DMARTableTests: XCTestCase {
     static func le32(_ v: UInt32) -> [UInt8] { le16(UInt16(v & 0xffff)) + le16(UInt16(v >> 16)) }
     static func le64(_ v: UInt64) -> [UInt8] { le32(UInt32(v & 0xffff_ffff)) + le32(UInt32(v >> 32)) }
 
-    static func drhd(base: UInt64, all: Bool = true, length: UInt16 = 16) -> [UInt8] {
-        le16(0) + le16(length) + [all ? 1 : 0, 0] + le16(0) + le64(base) + [UInt8](repeating: 0, count: Int(length) - 16)
+    static func drhd(base: UInt64, all: Bool = true, scopes: [UInt8] = []) -> [UInt8] {
+        le16(0) + le16(UInt16(16 + scopes.count)) + [all ? 1 : 0, 0] + le16(0) + le64(base) + scopes
+    }
+
+    /// A device scope: type, length, reserved, enumeration ID, start bus, one (device, function) hop per pair.
+    static func scope(type: UInt8, id: UInt8, bus: UInt8, path: [UInt8]) -> [UInt8] {
+        [type, UInt8(6 + path.count), 0, 0, id, bus] + path
     }
 
     static func rmrr(base: UInt64, limit: UInt64) -> [UInt8] {
@@ -27,20 +32,28 @@ final class DMARTableTests: XCTestCase {
     }
 
     func testQEMUsTable() throws {
-        let t = try DMARTable(table: Self.dmar([Self.drhd(base: 0xfed9_0000)]))
+        // QEMU's q35 DMAR: one unit for all devices, the IOAPIC (id 0) as bus 0xff device 0 function 0.
+        let ioapic = Self.scope(type: 3, id: 0, bus: 0xff, path: [0, 0])
+        let t = try DMARTable(table: Self.dmar([Self.drhd(base: 0xfed9_0000, scopes: ioapic)]))
         XCTAssertEqual(t.hostAddressWidth, 48)
         XCTAssertTrue(t.interruptRemapping)
-        XCTAssertEqual(t.units, [.init(segment: 0, registerBase: 0xfed9_0000, includesAllDevices: true)])
+        XCTAssertEqual(t.units, [.init(segment: 0, registerBase: 0xfed9_0000, includesAllDevices: true,
+                                       ioapics: [.init(id: 0, sourceID: 0xff00)])])
         XCTAssertEqual(t.summary, "1 remapping unit (0xfed90000 all devices), 48-bit addresses, interrupt remapping")
     }
 
     func testSeveralUnitsReservedRegionsAndUnknownStructures() throws {
         let t = try DMARTable(table: Self.dmar([
-            Self.drhd(base: 0xfed9_0000, all: false, length: 24), Self.rmrr(base: 0x7c00_0000, limit: 0x7c7f_ffff),
+            Self.drhd(base: 0xfed9_0000, all: false, scopes: Self.scope(type: 1, id: 0, bus: 0, path: [3, 0])
+                      + Self.scope(type: 3, id: 2, bus: 0xf0, path: [0x1f, 7]) + Self.scope(type: 3, id: 3, bus: 0, path: [1, 0, 2, 0])),
+            Self.rmrr(base: 0x7c00_0000, limit: 0x7c7f_ffff),
             Self.le16(3) + Self.le16(20) + [UInt8](repeating: 0, count: 16), // RHSA: skipped
             Self.drhd(base: 0xfed9_1000),
         ], width: 38, flags: 0))
         XCTAssertEqual(t.units.map { $0.registerBase }, [0xfed9_0000, 0xfed9_1000])
+        // A PCI endpoint scope is not an IOAPIC; an IOAPIC behind a bridge (two hops) has no source ID of its own here.
+        XCTAssertEqual(t.units[0].ioapics, [.init(id: 2, sourceID: 0xf0ff)])
+        XCTAssertEqual(t.units[1].ioapics, [])
         XCTAssertEqual(t.reservedRegions, [.init(segment: 0, base: 0x7c00_0000, limit: 0x7c7f_ffff)])
         XCTAssertFalse(t.interruptRemapping)
         XCTAssertEqual(t.summary, "2 remapping units (0xfed90000, 0xfed91000 all devices), 39-bit addresses, 1 reserved regions")
@@ -65,6 +78,14 @@ final class DMARTableTests: XCTestCase {
         XCTAssertEqual(refused(Self.dmar([Self.drhd(base: 0xfed9_0010)])), .badRegisterBase(offset: 48, base: 0xfed9_0010))
         XCTAssertEqual(refused(Self.dmar([Self.drhd(base: 0xfed9_0000), Self.rmrr(base: 0x2000, limit: 0x1fff)])),
                        .badReservedRegion(offset: 64, base: 0x2000, limit: 0x1fff))
+        XCTAssertEqual(refused(Self.dmar([Self.drhd(base: 0xfed9_0000, scopes: [3, 0, 0, 0, 0, 0, 0, 0])])),
+                       .badDeviceScope(offset: 64, length: 0))
+        XCTAssertEqual(refused(Self.dmar([Self.drhd(base: 0xfed9_0000, scopes: [3, 10, 0, 0, 0, 0, 0, 0])])),
+                       .badDeviceScope(offset: 64, length: 10), "runs past its unit")
+        XCTAssertEqual(refused(Self.dmar([Self.drhd(base: 0xfed9_0000, scopes: Self.scope(type: 3, id: 0, bus: 0, path: [32, 0]))])),
+                       .badDeviceScope(offset: 64, length: 8), "device 32 does not exist")
+        XCTAssertEqual(DMARError.badDeviceScope(offset: 64, length: 0).description,
+                       "DMAR device scope at offset 64 of 0 bytes is malformed (or runs past its unit)")
         XCTAssertEqual(DMARError.noRemappingUnit.description, "DMAR lists no remapping unit")
     }
 

@@ -25,10 +25,10 @@ final class MessageInterruptBootTests: XCTestCase {
             guard let info = try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: rdi)),
                   let grant = info.interrupts.first else { return }
             findings.runs += 1
-            let (status, message) = sys.assignMessageInterrupt(sm: grant.semaphore, number: grant.irq)
+            let (status, message) = sys.assignMessageInterrupt(sm: grant.semaphore, number: grant.irq, requester: 0)
             findings.assigns.append(status)
             findings.messages.append(message)
-            findings.otherVector = sys.assignMessageInterrupt(sm: grant.semaphore, number: grant.irq + 1).status
+            findings.otherVector = sys.assignMessageInterrupt(sm: grant.semaphore, number: grant.irq + 1, requester: 0).status
             // What the PCI driver would do: the message into the device's MSI registers, MSI on; then work.
             platform.portOut32(Self.devicePort, UInt32(truncatingIfNeeded: message.address))
             for i in 0..<2 { platform.portOut8(Self.devicePort + 4 + UInt16(i), UInt8(truncatingIfNeeded: message.data >> (8 * UInt64(i)))) }

@@ -20,8 +20,9 @@ public func msiCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     guard let grant = info.interrupts.first(where: { RootSelectors.isMessage($0.irq) }), let ioBase else {
         return say("error: the manifest grants no message interrupt or no 32 ports for the e1000e's I/O BAR")
     }
+    let line = info.interrupts.first { !RootSelectors.isMessage($0.irq) }
     MSICheck(platform: platform, say: say, semaphore: grant.semaphore, number: grant.irq, ioBase: ioBase,
-             ticksPerMillisecond: info.ticksPerMillisecond).run()
+             line: line.map { ($0.irq, $0.semaphore) }, ticksPerMillisecond: info.ticksPerMillisecond).run()
     // Done: wait on a semaphore nobody ups (returning would stop the EC with an invalid-opcode fault).
     let sys = SystemCalls(platform)
     let idle = ComponentSelectors.firstFree
@@ -35,6 +36,8 @@ struct MSICheck<P: UserPlatform> {
     let semaphore: UInt64
     let number: UInt64
     let ioBase: UInt16
+    /// The e1000e's INTx line (number, semaphore), which the root task grants with the device.
+    let line: (irq: UInt64, semaphore: UInt64)?
     let ticksPerMillisecond: UInt64
     static var rounds: Int { 8 }
     /// Far longer than one MSI takes even under slow emulation.
@@ -55,7 +58,8 @@ struct MSICheck<P: UserPlatform> {
             return say("error: the e1000e at \(f.text) has no MSI capability")
         }
         say("e1000e at \(f.text), MSI capability at \(hex(UInt64(msi)))")
-        hostileAssignments()
+        let requester = UInt64(f.bus) << 8 | UInt64(f.device) << 3 | UInt64(f.function)
+        hostileAssignments(requester)
 
         // The device's I/O BAR at the ports the manifest grants; I/O decoding and bus mastering (an MSI is a write
         // the device masters) on, legacy INTx off.
@@ -65,7 +69,7 @@ struct MSICheck<P: UserPlatform> {
         nic.write(E1000E<P>.imc, 0xffff_ffff)
         _ = nic.read(E1000E<P>.icr)
 
-        let (status, message) = sys.assignMessageInterrupt(sm: semaphore, number: number)
+        let (status, message) = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: requester)
         guard status == .success else { return say("error: assign_int of message interrupt \(number) returned \(status.description)") }
         say("message interrupt \(number): address \(hex(message.address)) data \(hex(message.data))")
         program(f, msi, message)
@@ -90,13 +94,42 @@ struct MSICheck<P: UserPlatform> {
         let released = quietDown()
         _ = nic.read(E1000E<P>.icr)
         say("released: the device's MSI reached nobody, a timed down returned \(released.description)")
-        let again = sys.assignMessageInterrupt(sm: semaphore, number: number)
+        let again = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: requester)
         say("assigned again: \(again.status.description), the same message: \(again.message == message)")
         nic.write(E1000E<P>.ics, E1000E<P>.txdw)
         let after = sys.down(sm: semaphore, deadline: deadline(Self.waitMilliseconds))
         _ = nic.read(E1000E<P>.icr)
         say("assigned again: the next MSI's down returned \(after.description)")
+        if message.remappableHandle != nil { hostileMessages(f, msi, message, requester) }
         pointAtForeignMemory()
+    }
+
+    /// A device msicheck does not own (the ISA bridge, 00:1f.0).
+    static var foreignDevice: UInt64 { 0xf8 }
+
+    /// With interrupt remapping (the kernel's message is in remappable format): assign_int for a device msicheck
+    /// does not own is refused; and the e1000e itself, programmed through configuration space with another entry's
+    /// handle (its INTx line's, whose entry admits only the IOAPIC), raises nothing: the IOMMU blocks the message
+    /// by source validation. Its own message then works again.
+    func hostileMessages(_ f: PCIConfigPorts<P>.Function, _ msi: UInt8, _ message: MessageInterrupt, _ requester: UInt64) {
+        _ = sys.releaseInterrupt(sm: semaphore, irq: number)
+        let foreign = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: Self.foreignDevice).status
+        let own = sys.assignMessageInterrupt(sm: semaphore, number: number, requester: requester).status
+        say("remapping: assigning for device 00:1f.0 (not msicheck's) returned \(foreign.description), for its own "
+            + "\(own.description)")
+        guard let line else { return say("error: the root task granted no INTx line with the e1000e") }
+        program(f, msi, .remappable(handle: UInt16(line.irq)))
+        nic.write(E1000E<P>.ics, E1000E<P>.txdw)
+        let stolen = sys.down(sm: line.semaphore, deadline: deadline(Self.quietMilliseconds))
+        let mine = quietDown()
+        _ = nic.read(E1000E<P>.icr)
+        say("remapping: the e1000e sent irq \(line.irq)'s handle (the IOAPIC's entry): a timed down on that line "
+            + "returned \(stolen.description), on its own \(mine.description)")
+        program(f, msi, message)
+        nic.write(E1000E<P>.ics, E1000E<P>.txdw)
+        let back = sys.down(sm: semaphore, deadline: deadline(Self.waitMilliseconds))
+        _ = nic.read(E1000E<P>.icr)
+        say("remapping: its own message again: down returned \(back.description)")
     }
 
     /// Device address 64 GiB: beyond the test machine's RAM, memory msicheck does not hold.
@@ -134,13 +167,13 @@ struct MSICheck<P: UserPlatform> {
 
     /// A driver can bind only the vector it holds: another message interrupt's semaphore is not in its space, its
     /// own semaphore stands for one number only, and its own semaphores are no interrupts.
-    func hostileAssignments() {
+    func hostileAssignments(_ requester: UInt64) {
         let other = RootSelectors.interruptBase + number + 1
-        let notHeld = sys.assignMessageInterrupt(sm: other, number: number + 1).status
-        let wrongNumber = sys.assignMessageInterrupt(sm: semaphore, number: number + 1).status
+        let notHeld = sys.assignMessageInterrupt(sm: other, number: number + 1, requester: requester).status
+        let wrongNumber = sys.assignMessageInterrupt(sm: semaphore, number: number + 1, requester: requester).status
         let own = ComponentSelectors.firstFree + 1
         _ = sys.createSM(own, count: 0)
-        let ordinary = sys.assignMessageInterrupt(sm: own, number: number).status
+        let ordinary = sys.assignMessageInterrupt(sm: own, number: number, requester: requester).status
         say("hostile: another vector's selector \(notHeld.description), another number \(wrongNumber.description), "
             + "its own semaphore \(ordinary.description)")
     }

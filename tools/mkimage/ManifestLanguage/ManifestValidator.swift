@@ -126,10 +126,12 @@ struct ManifestValidator {
                        "vendor:device in hex (e.g. \"1af4:1001\") or bus:device.function (e.g. \"00:03.0\")")
             }
         }
-        if let first = c.pciDevices.first,
+        // A component holding the configuration ports itself (a device test) reaches configuration space directly.
+        let holdsConfigurationPorts = c.ioPorts.contains { $0.value.start <= 0xcf8 && $0.value.start + $0.value.size >= 0xd00 }
+        if let first = c.pciDevices.first, !holdsConfigurationPorts,
            !c.uses.contains(where: { $0.kind.value == ManifestSchema.pciServiceKind }) {
             report(first.location, "\(who) is assigned PCI devices but uses no service of kind \"pci\", through which it " +
-                   "reaches their configuration space; add [[component.uses]] name = \"pci\" (provided by the PCI driver)")
+                   "reaches their configuration space; add [[component.uses]] name = \"pci\" (provided by the PCI driver), or hold ports 0xCF8-0xCFF")
         }
         for s in c.provides {
             name(s.name, what: "service name")
