@@ -78,6 +78,7 @@ enum LoadError: Error, CustomStringConvertible {
     case linuxBoot(String)
     case machine(String)
     case missingDisk
+    case diskService(String, String)
 
     var description: String {
         switch self {
@@ -92,6 +93,7 @@ enum LoadError: Error, CustomStringConvertible {
         case .linuxBoot(let why): return "Linux boot: " + why
         case .machine(let why): return "its PC: " + why
         case .missingDisk: return "the disk module is empty"
+        case .diskService(let route, let why): return "disk service '" + route + "': " + why
         }
     }
 }
