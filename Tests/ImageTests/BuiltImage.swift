@@ -80,8 +80,9 @@ enum BuiltImage {
 extension BuiltImage {
     /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it with tools/run
     /// (QEMU, SVM; ending at `until` when given), or with tools/run-bochs (Bochs, VMX) when `onBochs`.
-    static func bootTestManifest(_ name: String, timeout: String = "45", until: String? = nil, onBochs: Bool = false)
-        throws -> ImageTools.Result {
+    /// `extra`: more tools/run arguments (e.g. `--disk FILE`).
+    static func bootTestManifest(_ name: String, timeout: String = "45", until: String? = nil, onBochs: Bool = false,
+                                 extra: [String] = []) throws -> ImageTools.Result {
         let mkimage = try require(Self.mkimage)
         let binaries = try require(out.appendingPathComponent("binaries"))
         let dir = try scratchDirectory()
@@ -96,6 +97,6 @@ extension BuiltImage {
         XCTAssertEqual(built.status, 0, built.output)
         let arguments = [image.path, "--timeout", timeout]
         return onBochs ? try ImageTools.runBochsScript(arguments)
-            : try ImageTools.runScript(arguments + (until.map { ["--until", $0] } ?? []))
+            : try ImageTools.runScript(arguments + (until.map { ["--until", $0] } ?? []) + extra)
     }
 }
