@@ -79,6 +79,7 @@ enum LoadError: Error, CustomStringConvertible {
     case machine(String)
     case missingDisk
     case diskService(String, String)
+    case diskWithoutPC
 
     var description: String {
         switch self {
@@ -94,6 +95,8 @@ enum LoadError: Error, CustomStringConvertible {
         case .machine(let why): return "its PC: " + why
         case .missingDisk: return "the disk module is empty"
         case .diskService(let route, let why): return "disk service '" + route + "': " + why
+        case .diskWithoutPC:
+            return "a disk needs a Linux guest's PC (a bzImage kernel); a Multiboot kernel has no virtio-blk device"
         }
     }
 }

@@ -43,6 +43,8 @@ struct VirtualMachineBuilder<P: UserPlatform> {
             return .failure(.image(.linuxImage("the kernel is neither a bzImage (no \"HdrS\" at offset 0x202) nor a "
                                                + "Multiboot image (no header in its first 8 KiB)")))
         }
+        // Only a Linux guest's PC has the virtio-blk function: a disk given to anything else would go unused.
+        if vm.diskAddress != 0 || !vm.diskService.isEmpty { return .failure(.image(.diskWithoutPC)) }
         var extras = MultibootLoader.Extras()
         if vm.isKernel {
             extras.commandLine = vm.image + (vm.commandLine.isEmpty ? [] : [0x20] + vm.commandLine)
