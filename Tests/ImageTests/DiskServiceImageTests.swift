@@ -41,4 +41,24 @@ final class DiskServiceImageTests: XCTestCase {
         XCTAssertEqual(Array(written[(16 * 512)..<(16 * 512 + 0xc000)]), expected)
         XCTAssertEqual(Array(written[0..<text.count]), text, "sector 0 untouched")
     }
+
+    /// Debian's kernel (Manifests/linux-disk-service.toml): Linux's virtio-blk driver finds the disk and its init
+    /// reads block 0 of /dev/vda, which comes from the host file through the block driver.
+    func testLinuxReadsItsDiskThroughTheBlockDriver() throws {
+        let dir = try BuiltImage.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let disk = dir.appendingPathComponent("disk.raw")
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        let text = Array("LINUX-GUEST-DISK: served by the block driver\n".utf8)
+        bytes.replaceSubrange(0..<text.count, with: text)
+        try Data(bytes).write(to: disk)
+        let result = try BuiltImage.bootTestManifest("linux-disk-service", timeout: "240",
+                                                     until: "reports: VM linux powered off", extra: ["--disk", disk.path])
+        let out = result.output
+        XCTAssertEqual(result.status, 0, out)
+        XCTAssertTrue(out.contains("vmm: linux: LINUX-GUEST: init started"), out)
+        XCTAssertTrue(out.contains("vmm: linux: LINUX-GUEST: disk says LINUX-GUEST-DISK: served by the block driver"), out)
+        XCTAssertTrue(out.contains("vmm: linux powered off"), out)
+        XCTAssertFalse(out.contains("device: disk service"), out)
+    }
 }
