@@ -53,6 +53,7 @@ enum VMMLayout {
         let first = (UInt64(vms) * vmControlBlockBytes + diskBufferBytes - 1) / diskBufferBytes * diskBufferBytes
         return first + UInt64(slot) * diskBufferBytes
     }
-    /// The semaphore a VM's disk service session sleeps on while its driver restarts.
+    /// The semaphore a VM's disk service session sleeps on while its driver restarts (selectors between `idleSM`
+    /// and the first VM's range: `maxVMs` fit).
     static func diskSleepSM(_ vm: Int) -> UInt64 { ComponentSelectors.firstFree + 1 + UInt64(vm) }
 }
