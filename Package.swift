@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "IntruderComponent", dependencies: ["UserRuntime"], path: "UserServices/TestComponents/Intruder"),
         // The per-tenant VMM: builds its VMs from the start info and serves their exits.
         .target(name: "VMM", dependencies: ["KernelABI", "UserRuntime", "ELFFormat", "ManifestFormat", "DeviceModels",
-                                            "GuestBoot", "InstructionDecoder"],
+                                            "GuestBoot", "InstructionDecoder", "BlockService"],
                 path: "VMM/Monitor"),
         // The VMM's device models (PC platform, PCI, virtio): pure state machines behind VMM/Devices/DeviceInterfaces.swift.
         .target(name: "DeviceModels", path: "VMM/Devices"),

@@ -12,7 +12,7 @@ import UserRuntime
 /// Invariant: `pending` holds exactly the requests submitted and not yet returned by `wait`, each with the driver
 /// tag of the current driver run (nil only while reconnecting or when `failure` is set).
 public final class BlockSession<P: UserPlatform> {
-    public let client: BlockClient<P>
+    public private(set) var client: BlockClient<P>
     let bufferPage: UInt64
     let bufferOrder: UInt64
     /// A semaphore of the caller's (count 0) the session sleeps on between reconnection attempts.
@@ -41,6 +41,13 @@ public final class BlockSession<P: UserPlatform> {
         self.sleepSM = sleepSM
         self.ticksPerMillisecond = max(1, ticksPerMillisecond)
         _ = SystemCalls(client.utcb.platform).createSM(sleepSM, count: 0)
+    }
+
+    /// Calls from `utcb` from now on, with the same portal, buffer and pending requests: for a client whose EC
+    /// changes over the session's life (the VMM builds it on its main EC and uses it from a vCPU's exit handler,
+    /// each with its own UTCB and, in the simulator, its own platform).
+    public func bind(to utcb: UTCB<P>) {
+        client = BlockClient(utcb: utcb, portal: client.portal)
     }
 
     /// A failure of the call itself (not a refusal by the driver): the provider died or is not there yet.

@@ -79,10 +79,10 @@ enum BuiltImage {
 
 extension BuiltImage {
     /// Builds an image from Tests/ImageTests/Manifests/NAME.toml with the built binaries and boots it with tools/run
-    /// (QEMU, SVM; ending at `until` when given; `devices` added with --device, then `runArguments`, e.g. a disk),
-    /// or with tools/run-bochs (Bochs, VMX) when `onBochs`.
+    /// (QEMU, SVM; ending at `until` when given; `devices` added with --device, then `extra` tools/run arguments,
+    /// e.g. `--disk FILE`), or with tools/run-bochs (Bochs, VMX) when `onBochs`.
     static func bootTestManifest(_ name: String, timeout: String = "45", until: String? = nil, onBochs: Bool = false,
-                                 devices: [String] = [], runArguments: [String] = []) throws -> ImageTools.Result {
+                                 devices: [String] = [], extra: [String] = []) throws -> ImageTools.Result {
         let mkimage = try require(Self.mkimage)
         let binaries = try require(out.appendingPathComponent("binaries"))
         let dir = try scratchDirectory()
@@ -98,6 +98,6 @@ extension BuiltImage {
         let arguments = [image.path, "--timeout", timeout]
         return onBochs ? try ImageTools.runBochsScript(arguments)
             : try ImageTools.runScript(arguments + (until.map { ["--until", $0] } ?? []) + devices.flatMap { ["--device", $0] }
-                                       + runArguments)
+                                       + extra)
     }
 }

@@ -14,7 +14,7 @@ final class IOMMUBlockImageTests: XCTestCase {
         let disk = dir.appendingPathComponent("disk.raw")
         try Data(count: 1 << 20).write(to: disk)
         let run = try BuiltImage.bootTestManifest("block-iommu", timeout: "120", until: "blockcheck: done",
-                                                  runArguments: ["--device", "intel-iommu,aw-bits=48", "--modern-disk", disk.path])
+                                                  devices: ["intel-iommu,aw-bits=48"], extra: ["--modern-disk", disk.path])
         let out = run.output
         XCTAssertEqual(run.status, 0, out)
         let lines = out.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) }

@@ -25,6 +25,26 @@ enum VMMGuests {
         return [UInt8](try Data(contentsOf: elf))
     }
 
+    /// A bzImage-shaped test kernel of `VMM/Guests/bzImage/<name>.S` (a setup header, then 64-bit code), built
+    /// flat: gcc's assembler, then objcopy -O binary of its one section. Cached per source text.
+    static func bzImage(_ name: String) throws -> [UInt8] {
+        let source = SimBoot.repositoryRoot().appendingPathComponent("VMM/Guests/bzImage/\(name).S")
+        let text = try String(contentsOf: source, encoding: .utf8)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmmbzimage-\(name)-\(String(hash, radix: 16))")
+        let image = dir.appendingPathComponent("bzImage")
+        if !FileManager.default.fileExists(atPath: image.path) {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let object = dir.appendingPathComponent("guest.o").path
+            try run("gcc", ["-c", "-nostdlib", "-o", object, source.path])
+            let partial = dir.appendingPathComponent("bzImage.tmp").path
+            try run("objcopy", ["-O", "binary", "-j", ".text", object, partial])
+            try FileManager.default.moveItem(atPath: partial, toPath: image.path)
+        }
+        return [UInt8](try Data(contentsOf: image))
+    }
+
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> String {
         let process = Process()

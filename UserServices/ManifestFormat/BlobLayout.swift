@@ -15,7 +15,8 @@
 ///                provides (name s, kind s), uses (route), depends (component index u32),
 ///                PCI devices (kind u32: 1 vendor:device, 2 bus:device.function; value u32, `PCIDeviceSelector`)
 ///     VM:        name s, VMM index u32, image kind u32 (1 kernel, 2 test image), image s, initrd s, command line s, disk s,
-///                memory u64, vCPUs u64, flags u32 (bit 0 nested), route count u32, routes
+///                memory u64, vCPUs u64, flags u32 (bit 0 nested, bit 1 the disk string names a `block` route of the
+///                VMM's uses rather than a module), route count u32, routes
 ///     route:     name s, kind s, provider component index u32, service index u32
 public enum BlobLayout {
     /// "HVMANFST"
@@ -47,7 +48,10 @@ public enum BlobLayout {
     public static let vmmFlag: UInt32 = 1 << 1
     public static let componentFlags: UInt32 = restartOnFaultFlag | vmmFlag
     public static let nestedFlag: UInt32 = 1 << 0
-    public static let vmFlags: UInt32 = nestedFlag
+    /// The VM's disk string is the name of a route of its VMM (`VirtualMachineDescription.diskService`); without
+    /// it (every blob before this bit) the disk is a bundle module.
+    public static let diskServiceFlag: UInt32 = 1 << 1
+    public static let vmFlags: UInt32 = nestedFlag | diskServiceFlag
 
     public static let kernelImageKind: UInt32 = 1
     public static let testImageKind: UInt32 = 2

@@ -25,6 +25,8 @@ public enum ManifestDecodeError: Error, Equatable, Sendable, CustomStringConvert
     case startOrder(offset: Int, component: Int, needs: Int)
     case routeKindMismatch(offset: Int)
     case notAVMM(offset: Int, component: Int)
+    /// A VM's disk names a block service its VMM (component `vmm`) does not use.
+    case diskServiceNotRouted(offset: Int, vmm: Int)
     case unknownImageKind(offset: Int, value: UInt32)
     /// A number outside what the field allows (zero or unaligned memory, priority, vCPUs, empty or wrapping range...).
     case badValue(offset: Int, what: BlobField, value: UInt64)
@@ -69,6 +71,8 @@ public enum ManifestDecodeError: Error, Equatable, Sendable, CustomStringConvert
             return "manifest blob: route at offset \(hex(offset)) expects another kind than the service it names"
         case .notAVMM(let offset, let component):
             return "manifest blob: VM at offset \(hex(offset)) names component \(component), which is not a VMM"
+        case .diskServiceNotRouted(let offset, let vmm):
+            return "manifest blob: VM disk at offset \(hex(offset)) names no service of kind \"block\" that its VMM (component \(vmm)) uses"
         case .unknownImageKind(let offset, let value):
             return "manifest blob: VM image kind \(value) at offset \(hex(offset)) is unknown"
         case .badValue(let offset, let what, let value):

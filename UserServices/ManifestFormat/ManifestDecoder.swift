@@ -96,6 +96,8 @@ public enum ManifestDecoder {
         var mmio: [(range: MMIORange, offset: Int)] = []
         var interrupts: [(irq: UInt64, offset: Int)] = []
         var pciDevices: [(device: PCIDeviceSelector, offset: Int)] = []
+        /// Per VM, where its disk string is.
+        var disks: [Int] = []
     }
 
     static func component(_ index: Int, header: Header, decoded: [ComponentDescription], reader r: inout BlobReader,
@@ -262,6 +264,7 @@ public enum ManifestDecoder {
             throw .unknownImageKind(offset: kindAt, value: kind)
         }
         let diskAt = r.offset
+        places.disks.append(diskAt)
         let disk = try r.string(.disk, optional: true)
         if case .testImage = image, !disk.isEmpty { throw .badValue(offset: diskAt, what: .disk, value: 0) }
         let memoryAt = r.offset
@@ -275,6 +278,13 @@ public enum ManifestDecoder {
         let flagsAt = r.offset
         let flags = try r.u32(.vmFlags)
         guard flags & ~BlobLayout.vmFlags == 0 else { throw .unknownFlags(offset: flagsAt, what: .vmFlags, value: flags) }
+        let fromService = flags & BlobLayout.diskServiceFlag != 0
+        if fromService {
+            guard !disk.isEmpty else { throw .emptyString(offset: diskAt, what: .disk) }
+            guard components[Int(vmm)].uses.contains(where: {
+                $0.name == disk && $0.kind == VirtualMachineDescription.diskServiceKind
+            }) else { throw .diskServiceNotRouted(offset: diskAt, vmm: Int(vmm)) }
+        }
         let count = try r.count(.counts)
         try r.require(count, of: BlobLayout.routeSize, .routeName)
         var services: [ServiceRoute] = []
@@ -287,7 +297,8 @@ public enum ManifestDecoder {
         places.routeNames.append(routeNames)
         return VirtualMachineDescription(name: name, vmm: Int(vmm), image: image, memory: memory, vcpus: vcpus,
                                          nested: flags & BlobLayout.nestedFlag != 0, services: services,
-                                         disk: disk.isEmpty ? nil : disk)
+                                         disk: disk.isEmpty || fromService ? nil : disk,
+                                         diskService: fromService ? disk : nil)
     }
 
     // MARK: cross-record checks
@@ -302,6 +313,19 @@ public enum ManifestDecoder {
         for (i, vm) in system.vms.enumerated() {
             try unique(vm.services.map { $0.name }, places.routeNames[system.components.count + i], .routeName)
         }
+        // One client per block service: two VMs of one VMM may not share a disk route.
+        let served = system.vms.indices.filter { system.vms[$0].diskService != nil }
+        let keys = served.map { DiskServiceKey(vmm: system.vms[$0].vmm, route: system.vms[$0].diskService ?? "") }
+        if let d = DuplicateCheck.duplicates(in: keys).first {
+            throw .duplicateName(offset: places.disks[served[d.index]], what: .disk)
+        }
+    }
+
+    /// A VM's disk route as its VMM knows it.
+    struct DiskServiceKey: Comparable {
+        var vmm: Int
+        var route: ManifestString
+        static func < (a: DiskServiceKey, b: DiskServiceKey) -> Bool { a.vmm != b.vmm ? a.vmm < b.vmm : a.route < b.route }
     }
 
     static func unique(_ names: [ManifestString], _ offsets: [Int], _ what: BlobField) throws(ManifestDecodeError) {

@@ -77,10 +77,10 @@ public enum ManifestEncoder {
             w.string(ManifestString(bytes: []))
             w.string(ManifestString(bytes: []))
         }
-        w.string(vm.disk ?? ManifestString(bytes: []))
+        w.string(vm.diskService ?? vm.disk ?? ManifestString(bytes: []))
         w.u64(vm.memory)
         w.u64(vm.vcpus)
-        w.u32(vm.nested ? BlobLayout.nestedFlag : 0)
+        w.u32((vm.nested ? BlobLayout.nestedFlag : 0) | (vm.diskService != nil ? BlobLayout.diskServiceFlag : 0))
         w.index(vm.services.count)
         for r in vm.services { route(r, into: &w) }
     }

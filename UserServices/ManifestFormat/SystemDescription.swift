@@ -4,7 +4,9 @@
 ///   VMs its VMM runs) comes before it;
 /// - names are unique among components and among VMs; service names are unique within a component;
 /// - no two components share an I/O port, an MMIO page or an interrupt;
-/// - the memory of all components and VMs fits in `machineMemory`.
+/// - the memory of all components and VMs fits in `machineMemory`;
+/// - a VM has at most one of `disk` and `diskService`; a `diskService` names a route of kind "block" in its VMM's
+///   `uses`, and no two VMs of one VMM name the same one.
 public struct SystemDescription: Equatable, Sendable {
     public static let pageSize: UInt64 = 4096
 

@@ -20,9 +20,16 @@ public struct VirtualMachineDescription: Equatable, Sendable {
     public var services: [ServiceRoute]
     /// The bundle module a kernel VM's virtio-blk disk serves (nil: no disk; test images have none).
     public var disk: ManifestString?
+    /// Or the disk is served by a `block` service: the name of a route in the VMM component's `uses` whose kind is
+    /// `diskServiceKind`. At most one of `disk` and `diskService`; no two VMs of one VMM name the same route (a
+    /// block service has one client: the buffer and the tags are the caller's).
+    public var diskService: ManifestString?
+
+    /// The protocol a disk service must speak: Drivers/BlockService's.
+    public static let diskServiceKind: ManifestString = "block"
 
     public init(name: ManifestString, vmm: Int, image: GuestImage, memory: UInt64, vcpus: UInt64, nested: Bool,
-                services: [ServiceRoute] = [], disk: ManifestString? = nil) {
+                services: [ServiceRoute] = [], disk: ManifestString? = nil, diskService: ManifestString? = nil) {
         self.name = name
         self.vmm = vmm
         self.image = image
@@ -31,5 +38,6 @@ public struct VirtualMachineDescription: Equatable, Sendable {
         self.nested = nested
         self.services = services
         self.disk = disk
+        self.diskService = diskService
     }
 }

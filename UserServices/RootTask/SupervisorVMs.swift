@@ -47,6 +47,8 @@ extension Supervisor {
             if let disk = vm.disk {
                 (record.diskAddress, record.diskSize) = try grantModule(disk, of: vm, number: i, window: .disk, to: index)
             }
+            // A disk served by a block service: the VMM's own route of that name (granted with its uses) reaches it.
+            if let route = vm.diskService { record.diskService = route.bytes }
             granted.append(record)
         }
         records[index].vms = granted

@@ -9,18 +9,20 @@ import KernelABI
 ///   16 flags (bit 0 `dmaTranslated`), then U used services (name, portal selector), V provided services (name, landing selector: where the root
 ///   task wants the service's portal delegated when it is registered), port ranges (first, count),
 ///   MMIO ranges (physical base, size, virtual address), interrupts (irq, semaphore selector),
-///   VMs the component runs (name, image module name, initrd module name, memory bytes, vCPU count, flags: bit 0 nested, bit 1 a
+///   VMs the component runs (name, image module name, initrd module name, disk service name (the used service
+///   that serves the virtio-blk disk; empty: none), memory bytes, vCPU count, flags: bit 0 nested, bit 1 a
 ///   kernel rather than a test image; RAM address; image, initrd and disk module address and size (0, 0: none);
 ///   the command line's length L, then L bytes NUL-padded to whole words).
 public struct ComponentStartInfo: Equatable, Sendable {
     public static let magic: UInt64 = 0x4954_5241_5453_5648 // "HVSTARTI"
+    /// 3: the flags word (DMA translation) and VM records with the disk service's name.
     public static let version: UInt64 = 3
     /// Names are stored in this many words (so at most `nameWords * 8` bytes).
     public static let nameWords = 4
     public static let maxNameBytes = nameWords * 8
     static let headerWords = 12 + nameWords + 1
     /// Words of one VM record without its command line.
-    static let vmWords = 3 * nameWords + 11
+    static let vmWords = 4 * nameWords + 11
 
     public struct UsedService: Equatable, Sendable {
         public var name: [UInt8]
@@ -83,11 +85,14 @@ public struct ComponentStartInfo: Equatable, Sendable {
         public var initrdSize: UInt64
         public var diskAddress: UInt64
         public var diskSize: UInt64
+        /// The name of the used service (in `uses`, kind `block`) that serves the disk instead of a module; empty
+        /// when the disk is a module or there is none.
+        public var diskService: [UInt8]
         public var commandLine: [UInt8]
         public init(name: [UInt8], image: [UInt8], memory: UInt64, vcpus: UInt64, nested: Bool, isKernel: Bool = false,
                     ramAddress: UInt64 = 0, imageAddress: UInt64 = 0, imageSize: UInt64 = 0,
                     initrdName: [UInt8] = [], initrdAddress: UInt64 = 0, initrdSize: UInt64 = 0, diskAddress: UInt64 = 0, diskSize: UInt64 = 0,
-                    commandLine: [UInt8] = []) {
+                    diskService: [UInt8] = [], commandLine: [UInt8] = []) {
             self.name = name
             self.image = image
             self.memory = memory
@@ -102,6 +107,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
             self.initrdSize = initrdSize
             self.diskAddress = diskAddress
             self.diskSize = diskSize
+            self.diskService = diskService
             self.commandLine = commandLine
         }
 
@@ -185,6 +191,7 @@ public struct ComponentStartInfo: Equatable, Sendable {
             try Self.appendName(vm.name, to: &w)
             try Self.appendName(vm.image, to: &w)
             try Self.appendName(vm.initrdName, to: &w)
+            try Self.appendName(vm.diskService, to: &w)
             w.append(vm.memory); w.append(vm.vcpus); w.append((vm.nested ? 1 : 0) | (vm.isKernel ? 2 : 0))
             w.append(vm.ramAddress); w.append(vm.imageAddress); w.append(vm.imageSize)
             w.append(vm.initrdAddress); w.append(vm.initrdSize); w.append(vm.diskAddress); w.append(vm.diskSize)
@@ -264,12 +271,12 @@ public struct ComponentStartInfo: Equatable, Sendable {
         for _ in 0..<n { info.interrupts.append(InterruptGrant(irq: next(), semaphore: next())) }
         var left = maxWords - total  // words the command lines may still take
         for _ in 0..<vmCount {
-            let vmName = name(), image = name(), initrdName = name()
+            let vmName = name(), image = name(), initrdName = name(), diskService = name()
             let memory = next(), vcpus = next(), flags = next()
             var vm = VirtualMachine(name: vmName, image: image, memory: memory, vcpus: vcpus, nested: flags & 1 != 0,
                                     isKernel: flags & 2 != 0, ramAddress: next(), imageAddress: next(),
                                     imageSize: next(), initrdName: initrdName, initrdAddress: next(), initrdSize: next(),
-                                    diskAddress: next(), diskSize: next())
+                                    diskAddress: next(), diskSize: next(), diskService: diskService)
             let length = next()
             guard length <= UInt64(left * 8) else { throw .tooManyEntries(words: maxWords + 1) }
             let lineWords = Int((length + 7) / 8)
@@ -296,8 +303,12 @@ public struct ComponentStartInfo: Equatable, Sendable {
 
     /// The portal selector of the used service called `name`.
     public func portal(forService name: StaticString) -> UInt64? {
-        let bytes = name.withUTF8Buffer { Array($0) }
-        return uses.first { $0.name == bytes }?.portal
+        portal(forService: name.withUTF8Buffer { Array($0) })
+    }
+
+    /// The same for a name known only at run time (a VM's disk service).
+    public func portal(forService name: [UInt8]) -> UInt64? {
+        uses.first { $0.name == name }?.portal
     }
 
     /// The id (its index) and landing selector of the provided service called `name`, to pass when registering it.

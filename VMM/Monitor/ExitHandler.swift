@@ -33,7 +33,7 @@ private func serveExit<P: UserPlatform>(_ platform: P, handler: Int) -> NextStep
     var exit = ExitHandling(platform: platform, utcb: utcb, info: info, control: control, number: number, vcpu: vcpu)
     control.exits = control.exits &+ 1
     let machine = VMMDeviceTable<P>.machine(platform, vm: number)
-    machine?.bind(to: platform)
+    machine?.bind(to: platform, utcb: VMMLayout.handlerUTCB(handler))
     let outcome: ExitOutcome
     let reason = exit.state.reason, started = platform.timestamp()
     if let machine { outcome = exit.handlePC(machine) } else { outcome = exit.handle() }

@@ -78,6 +78,8 @@ enum LoadError: Error, CustomStringConvertible {
     case linuxBoot(String)
     case machine(String)
     case missingDisk
+    case diskService(String, String)
+    case diskWithoutPC
 
     var description: String {
         switch self {
@@ -92,6 +94,9 @@ enum LoadError: Error, CustomStringConvertible {
         case .linuxBoot(let why): return "Linux boot: " + why
         case .machine(let why): return "its PC: " + why
         case .missingDisk: return "the disk module is empty"
+        case .diskService(let route, let why): return "disk service '" + route + "': " + why
+        case .diskWithoutPC:
+            return "a disk needs a Linux guest's PC (a bzImage kernel); a Multiboot kernel has no virtio-blk device"
         }
     }
 }

@@ -3,7 +3,8 @@ import GuestBoot
 import UserRuntime
 
 /// The PC a Linux guest runs on, one per VM (VMM/Devices): the interrupt controllers and timers, the 16550 console,
-/// PCI (the bus brings its host bridge at 00:00.0) and a virtio-blk function at 00:01.0 serving the VM's `disk` module, fw_cfg and the ACPI power
+/// PCI (the bus brings its host bridge at 00:00.0) and a virtio-blk function at 00:01.0 serving the VM's disk (its
+/// `disk` module or its `disk_service`, `GuestDisk`), fw_cfg and the ACPI power
 /// management block the firmware tables describe. Swift objects that must outlive each exit: the VMM keeps them in
 /// its component slot (`VMMDeviceTable`). Every access the exit handler routes here happens at the guest's
 /// virtual time (`clock`), to which the timers are advanced first.
@@ -22,11 +23,11 @@ final class PCMachine<P: UserPlatform> {
     let firmware: FirmwareConfig
     let power: ACPIPowerManagement
     let clock: GuestClock
-    let disk: ModuleBlockStore<P>?
+    let disk: GuestDisk<P>?
     /// The guest's exits by reason, reported when it ends.
     var exitStatistics = ExitStatistics()
 
-    init(memory: GuestMemory<P>, disk: ModuleBlockStore<P>?, clock: GuestClock) throws(MachineError) {
+    init(memory: GuestMemory<P>, disk: GuestDisk<P>?, clock: GuestClock) throws(MachineError) {
         ram = GuestRAM(memory)
         self.disk = disk
         self.clock = clock
@@ -38,7 +39,7 @@ final class PCMachine<P: UserPlatform> {
         if let disk {
             let function: VirtioPCIFunction
             do throws(VirtioError) {
-                function = try VirtioPCIFunction(device: VirtioBlock(store: disk, serial: "disk"), memory: ram)
+                function = try VirtioPCIFunction(device: VirtioBlock(store: disk.store, serial: "disk"), memory: ram)
             } catch {
                 throw .virtio(error)
             }
@@ -56,12 +57,13 @@ final class PCMachine<P: UserPlatform> {
         }
     }
 
-    /// Makes the devices reach guest RAM and the disk module through `platform`, the EC serving this exit. The
-    /// machine outlives the EC that built it; a platform is an EC's own (in the simulator each EC is a host thread
-    /// whose platform suspends that thread), so an access through the builder's would stop the wrong EC.
-    func bind(to platform: P) {
+    /// Makes the devices reach guest RAM and the disk through `platform`, the EC serving this exit, whose UTCB is
+    /// `utcb` (a disk service is called from it). The machine outlives the EC that built it; a platform is an EC's
+    /// own (in the simulator each EC is a host thread whose platform suspends that thread), so an access through
+    /// the builder's would stop the wrong EC.
+    func bind(to platform: P, utcb: UInt64) {
         ram.bind(to: platform)
-        disk?.platform = platform
+        disk?.bind(to: platform, utcb: utcb)
     }
 
     /// Brings the timers to timestamp `now`.
@@ -95,6 +97,7 @@ final class PCMachine<P: UserPlatform> {
         for e in errors { lines.append(e.message) }
         if dropped > 0 { lines.append("\(dropped) more device errors") }
         if let virtio { lines += virtio.log.drain() }
+        if let disk { lines += disk.takeDiagnostics() }
         return lines
     }
 }

@@ -3,8 +3,10 @@ import UserRuntime
 
 /// Where the VMM keeps each VM's kernel objects and state. VM `i` owns selectors `vmBase(i) ..< vmBase(i) + 2048`:
 /// its VM PD, per vCPU a handler EC, the vCPU and its SC, and per vCPU the 64 exit portals (`VMExit.count`) at the
-/// vCPU's event base. Handler UTCBs follow the main UTCB; the VM control blocks and handler stacks live in the heap
-/// region the root task gave (`ComponentStartInfo.heapBase`).
+/// vCPU's event base. Handler UTCBs follow the main UTCB; the VM control blocks, the disk buffers (VMs with a
+/// `disk_service`) and the handler stacks live in the heap region the root task gave (`ComponentStartInfo.heapBase`):
+/// control blocks from its start, then the disk buffers (each naturally aligned, as a delegated block must be), the
+/// stacks down from its end.
 enum VMMLayout {
     static let maxVMs = 4
     static let maxVCPUs: UInt64 = 8
@@ -35,8 +37,23 @@ enum VMMLayout {
     static func vm(ofPortal id: UInt64) -> Int { Int((id >> 16) & 0xff) }
     static func vcpu(ofPortal id: UInt64) -> UInt64 { (id >> 8) & 0xff }
 
-    /// Bytes of heap region the VMM needs for `vms` VMs with `vcpus` vCPUs in all.
-    static func heapBytes(vms: Int, vcpus: UInt64) -> UInt64 {
-        UInt64(vms) * vmControlBlockBytes + vcpus * handlerStackBytes
+    /// Bytes of heap region the VMM needs for `vms` VMs with `vcpus` vCPUs in all, `diskBuffers` of them with a
+    /// disk service.
+    static func heapBytes(vms: Int, vcpus: UInt64, diskBuffers: Int = 0) -> UInt64 {
+        let below = diskBuffers == 0 ? UInt64(vms) * vmControlBlockBytes : diskBufferOffset(vms: vms, slot: diskBuffers)
+        return below + vcpus * handlerStackBytes
     }
+
+    /// A disk service's bounce buffer: `1 << diskBufferOrder` pages (32 KiB: one 1 VM, 1 vCPU VMM fits it with its
+    /// control block and stack in the 128 KiB region; a larger guest request takes several block requests).
+    static let diskBufferOrder: UInt64 = 3
+    static var diskBufferBytes: UInt64 { AddressLayout.pageSize << diskBufferOrder }
+    /// Where buffer `slot` (the slot-th VM with a disk service) starts in the heap region, after the control blocks.
+    static func diskBufferOffset(vms: Int, slot: Int) -> UInt64 {
+        let first = (UInt64(vms) * vmControlBlockBytes + diskBufferBytes - 1) / diskBufferBytes * diskBufferBytes
+        return first + UInt64(slot) * diskBufferBytes
+    }
+    /// The semaphore a VM's disk service session sleeps on while its driver restarts (selectors between `idleSM`
+    /// and the first VM's range: `maxVMs` fit).
+    static func diskSleepSM(_ vm: Int) -> UInt64 { ComponentSelectors.firstFree + 1 + UInt64(vm) }
 }

@@ -19,10 +19,11 @@ public func vmmMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     func report(_ text: String) { _ = log?.write(me + ": " + text + "\n") }
 
     let vcpuTotal = info.vms.reduce(UInt64(0)) { $0 + $1.vcpus }
-    guard info.vms.count <= VMMLayout.maxVMs, vcpuTotal <= UInt64(VMMLayout.maxHandlers),
-          VMMLayout.heapBytes(vms: info.vms.count, vcpus: vcpuTotal) <= info.heapSize else {
-        report("cannot run \(info.vms.count) VMs with \(vcpuTotal) vCPUs: at most \(VMMLayout.maxVMs) VMs and "
-               + "\(VMMLayout.maxHandlers) vCPUs, and \(VMMLayout.heapBytes(vms: info.vms.count, vcpus: vcpuTotal)) "
+    let diskBuffers = info.vms.filter { !$0.diskService.isEmpty }.count
+    let heapNeeded = VMMLayout.heapBytes(vms: info.vms.count, vcpus: vcpuTotal, diskBuffers: diskBuffers)
+    guard info.vms.count <= VMMLayout.maxVMs, vcpuTotal <= UInt64(VMMLayout.maxHandlers), heapNeeded <= info.heapSize else {
+        report("cannot run \(info.vms.count) VMs with \(vcpuTotal) vCPUs and \(diskBuffers) disk services: at most "
+               + "\(VMMLayout.maxVMs) VMs and \(VMMLayout.maxHandlers) vCPUs, and \(heapNeeded) "
                + "bytes of heap region (have \(info.heapSize))")
         return park(sys, VMMLayout.idleSM)
     }

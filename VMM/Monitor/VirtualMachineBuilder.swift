@@ -1,3 +1,4 @@
+import BlockService
 import KernelABI
 import ManifestFormat
 import UserRuntime
@@ -42,6 +43,8 @@ struct VirtualMachineBuilder<P: UserPlatform> {
             return .failure(.image(.linuxImage("the kernel is neither a bzImage (no \"HdrS\" at offset 0x202) nor a "
                                                + "Multiboot image (no header in its first 8 KiB)")))
         }
+        // Only a Linux guest's PC has the virtio-blk function: a disk given to anything else would go unused.
+        if vm.diskAddress != 0 || !vm.diskService.isEmpty { return .failure(.image(.diskWithoutPC)) }
         var extras = MultibootLoader.Extras()
         if vm.isKernel {
             extras.commandLine = vm.image + (vm.commandLine.isEmpty ? [] : [0x20] + vm.commandLine)
@@ -66,10 +69,16 @@ struct VirtualMachineBuilder<P: UserPlatform> {
     /// A Linux guest's PC (devices, disk) and its loaded kernel; the PC goes into the VMM's device table.
     private func buildPC(_ vm: ComponentStartInfo.VirtualMachine, memory: GuestMemory<P>,
                          control: VMControlBlock<P>) -> Result<Void, LoadError> {
-        var disk: ModuleBlockStore<P>?
+        var disk: GuestDisk<P>?
         if vm.diskAddress != 0 {
             guard vm.diskSize > 0 else { return .failure(.missingDisk) }
-            disk = ModuleBlockStore(platform: platform, base: vm.diskAddress, size: vm.diskSize)
+            disk = .module(ModuleBlockStore(platform: platform, base: vm.diskAddress, size: vm.diskSize))
+        } else if !vm.diskService.isEmpty {
+            switch connectDiskService(vm) {
+            case .success(let store): disk = .service(store)
+            case .failure(let e):
+                return .failure(.diskService(String(decoding: vm.diskService, as: UTF8.self), e.description))
+            }
         }
         let machine: PCMachine<P>
         do throws(MachineError) {
@@ -84,6 +93,24 @@ struct VirtualMachineBuilder<P: UserPlatform> {
         guard let table = VMMDeviceTable<P>.current(platform) else { return .failure(.machine("no device table")) }
         table.machines[number] = machine
         return .success(())
+    }
+
+    /// The VM's route to its disk service: a session from this (the main) EC's UTCB on this VM's buffer, which the
+    /// exit handlers then bind to themselves. The buffer is the slot-th after the control blocks, counted over the
+    /// VMs with a disk service before this one.
+    private func connectDiskService(_ vm: ComponentStartInfo.VirtualMachine) -> Result<BlockServiceStore<P>, DiskServiceError> {
+        guard let portal = info.portal(forService: vm.diskService) else { return .failure(.noRoute(vm.diskService)) }
+        let slot = info.vms[..<number].filter { !$0.diskService.isEmpty }.count
+        let offset = VMMLayout.diskBufferOffset(vms: info.vms.count, slot: slot)
+        guard offset + VMMLayout.diskBufferBytes <= info.heapSize else {
+            return .failure(.noBuffer(needed: offset + VMMLayout.diskBufferBytes, have: info.heapSize))
+        }
+        let buffer = info.heapBase + offset
+        let session = BlockSession(client: BlockClient(utcb: UTCB(platform: platform, base: ComponentLayout.utcb), portal: portal),
+                                   bufferPage: buffer >> AddressLayout.pageShift, bufferOrder: VMMLayout.diskBufferOrder,
+                                   sleepSM: VMMLayout.diskSleepSM(number), ticksPerMillisecond: info.ticksPerMillisecond)
+        return BlockServiceStore.connect(session: session, platform: platform, bufferAddress: buffer,
+                                         bufferOrder: VMMLayout.diskBufferOrder)
     }
 
     /// The VM PD with the RAM, and per vCPU its handler, exit portals, the vCPU and its SC. `allExits`: every portal

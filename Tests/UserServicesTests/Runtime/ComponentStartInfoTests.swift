@@ -60,10 +60,16 @@ final class ComponentStartInfoTests: XCTestCase {
                   diskAddress: 0x3002_0000_0000, diskSize: 1 << 20, commandLine: Array("console=ttyS0 quiet panic=-1".utf8)),
             .init(name: Array("test".utf8), image: Array("guest-test".utf8), memory: 4 << 20, vcpus: 2, nested: true,
                   commandLine: Array(repeating: 0x61, count: 8)),
+            // A disk from a block service: the route's name, no module.
+            .init(name: Array("served".utf8), image: Array("bzImage".utf8), memory: 4 << 20, vcpus: 1, nested: false,
+                  isKernel: true, diskService: Array("storage-of-the-tenant".utf8)),
         ]
         let words = try info.words()
         XCTAssertEqual(words.count, info.wordCount)
-        XCTAssertEqual(try ComponentStartInfo.decode { $0 < words.count ? words[$0] : 0 }, info)
+        let decoded = try ComponentStartInfo.decode { $0 < words.count ? words[$0] : 0 }
+        XCTAssertEqual(decoded, info)
+        XCTAssertEqual(decoded.vms.map { $0.diskService }, [[], [], Array("storage-of-the-tenant".utf8)])
+        XCTAssertEqual(decoded.portal(forService: Array("log".utf8)), ComponentSelectors.firstService)
     }
 
     /// A command-line length beyond the page is refused, not read past the page.

@@ -1,4 +1,4 @@
-// modules: KernelABI UserRuntime ELFFormat ManifestFormat DeviceModels GuestBoot InstructionDecoder VMM
+// modules: KernelABI UserRuntime ELFFormat ManifestFormat DeviceModels GuestBoot InstructionDecoder BlockService VMM
 // heap: 2097152
 // The per-tenant VMM: slot 0 builds the VMs, slots 1-8 are the exit handlers of the vCPUs (one per vCPU, in VM
 // order), each with its own UTCB (VMMLayout.handlerUTCB).

@@ -71,6 +71,7 @@ struct DeclarationReader {
         return VMDeclaration(location: t.location, name: name, vmm: vmm, kernel: string(t, "kernel", s, path: p),
                              initrd: string(t, "initrd", s, path: p), commandLine: string(t, "cmdline", s, path: p),
                              disk: string(t, "disk", s, path: p),
+                             diskService: string(t, "disk_service", s, path: p),
                              testImage: string(t, "test_image", s, path: p), memory: memory,
                              vcpus: integer(t, "vcpus", s, path: p), nested: bool(t, "nested", s, path: p) ?? false,
                              services: services)

@@ -24,6 +24,7 @@ public enum DotWriter {
                 label.append("test image \(image)")
             }
             if let disk = vm.disk { label.append("disk \(disk)") }
+            if let route = vm.diskService { label.append("disk from service \(route)") }
             label.append("\(size(vm.memory)), \(vm.vcpus) vCPU\(vm.vcpus == 1 ? "" : "s")\(vm.nested ? ", nested" : "")")
             lines.append("  \(node(vm.name, "vm")) [shape=ellipse, label=\(quoted(label))];")
         }

@@ -130,7 +130,8 @@ public enum ManifestCompiler {
             }
             vms.append(VirtualMachineDescription(name: ManifestString(vm.name.value), vmm: position[vmm], image: image,
                                                  memory: memory.value, vcpus: vm.vcpus?.value ?? 1, nested: vm.nested,
-                                                 services: services, disk: vm.disk.map { ManifestString($0.value) }))
+                                                 services: services, disk: vm.disk.map { ManifestString($0.value) },
+                                                 diskService: vm.diskService.map { ManifestString($0.value) }))
         }
         return SystemDescription(machineMemory: r.machineMemory, interruptCount: r.interruptCount,
                                  components: components, vms: vms)

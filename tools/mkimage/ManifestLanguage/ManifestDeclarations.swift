@@ -61,6 +61,8 @@ struct VMDeclaration {
     var initrd: Located<String>?
     var commandLine: Located<String>?
     var disk: Located<String>?
+    /// The VMM's used service (a route of kind "block") that serves the disk instead of a module.
+    var diskService: Located<String>?
     var testImage: Located<String>?
     var memory: Located<UInt64>?
     var vcpus: Located<UInt64>?

@@ -70,6 +70,7 @@ enum ManifestSchema {
         Key(name: "initrd", type: .string, example: "\"initrd\""),
         Key(name: "cmdline", type: .string, example: "\"console=ttyS0\""),
         Key(name: "disk", type: .string, example: "\"disk.img\""),
+        Key(name: "disk_service", type: .string, example: "\"block\""),
         Key(name: "test_image", type: .string, example: "\"guest-test\""),
         Key(name: "memory", type: .integer, example: "128M"),
         Key(name: "vcpus", type: .integer, example: "1"),

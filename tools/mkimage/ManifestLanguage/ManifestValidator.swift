@@ -59,6 +59,7 @@ struct ManifestValidator {
             r.vmms.append(vmm(of: vm, in: d.components, names: names, vmms: vmmNames))
             r.vmRoutes.append(vm.services.map { resolver.resolve($0, user: "VM \(QuotedText.quote(vm.name.value))") })
         }
+        diskServices(d, vmms: r.vmms)
         diagnostics += resolver.diagnostics
 
         var order = StartOrderCheck(components: d.components, names: names, routes: r.componentRoutes, vms: d.vms,
@@ -181,6 +182,39 @@ struct ManifestValidator {
         return index
     }
 
+    /// A `disk_service` names a route of kind "block" in its VMM's uses, and no two VMs of one VMM share one (the
+    /// block service has one client: the buffer and the request tags are the caller's).
+    private mutating func diskServices(_ d: ManifestDeclarations, vmms: [Int?]) {
+        var taken: [String: (vm: String, location: SourceLocation)] = [:]
+        for (v, vm) in d.vms.enumerated() {
+            guard let route = vm.diskService, vm.testImage == nil, let index = vmms[v] else { continue }
+            let vmm = d.components[index], who = "VM \(QuotedText.quote(vm.name.value))"
+            guard let used = vmm.uses.first(where: { $0.name.value == route.value }) else {
+                let uses = vmm.uses.map { $0.name.value }
+                report(route.location, "disk_service \(QuotedText.quote(route.value)) of \(who) is not a service its VMM " +
+                       "\(QuotedText.quote(vmm.name.value)) uses; " + (uses.isEmpty
+                        ? "add a [[component.uses]] of kind \"block\" to \(QuotedText.quote(vmm.name.value))"
+                        : "it uses " + quoted(uses) + (suggestions.closest(to: route.value, in: uses)
+                            .map { "; did you mean \(QuotedText.quote($0))?" } ?? "")))
+                continue
+            }
+            guard used.kind.value == VirtualMachineDescription.diskServiceKind.description else {
+                report(route.location, "disk_service \(QuotedText.quote(route.value)) of \(who) is a service of kind " +
+                       "\(QuotedText.quote(used.kind.value)) in the uses of \(QuotedText.quote(vmm.name.value)); a disk " +
+                       "needs one of kind \"block\"")
+                continue
+            }
+            let key = vmm.name.value + "/" + route.value
+            if let first = taken[key] {
+                report(route.location, "disk_service \(QuotedText.quote(route.value)) of \(who) is also the disk of VM " +
+                       "\(QuotedText.quote(first.vm)) (at \(first.location.line):\(first.location.column)); a block service " +
+                       "has one client: give each VM its own route (and driver)")
+            } else {
+                taken[key] = (vm.name.value, route.location)
+            }
+        }
+    }
+
     private mutating func vm(_ vm: VMDeclaration) {
         let vmName = vm.name.value
         var who: String { "VM \(QuotedText.quote(vmName))" }
@@ -191,7 +225,7 @@ struct ManifestValidator {
         case (.some, .some(let test)):
             report(test.location, "\(who) has both kernel and test_image; keep exactly one of them")
         case (nil, .some):
-            for extra in [vm.initrd, vm.commandLine, vm.disk].compactMap({ $0 }) {
+            for extra in [vm.initrd, vm.commandLine, vm.disk, vm.diskService].compactMap({ $0 }) {
                 report(extra.location, "\(who) boots a test_image, which takes no initrd, cmdline or disk; remove this or use kernel instead of test_image")
             }
         case (.some, nil):
@@ -200,6 +234,13 @@ struct ManifestValidator {
         if let kernel = vm.kernel { binary(kernel, "guest kernel", of: who) }
         if let initrd = vm.initrd { binary(initrd, "initrd", of: who) }
         if let disk = vm.disk { binary(disk, "disk", of: who) }
+        if let route = vm.diskService {
+            name(route, what: "disk_service")
+            if vm.disk != nil {
+                report(route.location, "\(who) has both disk and disk_service; keep one: disk serves a bundle module " +
+                       "(read-only), disk_service a block service its VMM uses (writable)")
+            }
+        }
         if let test = vm.testImage { binary(test, "test image", of: who) }
         // The VMM gets the command line in its start-info page (one page for all its VMs), hence the limit.
         if let line = vm.commandLine, !NameRules.isPrintableASCII(line.value) || line.value.utf8.count > 1024 {
