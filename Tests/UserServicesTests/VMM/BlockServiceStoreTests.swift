@@ -13,7 +13,7 @@ import XCTest
 final class BlockServiceStoreTests: XCTestCase {
     /// A platform whose portal calls are served by an in-process block driver reading and writing `disk`; the
     /// attached buffer is the caller's memory (the real driver's device DMAs into the same pages).
-    final class FakeBlockDriver: UserPlatform {
+    final class FakeBlockDriver: ByteMemoryPlatform {
         var memory: [UInt64: UInt64] = [:]
         var componentState: AnyObject?
         var now: UInt64 = 0
