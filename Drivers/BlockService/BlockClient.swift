@@ -35,6 +35,11 @@ public struct BlockClient<P: UserPlatform> {
         }
     }
 
+    /// How many requests the driver has seen complete, and how many of them it found only by polling.
+    public func statistics() -> Result<(completions: UInt64, polled: UInt64), Failure> {
+        call([BlockOperation.statistics.rawValue]).map { w in (w.count > 0 ? w[0] : 0, w.count > 1 ? w[1] : 0) }
+    }
+
     /// Delegates `1 << order` pages at `virtualPage` (read/write) as the buffer; the pages the driver now holds.
     public func attach(virtualPage: UInt64, order: UInt64) -> Result<UInt64, Failure> {
         let item = CapabilityRange(kind: .memory, base: virtualPage, order: order,

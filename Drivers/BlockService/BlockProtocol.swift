@@ -11,9 +11,11 @@ import UserRuntime
 ///     submit(kind, sector, count, offset)   -> status, tag     kind: `BlockRequestKind`; offset: bytes into the
 ///                                                              buffer; a flush takes sector 0, count 0, offset 0
 ///     wait(tag)                             -> status, device status (0 done)   blocks until the request completes
+///     statistics                            -> status, completions, completions found only by polling after a
+///                                              wait timed out (an interrupt that never came; 0 when they work)
 /// One client per driver: the buffer and the tags are the caller's.
 public enum BlockOperation: UInt64, Sendable {
-    case info = 1, attach = 2, submit = 3, wait = 4
+    case info = 1, attach = 2, submit = 3, wait = 4, statistics = 5
 }
 
 public enum BlockRequestKind: UInt64, Sendable {

@@ -71,24 +71,35 @@ public func pciDriverMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
 public func pciServicePortal<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
     let sys = SystemCalls(platform)
     let utcb = UTCB(platform: platform, base: PCIDriverLayout.handlerUTCB)
+    let mmio = (try? ComponentStartInfo.read(platform, at: ComponentStartInfo.address(entryArgument: startInfo)))?.mmio ?? []
     while true {
-        let reply = serve(platform, utcb)
+        let reply = serve(platform, utcb, mmio: mmio)
         utcb.setMessage(untyped: reply)
         _ = sys.reply()
     }
 }
 
-private func serve<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>) -> [UInt64] {
+private func serve<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>, mmio: [ComponentStartInfo.MMIOGrant]) -> [UInt64] {
     let clients = PCIClientTable.read { platform.load64(PCIClientTable.address + UInt64($0) * 8) } ?? []
     let client = utcb.portalID
     guard client < UInt64(clients.count) else { return [Status.badSelector.rawValue] }
     let request = (0..<min(utcb.untypedCount, 8)).map { utcb.data($0) }
     let devices = clients[Int(client)].devices, messages = clients[Int(client)].messages
+    // MSI-X tables: the pages the root task mapped for this driver (never for the devices' own drivers).
+    let store: (PCIFunction, Int, UInt64, UInt32) -> Bool = { f, bar, offset, value in
+        guard let b = f.bars.first(where: { $0.index == bar && !$0.isIO }), offset <= b.size, b.size - offset >= 4 else { return false }
+        let physical = b.base + offset
+        guard let g = mmio.first(where: { $0.physicalBase <= physical && physical - $0.physicalBase <= $0.size - 4 && $0.size >= 4 })
+        else { return false }
+        platform.store32(g.virtualAddress + (physical - g.physicalBase), value)
+        return true
+    }
     if let w = configurationWindow(platform) {
         let ecam = ECAMConfigAccess(platform: platform, base: w.base, startBus: w.startBus, endBus: w.endBus)
-        return PCIService(config: ecam).handle(request, devices: devices, messages: messages)
+        return PCIService(config: ecam, msixStore: store).handle(request, devices: devices, messages: messages)
     }
-    return PCIService(config: PortConfigAccess(platform: platform)).handle(request, devices: devices, messages: messages)
+    return PCIService(config: PortConfigAccess(platform: platform), msixStore: store)
+        .handle(request, devices: devices, messages: messages)
 }
 
 private func configurationWindow<P: UserPlatform>(_ platform: P) -> PCIClientTable.Window? {

@@ -72,6 +72,19 @@ public struct PCIClient<P: UserPlatform> {
             .map { UInt16(truncatingIfNeeded: $0.first ?? 0) }
     }
 
+    /// Has the driver write the kernel's message for message interrupt `number` (one the caller was granted) into
+    /// entry `entry` of the device's MSI-X table, unmasked, and enable MSI-X; the MSI-X control register after.
+    public func enableMSIX(_ index: Int, entry: Int, messageInterrupt number: UInt64) -> Result<UInt16, PCIServiceError> {
+        call([PCIServiceOperation.enableMSIX.rawValue, UInt64(index), number, UInt64(entry)], replyWords: 1)
+            .map { UInt16(truncatingIfNeeded: $0.first ?? 0) }
+    }
+
+    /// Masks every table entry and disables MSI-X.
+    public func disableMSIX(_ index: Int) -> Result<UInt16, PCIServiceError> {
+        call([PCIServiceOperation.disableMSIX.rawValue, UInt64(index)], replyWords: 1)
+            .map { UInt16(truncatingIfNeeded: $0.first ?? 0) }
+    }
+
     public func disableMSI(_ index: Int) -> Result<UInt16, PCIServiceError> {
         call([PCIServiceOperation.disableMSI.rawValue, UInt64(index)], replyWords: 1)
             .map { UInt16(truncatingIfNeeded: $0.first ?? 0) }

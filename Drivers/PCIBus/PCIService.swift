@@ -4,8 +4,14 @@ import KernelABI
 /// from configuration space `config`. Kept free of the UTCB so the host tests drive it with any words.
 public struct PCIService<C: PCIConfigAccess> {
     public let config: C
+    /// Stores a 32-bit value at an offset into a BAR of a device: the MSI-X tables, which the root task maps for the
+    /// PCI driver only (false: that memory is not mapped). Nil: MSI-X cannot be served.
+    public let msixStore: ((PCIFunction, Int, UInt64, UInt32) -> Bool)?
 
-    public init(config: C) { self.config = config }
+    public init(config: C, msixStore: ((PCIFunction, Int, UInt64, UInt32) -> Bool)? = nil) {
+        self.config = config
+        self.msixStore = msixStore
+    }
 
     /// `messages`: the client's message interrupts and their messages (for enableMSI).
     public func handle(_ request: [UInt64], devices: [PCIFunction], messages: [PCIMessageGrant] = []) -> [UInt64] {
@@ -62,7 +68,48 @@ public struct PCIService<C: PCIConfigAccess> {
             return programMSI(a, grant.message)
         case .disableMSI:
             return programMSI(a, nil)
+        case .enableMSIX:
+            guard request.count >= 4 else { return fail }
+            guard let grant = messages.first(where: { $0.number == request[2] }) else {
+                return [Status.insufficientRights.rawValue]
+            }
+            return programMSIX(device, grant.message, entry: request[3])
+        case .disableMSIX:
+            return programMSIX(device, nil, entry: 0)
         }
+    }
+
+    /// Writes `message` into MSI-X table entry `entry`, unmasked, and enables MSI-X (MSI off: a function uses one
+    /// or the other), the whole function masked while the entry changes; with nil masks every entry and disables
+    /// MSI-X. `badState` without an MSI-X capability or without the table mapped for the driver.
+    private func programMSIX(_ device: PCIFunction, _ message: MessageInterrupt?, entry: UInt64) -> [UInt64] {
+        let a = device.address
+        guard let msix = PCIMSIX.find(config, a), let store = msixStore else { return [Status.badState.rawValue] }
+        guard message == nil || entry < UInt64(msix.tableSize) else { return [Status.badRange.rawValue] }
+        let controlOffset = msix.capability + 2
+        var control = config.read16(a, controlOffset)
+        config.write16(a, controlOffset, control | PCIMSIX.functionMask)
+        func write(_ index: UInt64, _ word: UInt64, _ value: UInt32) -> Bool {
+            store(device, msix.tableBAR, msix.tableOffset + index * PCIMSIX.entryBytes + 4 * word, value)
+        }
+        if let message {
+            if let msi = PCICapability.list(config, a).first(where: { $0.id == PCIConfig.capabilityMSI }) {
+                config.write16(a, msi.offset + 2, config.read16(a, msi.offset + 2) & ~PCIConfig.msiEnable)
+            }
+            guard write(entry, 0, UInt32(truncatingIfNeeded: message.address)),
+                  write(entry, 1, UInt32(truncatingIfNeeded: message.address >> 32)),
+                  write(entry, 2, UInt32(truncatingIfNeeded: message.data)), write(entry, 3, 0)
+            else {
+                config.write16(a, controlOffset, control)
+                return [Status.badState.rawValue]
+            }
+            control = (control | PCIMSIX.enable) & ~PCIMSIX.functionMask
+        } else {
+            for index in 0..<UInt64(msix.tableSize) where !write(index, 3, 1) { break }
+            control &= ~(PCIMSIX.enable | PCIMSIX.functionMask)
+        }
+        config.write16(a, controlOffset, control)
+        return [Status.success.rawValue, UInt64(config.read16(a, controlOffset))]
     }
 
     /// Writes `message` into the MSI capability (address, data; one vector: multiple-message enable 0) and sets

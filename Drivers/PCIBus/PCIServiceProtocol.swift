@@ -21,7 +21,8 @@ import UserRuntime
 ///     disableMSI(i)                 -> status, MSI control     (no MSI capability: badState)
 /// An unknown operation or device index, or too few words, is `badRange`.
 public enum PCIServiceOperation: UInt64, Sendable {
-    case count = 1, describe = 2, read = 3, write = 4, setCommand = 5, enableMSI = 6, disableMSI = 7
+    case count = 1, describe = 2, read = 3, write = 4, setCommand = 5, enableMSI = 6, disableMSI = 7,
+         enableMSIX = 8, disableMSIX = 9
 }
 
 /// The bits of a set-command request: each one the driver may turn on (an unset bit turns it off).

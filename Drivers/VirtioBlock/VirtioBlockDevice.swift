@@ -33,7 +33,7 @@ final class VirtioBlockDevice<P: UserPlatform> {
     let headerPage: UInt64
     let headerDMA: UInt64
     let layout: VirtqueueLayout
-    let interrupt: UInt64?
+    var interrupt: UInt64?
     let idleSM: UInt64
     let ticksPerMillisecond: UInt64
     private(set) var sectors: UInt64 = 0
@@ -46,6 +46,8 @@ final class VirtioBlockDevice<P: UserPlatform> {
     private var generation: UInt64 = 1
     /// Completions found only after a wait timed out: an interrupt that did not arrive (should stay 0).
     private(set) var missedInterrupts = 0
+    /// Requests the device returned in the used ring.
+    private(set) var completions: UInt64 = 0
 
     init(platform: P, transport: VirtioTransport, translated: Bool, supportsFlush: Bool, queuePages: [UInt64],
          queueDMA: UInt64, headerPage: UInt64, headerDMA: UInt64, layout: VirtqueueLayout, interrupt: UInt64?,
@@ -99,13 +101,15 @@ final class VirtioBlockDevice<P: UserPlatform> {
                           queueSize: transport.queueSize(platform))
     }
 
-    /// Gives the device the (zeroed) queue and turns it on.
-    func start() {
+    /// Gives the device the (zeroed) queue, its interrupt (MSI-X table entry `vector`, or INTx) and turns it on;
+    /// false when the device refuses the vector (then it signals nothing: the caller falls back to INTx).
+    func start(vector: UInt16 = VirtioTransport.noVector) -> Bool {
         for page in queuePages { for w in 0..<UInt64(512) { platform.store64(page + w * 8, 0) } }
-        transport.setQueue(platform, layout: layout, base: queueDMA)
+        guard transport.setQueue(platform, layout: layout, base: queueDMA, vector: vector) else { return false }
         let features: UInt8 = transport.isModern ? VirtioTransport.featuresOK : 0
         transport.setStatus(platform, VirtioLegacy.acknowledge | VirtioLegacy.driver | features | VirtioLegacy.driverOK)
         sectors = transport.capacity(platform)
+        return true
     }
 
     /// Stops the device: it forgets the queue and will not DMA any more (before buffers are reused).
@@ -199,6 +203,7 @@ final class VirtioBlockDevice<P: UserPlatform> {
             let head = UInt16(truncatingIfNeeded: load32(element))
             lastUsed &+= 1
             taken += 1
+            completions += 1
             guard let slot = slots.firstIndex(where: { $0?.head == head && $0?.done == false }), let s = slots[slot] else {
                 continue
             }

@@ -97,25 +97,48 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
     else { return fail("no heap page left for the request headers") }
     guard let headerPhysical = PhysicalPages.physical(platform, virtual: headers) else { return fail("header page not held") }
     _ = sys.createSM(VirtioBlockLayout.pollSM, count: 0)
+    // Interrupts: the message interrupt the manifest grants through MSI-X on the modern interface (the PCI driver
+    // writes the kernel's message into the table, which this driver never holds), else the INTx line.
+    let line = info.interrupts.first { !RootSelectors.isMessage($0.irq) }
+    var message = info.interrupts.first { RootSelectors.isMessage($0.irq) }
+    var interruptNote = ""
+    if let m = message {
+        if !transport.isModern {
+            interruptNote = " (message interrupt \(m.irq) unused: MSI-X needs the modern interface)"
+            message = nil
+        } else if let problem = enableMSIX(sys, pci: pci, device: device, message: m) {
+            interruptNote = " (MSI-X unavailable: \(problem))"
+            message = nil
+        }
+    }
     let blk = VirtioBlockDevice(platform: platform, transport: transport, translated: translated,
                                 supportsFlush: agreed.flush, queuePages: queue.virtual,
                                 queueDMA: translated ? queue.virtual[0] : queue.physical, headerPage: headers,
                                 headerDMA: translated ? headers : headerPhysical, layout: layout,
-                                interrupt: info.interrupts.first?.semaphore, idleSM: VirtioBlockLayout.pollSM,
+                                interrupt: (message ?? line)?.semaphore, idleSM: VirtioBlockLayout.pollSM,
                                 ticksPerMillisecond: info.ticksPerMillisecond)
-    blk.start()
+    if !blk.start(vector: message == nil ? VirtioTransport.noVector : 0) {
+        // The device took no vector for the queue: back to INTx, with MSI-X off again.
+        _ = pci.disableMSIX(0)
+        interruptNote = " (the device refused MSI-X vector 0)"
+        message = nil
+        blk.interrupt = line?.semaphore
+        guard blk.start() else { return fail("the device refused its queue") }
+    }
     platform.componentState = blk
     let at: String
     switch transport {
     case .legacy(let io): at = "legacy interface at ports 0x\(PCIText.hex(UInt64(io)))"
     case .modern(let common, _, _, _): at = "modern interface at 0x\(PCIText.hex(common))"
     }
+    let interrupt = message.map { "MSI-X (message interrupt \($0.irq))" }
+        ?? line.map { "irq \($0.irq)" } ?? "polling (no interrupt line)"
     let confinement = translated ? "DMA confined by the IOMMU (device addresses are the driver's own)"
         : !transport.isModern ? "DMA is not confined (legacy virtio: an IOMMU does not translate it)"
         : !agreed.accessPlatform ? "DMA is not confined (the device does not offer ACCESS_PLATFORM)"
         : "DMA is not confined (no IOMMU)"
     _ = log?.write("virtio-blk: \(device.description), \(at), queue of \(size), " +
-                   "\(blk.sectors) sectors, " + (info.interrupts.first.map { "irq \($0.irq)" } ?? "polling (no interrupt line)") +
+                   "\(blk.sectors) sectors, " + interrupt + interruptNote +
                    (blk.supportsFlush ? ", flush" : ", no flush") + "; \(confinement)\n")
 
     let handler = EntryTable.address(entry: info.entry, slot: VirtioBlockLayout.handlerSlot)
@@ -165,6 +188,8 @@ private func serveBlock<P: UserPlatform>(_ platform: P, _ utcb: UTCB<P>) -> [UIn
         return [Status.success.rawValue, blk.sectors, BlockProtocol.sectorSize, UInt64(BlockProtocol.maxInFlight)]
     case .attach:
         return attach(platform, utcb, blk)
+    case .statistics:
+        return [Status.success.rawValue, blk.completions, UInt64(blk.missedInterrupts)]
     case .submit:
         guard utcb.untypedCount >= 5, let kind = BlockRequestKind(rawValue: utcb.data(1)) else {
             return refuse(.badRange, .badKind)
@@ -248,4 +273,18 @@ func modernTransport<P: UserPlatform>(_ platform: P, pci: PCIClient<P>, device: 
 struct VirtioModernUnavailable: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Assigns the message interrupt for the device (its requester ID: under interrupt remapping its entry admits only
+/// this device) and has the PCI driver put its message in MSI-X table entry 0; why not, when either refuses.
+func enableMSIX<P: UserPlatform>(_ sys: SystemCalls<P>, pci: PCIClient<P>, device: PCIFunction,
+                                 message: ComponentStartInfo.InterruptGrant) -> String? {
+    let assigned = sys.assignMessageInterrupt(sm: message.semaphore, number: message.irq,
+                                              requester: UInt64(device.address.routingID))
+    guard assigned.status == .success else { return "assigning message interrupt \(message.irq): \(assigned.status)" }
+    if case .failure(let e) = pci.enableMSIX(0, entry: 0, messageInterrupt: message.irq) {
+        _ = sys.releaseInterrupt(sm: message.semaphore, irq: message.irq)
+        return "\(e)"
+    }
+    return nil
 }

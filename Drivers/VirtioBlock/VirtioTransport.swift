@@ -13,6 +13,7 @@ enum VirtioTransport: Equatable {
     // Modern common configuration (virtio 1.2 §4.1.4.3).
     static let deviceFeatureSelect: UInt64 = 0, deviceFeature: UInt64 = 4
     static let driverFeatureSelect: UInt64 = 8, driverFeature: UInt64 = 12
+    static let configMSIXVector: UInt64 = 16
     static let deviceStatus: UInt64 = 20, queueSelect: UInt64 = 22, queueSize: UInt64 = 24
     static let queueMSIXVector: UInt64 = 26, queueEnable: UInt64 = 28, queueNotifyOff: UInt64 = 30
     static let queueDescriptors: UInt64 = 32, queueDriver: UInt64 = 40, queueDevice: UInt64 = 48
@@ -88,8 +89,10 @@ enum VirtioTransport: Equatable {
     }
 
     /// Gives the device queue 0 at device addresses `base + layout` (legacy: one page-aligned block named by page
-    /// number; modern: the three parts and the size, then enabled, interrupts through INTx).
-    func setQueue<P: UserPlatform>(_ p: P, layout: VirtqueueLayout, base: UInt64) {
+    /// number; modern: the three parts and the size, then enabled, its interrupts through MSI-X table entry
+    /// `vector`, or INTx with `noVector`). False when a modern device refuses the vector (it reads back `noVector`).
+    @discardableResult
+    func setQueue<P: UserPlatform>(_ p: P, layout: VirtqueueLayout, base: UInt64, vector: UInt16 = noVector) -> Bool {
         switch self {
         case .legacy(let io):
             p.portOut16(io + VirtioLegacy.queueSelect, 0)
@@ -97,14 +100,18 @@ enum VirtioTransport: Equatable {
         case .modern(let common, _, _, _):
             p.store16(common + Self.queueSelect, 0)
             p.store16(common + Self.queueSize, UInt16(layout.size))
-            p.store16(common + Self.queueMSIXVector, Self.noVector)
+            p.store16(common + Self.configMSIXVector, Self.noVector)
+            p.store16(common + Self.queueMSIXVector, vector)
+            let accepted = p.load16(common + Self.queueMSIXVector) == vector
             for (field, address) in [(Self.queueDescriptors, base + layout.descriptors), (Self.queueDriver, base + layout.available),
                                      (Self.queueDevice, base + layout.used)] {
                 p.store32(common + field, UInt32(truncatingIfNeeded: address))
                 p.store32(common + field + 4, UInt32(truncatingIfNeeded: address >> 32))
             }
             p.store16(common + Self.queueEnable, 1)
+            return accepted
         }
+        return true
     }
 
     func notify<P: UserPlatform>(_ p: P) {

@@ -30,7 +30,11 @@ final class BlockImageTests: XCTestCase {
         // The transitional device is driven through its modern interface (memory BARs the root claimed); without
         // ACCESS_PLATFORM its DMA uses physical addresses.
         XCTAssertTrue(lines.contains { $0.hasPrefix("virtio-blk: ") && $0.contains(" 1af4:1001, modern interface at 0x")
-                                       && $0.contains("2048 sectors, irq ") && $0.hasSuffix("DMA is not confined (the device does not offer ACCESS_PLATFORM)") }, out)
+                                       && $0.contains("2048 sectors, MSI-X (message interrupt 24), flush")
+                                       && $0.hasSuffix("DMA is not confined (the device does not offer ACCESS_PLATFORM)") }, out)
+        // MSI-X: its table stays with the PCI driver, and every completion came with an interrupt.
+        XCTAssertTrue(out.contains("root: virtio-blk: MSI-X table of PCI device 00:02.0 at 0x"), out)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("blockcheck: the driver saw ") && $0.hasSuffix(" completions, 0 of them only by polling") }, out)
         for line in [
             "blockcheck: disk: 2048 sectors of 512 bytes, up to 8 requests in flight",
             "blockcheck: no pattern on the disk yet",

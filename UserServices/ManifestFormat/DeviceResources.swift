@@ -24,6 +24,15 @@ public struct MMIORange: Equatable, Sendable {
     }
     public var end: UInt64 { base &+ size }
     public func overlaps(_ other: MMIORange) -> Bool { base < other.end && other.base < end }
+    /// This range without `other` (nothing, one or two pieces).
+    public func subtracting(_ other: MMIORange) -> [MMIORange] {
+        guard overlaps(other) else { return [self] }
+        var pieces: [MMIORange] = []
+        if base < other.base { pieces.append(MMIORange(base: base, size: other.base - base)) }
+        if other.end < end { pieces.append(MMIORange(base: other.end, size: end - other.end)) }
+        return pieces
+    }
+
     /// Non-empty, page aligned, and not wrapping around the address space.
     public var isValid: Bool {
         size > 0 && base % SystemDescription.pageSize == 0 && size % SystemDescription.pageSize == 0

@@ -39,6 +39,9 @@ final class Supervisor<P: UserPlatform> {
     /// its devices its own virtual addresses (`ComponentStartInfo.dmaTranslated`).
     var dmaRemapping = false
     var pciWindow: ConfigurationWindow?
+    /// Pages of assigned devices' MSI-X tables and pending bits: mapped for the PCI driver, kept from the devices'
+    /// drivers (`resolvePCIDevices`).
+    var msixTables: [MMIORange] = []
 
     init(platform: P, system: SystemDescription, bundle: BootBundle, bundleBase: UInt64, ticksPerMillisecond: UInt64,
          handlerEntry: UInt64, pages: PageAllocator) {

@@ -24,6 +24,18 @@ extension Supervisor {
                              (f.legacyInterrupt.map { ", irq \($0)" } ?? ", no interrupt line") +
                              f.bars.reduce("") { $0 + ", BAR \($1.index) \($1.isIO ? "ports" : "MMIO") 0x\(PCIText.hex($1.base))+0x\(PCIText.hex($1.size))" })
             }
+            // The MSI-X tables go to the PCI driver, not to the device's driver: whoever writes them picks the
+            // device's messages (without interrupt remapping, any vector).
+            for f in grant.functions {
+                guard let msix = PCIMSIX.find(PortConfigAccess(platform: platform), f.address) else { continue }
+                for page in msix.pages(of: f) {
+                    let table = MMIORange(base: page.base, size: page.size)
+                    grant.mmio = grant.mmio.flatMap { $0.subtracting(table) }
+                    msixTables.append(table)
+                    console.line("root: \(name(index)): MSI-X table of PCI device \(f.address) at " +
+                                 "0x\(PCIText.hex(page.base))+0x\(PCIText.hex(page.size)) stays with the PCI driver")
+                }
+            }
             grant.mmio = grant.mmio.filter { range in
                 guard let refused = claimDeviceMemory(range) else { return true }
                 console.line("root: \(name(index)): MMIO 0x\(PCIText.hex(range.base))+0x\(PCIText.hex(range.size)) not granted: " +
@@ -96,6 +108,7 @@ extension Supervisor {
             // The configuration window when there is one (no address register to share), else the ports.
             if let w = pciWindow { c.mmio.append(MMIORange(base: w.range.base, size: w.range.size)) }
             else { c.ioPorts.append(PCIAssignment.configurationPorts) }
+            c.mmio += msixTables.filter { claimDeviceMemory($0) == nil }
         }
         return c
     }

@@ -98,6 +98,7 @@ final class BlockServiceStoreTests: XCTestCase {
             let sectors = UInt64(disk.count) / 512
             switch BlockOperation(rawValue: words.first ?? 0) {
             case .info?: return reply([Status.success.rawValue, sectors, sectorSize, 8])
+            case .statistics?: return reply([Status.success.rawValue, 0, 0])
             case .attach?:
                 guard attachedPage == nil else { return (Status.badRange.rawValue, 0, 0) }
                 guard utcb.typedCount == 1 else { return refuse(.malformed) }

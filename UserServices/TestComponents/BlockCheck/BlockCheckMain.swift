@@ -31,6 +31,10 @@ public func blockCheckMain<P: UserPlatform>(_ platform: P, startInfo: UInt64) {
                                ticksPerMillisecond: info.ticksPerMillisecond)
     let check = BlockCheck(platform: platform, log: log, block: session, buffer: buffer)
     if check.run() { check.runMany() }
+    // Whether the device's interrupts (MSI-X or INTx) woke the driver, or it had to poll.
+    if case .success(let s) = session.client.statistics() {
+        check.line("the driver saw \(s.completions) completions, \(s.polled) of them only by polling")
+    }
     if session.reconnections > 0 {
         check.line("the block service came back \(session.reconnections) time(s); \(session.resubmitted) request(s) submitted again")
     }

@@ -87,6 +87,7 @@ final class BlockSessionTests: XCTestCase {
             served.append((incarnation, words))
             switch BlockOperation(rawValue: words.first ?? 0) {
             case .info?: return reply([Status.success.rawValue, sectors, 512, 8])
+            case .statistics?: return reply([Status.success.rawValue, 0, 0])
             case .attach?:
                 guard !attached else { return (Status.badRange.rawValue, 0, 0) } // window occupied
                 attached = true

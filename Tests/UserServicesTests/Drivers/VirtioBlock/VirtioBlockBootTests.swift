@@ -45,7 +45,7 @@ final class VirtioBlockBootTests: XCTestCase {
         let (first, device) = try Self.boot()
         let out = run(first)
         for line in [
-            "virtio-blk: 00:03.0 1af4:1001, legacy interface at ports 0xc040, queue of 128, 2048 sectors, irq 20, flush; DMA is not confined (legacy virtio: an IOMMU does not translate it)",
+            "virtio-blk: 00:03.0 1af4:1001, legacy interface at ports 0xc040, queue of 128, 2048 sectors, irq 20 (message interrupt 24 unused: MSI-X needs the modern interface), flush; DMA is not confined (legacy virtio: an IOMMU does not translate it)",
             "blockcheck: disk: 2048 sectors of 512 bytes, up to 8 requests in flight",
             "blockcheck: before attach: refused: no buffer attached (insufficient rights)",
             "blockcheck: attached a buffer of 16 pages",
