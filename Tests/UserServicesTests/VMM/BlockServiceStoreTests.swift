@@ -13,7 +13,7 @@ import XCTest
 final class BlockServiceStoreTests: XCTestCase {
     /// A platform whose portal calls are served by an in-process block driver reading and writing `disk`; the
     /// attached buffer is the caller's memory (the real driver's device DMAs into the same pages).
-    final class FakeBlockDriver: ByteMemoryPlatform {
+    final class FakeBlockDriver: WordMemoryPlatform {
         var memory: [UInt64: UInt64] = [:]
         var componentState: AnyObject?
         var now: UInt64 = 0
@@ -48,19 +48,6 @@ final class BlockServiceStoreTests: XCTestCase {
             disk = (0..<sectors * 512).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         }
 
-        func load8(_ address: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: load64(address & ~7) >> (8 * (address & 7))) }
-        func store8(_ address: UInt64, _ value: UInt8) {
-            let shift = 8 * (address & 7)
-            store64(address & ~7, load64(address & ~7) & ~(0xff << shift) | UInt64(value) << shift)
-        }
-        func load64(_ address: UInt64) -> UInt64 { memory[address] ?? 0 }
-        func store64(_ address: UInt64, _ value: UInt64) { memory[address] = value }
-        func portIn8(_ port: UInt16) -> UInt8 { 0xff }
-        func portOut8(_ port: UInt16, _ value: UInt8) {}
-        func portIn16(_ port: UInt16) -> UInt16 { 0xffff }
-        func portOut16(_ port: UInt16, _ value: UInt16) {}
-        func portIn32(_ port: UInt16) -> UInt32 { 0xffff_ffff }
-        func portOut32(_ port: UInt16, _ value: UInt32) {}
         func timestamp() -> UInt64 { now }
 
         func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,

@@ -8,7 +8,7 @@ import XCTest
 /// and a provider that stays away gives `providerGone` instead of a hang.
 final class BlockSessionTests: XCTestCase {
     /// A platform whose `call` is served by an in-process block provider (one "driver run" per incarnation).
-    final class ScriptedProvider: ByteMemoryPlatform {
+    final class ScriptedProvider: WordMemoryPlatform {
         var memory: [UInt64: UInt64] = [:]
         var componentState: AnyObject?
         var now: UInt64 = 0
@@ -29,19 +29,6 @@ final class BlockSessionTests: XCTestCase {
         var dieAtSubmit: Int?
         private var submits = 0
 
-        func load8(_ address: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: load64(address & ~7) >> (8 * (address & 7))) }
-        func store8(_ address: UInt64, _ value: UInt8) {
-            let shift = 8 * (address & 7)
-            store64(address & ~7, load64(address & ~7) & ~(0xff << shift) | UInt64(value) << shift)
-        }
-        func load64(_ address: UInt64) -> UInt64 { memory[address] ?? 0 }
-        func store64(_ address: UInt64, _ value: UInt64) { memory[address] = value }
-        func portIn8(_ port: UInt16) -> UInt8 { 0xff }
-        func portOut8(_ port: UInt16, _ value: UInt8) {}
-        func portIn16(_ port: UInt16) -> UInt16 { 0xffff }
-        func portOut16(_ port: UInt16, _ value: UInt16) {}
-        func portIn32(_ port: UInt16) -> UInt32 { 0xffff_ffff }
-        func portOut32(_ port: UInt16, _ value: UInt32) {}
         func timestamp() -> UInt64 { now }
 
         static let utcbBase: UInt64 = 0x10000
