@@ -104,17 +104,8 @@ final class DiskServiceBootTests: XCTestCase {
                                        knownBinaries: Set(programs.map(\.name)).union(["virtio-blk-check"] + guests))
         let system = try SimBoot.system(manifest: blob, programs: programs, guests: guests,
                                         modules: [("virtio-blk-check", kernel)], memorySize: 128 << 20)
-        let bus = FakePCIBus()
-        bus.add(PCIAddress(bus: 0, device: 0, function: 0), .init(vendor: 0x8086, device: 0x29c0))
-        let function = FakePCIBus.Function(vendor: 0x1af4, device: 0x1001, classCode: 0x01_00_00)
-        function.ioBAR(0, base: UInt32(VirtioBlockBootTests.ioBase), size: 0x40)
-        function.interrupt(line: UInt8(VirtioBlockBootTests.irq), pin: 1)
-        bus.add(PCIAddress(bus: 0, device: 3, function: 0), function)
-        system.machine.attach(SimPCIConfigPorts(bus: bus))
-        let device = SimLegacyVirtioBlock(base: VirtioBlockBootTests.ioBase, irq: VirtioBlockBootTests.irq, sectors: 2048)
+        let (device, _) = SimLegacyVirtioBlock.attach(to: system)
         device.disk.replaceSubrange(0..<Self.sectorZero.utf8.count, with: Array(Self.sectorZero.utf8))
-        device.busMastering = { function.get16(4) & PCIConfig.commandBusMaster != 0 }
-        system.machine.attach(device)
         return (system, device)
     }
 

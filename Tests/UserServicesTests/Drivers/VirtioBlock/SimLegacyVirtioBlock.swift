@@ -1,3 +1,4 @@
+import PCIBus
 import Sim
 
 /// A transitional virtio-blk device's legacy interface for the simulator: the registers of its I/O BAR (the
@@ -164,5 +165,27 @@ final class SimLegacyVirtioBlock: SimIODevice {
         outstanding -= 1
         isr = 1
         machine.interrupts.setLevel(irq, asserted: true)
+    }
+}
+
+extension SimLegacyVirtioBlock {
+    static let ioBase: UInt16 = 0xc040
+    static let irq: UInt64 = 20
+
+    /// What the block boot tests plug into a simulated machine: a fake bus behind ports 0xcf8/0xcfc with a host
+    /// bridge and a transitional virtio-blk function at 00:03.0 (I/O BAR at `ioBase`, INTx on `irq`), and this
+    /// device model behind that BAR, mastering the bus only while the function's command register lets it.
+    static func attach(to system: SimSystem, sectors: Int = 2048) -> (SimLegacyVirtioBlock, FakePCIBus.Function) {
+        let bus = FakePCIBus()
+        bus.add(PCIAddress(bus: 0, device: 0, function: 0), .init(vendor: 0x8086, device: 0x29c0))
+        let function = FakePCIBus.Function(vendor: 0x1af4, device: 0x1001, classCode: 0x01_00_00)
+        function.ioBAR(0, base: UInt32(ioBase), size: 0x40)
+        function.interrupt(line: UInt8(irq), pin: 1)
+        bus.add(PCIAddress(bus: 0, device: 3, function: 0), function)
+        system.machine.attach(SimPCIConfigPorts(bus: bus))
+        let device = SimLegacyVirtioBlock(base: ioBase, irq: irq, sectors: sectors)
+        device.busMastering = { function.get16(4) & PCIConfig.commandBusMaster != 0 }
+        system.machine.attach(device)
+        return (device, function)
     }
 }

@@ -15,23 +15,15 @@ final class VirtioBlockBootTests: XCTestCase {
         { p, rdi in virtioBlockPortal(p, startInfo: rdi) },
     ])
     static let blockCheck = SimProgram(name: "blockcheck", main: { p, rdi in blockCheckMain(p, startInfo: rdi) })
-    static let ioBase: UInt16 = 0xc040
-    static let irq: UInt64 = 20
+    static let ioBase = SimLegacyVirtioBlock.ioBase
+    static let irq = SimLegacyVirtioBlock.irq
 
     static func boot(disk: [UInt8]? = nil) throws -> (SimSystem, SimLegacyVirtioBlock) {
         let programs = SimBoot.components + [PCIBootTests.pci, Self.virtioBlock, Self.blockCheck]
         let blob = try SimBoot.compile(try SimBoot.example("block.toml"), knownBinaries: Set(programs.map(\.name)))
         let system = try SimBoot.system(manifest: blob, programs: programs)
-        let bus = FakePCIBus()
-        bus.add(PCIAddress(bus: 0, device: 0, function: 0), .init(vendor: 0x8086, device: 0x29c0))
-        let function = FakePCIBus.Function(vendor: 0x1af4, device: 0x1001, classCode: 0x01_00_00)
-        function.ioBAR(0, base: UInt32(Self.ioBase), size: 0x40)
-        function.interrupt(line: UInt8(Self.irq), pin: 1)
-        bus.add(PCIAddress(bus: 0, device: 3, function: 0), function)
-        system.machine.attach(SimPCIConfigPorts(bus: bus))
-        let device = SimLegacyVirtioBlock(base: Self.ioBase, irq: Self.irq, sectors: 2048)
+        let (device, _) = SimLegacyVirtioBlock.attach(to: system)
         if let disk { device.disk = disk }
-        system.machine.attach(device)
         return (system, device)
     }
 

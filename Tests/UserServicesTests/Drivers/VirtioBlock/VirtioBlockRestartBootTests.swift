@@ -42,18 +42,9 @@ final class VirtioBlockRestartBootTests: XCTestCase {
         let programs = SimBoot.components + [PCIBootTests.pci, Self.faultyDriver(runs), VirtioBlockBootTests.blockCheck]
         let blob = try SimBoot.compile(source, knownBinaries: Set(programs.map(\.name)))
         let system = try SimBoot.system(manifest: blob, programs: programs)
-        let bus = FakePCIBus()
-        bus.add(PCIAddress(bus: 0, device: 0, function: 0), .init(vendor: 0x8086, device: 0x29c0))
-        let function = FakePCIBus.Function(vendor: 0x1af4, device: 0x1001, classCode: 0x01_00_00)
-        function.ioBAR(0, base: UInt32(VirtioBlockBootTests.ioBase), size: 0x40)
-        function.interrupt(line: UInt8(VirtioBlockBootTests.irq), pin: 1)
-        bus.add(PCIAddress(bus: 0, device: 3, function: 0), function)
-        system.machine.attach(SimPCIConfigPorts(bus: bus))
-        let device = SimLegacyVirtioBlock(base: VirtioBlockBootTests.ioBase, irq: VirtioBlockBootTests.irq, sectors: 2048)
+        let (device, function) = SimLegacyVirtioBlock.attach(to: system)
         // Slow enough that the dying driver's requests are still at the device when the root stops it.
         device.completionDelay = 20_000
-        device.busMastering = { function.get16(4) & PCIConfig.commandBusMaster != 0 }
-        system.machine.attach(device)
         return (system, device, function)
     }
 
