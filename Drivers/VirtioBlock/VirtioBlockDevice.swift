@@ -48,6 +48,8 @@ final class VirtioBlockDevice<P: UserPlatform> {
     private(set) var missedInterrupts = 0
     /// Requests the device returned in the used ring.
     private(set) var completions: UInt64 = 0
+    /// The device was running when this driver started (a previous driver died with it): the reset stopped it.
+    var foundRunning = false
 
     init(platform: P, transport: VirtioTransport, translated: Bool, supportsFlush: Bool, queuePages: [UInt64],
          queueDMA: UInt64, headerPage: UInt64, headerDMA: UInt64, layout: VirtqueueLayout, interrupt: UInt64?,
@@ -76,12 +78,16 @@ final class VirtioBlockDevice<P: UserPlatform> {
         var flush: Bool
         var accessPlatform: Bool
         var queueSize: UInt64
+        /// The status the device had before the reset: non-zero when a previous driver (one that died) left it
+        /// running; the firmware resets its devices before handing over.
+        var previousStatus: UInt8
     }
 
     /// Resets the device (it forgets every request of a previous driver run), acknowledges it and agrees on the
     /// features: flush if offered; on the modern interface version 1 (required) and ACCESS_PLATFORM if offered.
     /// Nil when the device refuses them. Call before bus mastering is turned on.
     static func negotiate(platform: P, transport: VirtioTransport) -> Negotiated? {
+        let previous = transport.status(platform)
         transport.reset(platform)
         transport.setStatus(platform, VirtioLegacy.acknowledge)
         transport.setStatus(platform, VirtioLegacy.acknowledge | VirtioLegacy.driver)
@@ -98,7 +104,7 @@ final class VirtioBlockDevice<P: UserPlatform> {
         }
         return Negotiated(flush: wanted & VirtioTransport.flushFeature != 0,
                           accessPlatform: wanted & VirtioTransport.accessPlatformFeature != 0,
-                          queueSize: transport.queueSize(platform))
+                          queueSize: transport.queueSize(platform), previousStatus: previous)
     }
 
     /// Gives the device the (zeroed) queue, its interrupt (MSI-X table entry `vector`, or INTx) and turns it on;

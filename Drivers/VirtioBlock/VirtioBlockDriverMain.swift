@@ -125,6 +125,7 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
         blk.interrupt = line?.semaphore
         guard blk.start() else { return fail("the device refused its queue") }
     }
+    blk.foundRunning = agreed.previousStatus != 0
     platform.componentState = blk
     let at: String
     switch transport {
@@ -139,7 +140,9 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
         : "DMA is not confined (no IOMMU)"
     _ = log?.write("virtio-blk: \(device.description), \(at), queue of \(size), " +
                    "\(blk.sectors) sectors, " + interrupt + interruptNote +
-                   (blk.supportsFlush ? ", flush" : ", no flush") + "; \(confinement)\n")
+                   (blk.supportsFlush ? ", flush" : ", no flush") + "; \(confinement)" +
+                   (blk.foundRunning ? "; reset the device a previous driver left running (status 0x\(PCIText.hex(UInt64(agreed.previousStatus))))" : "")
+                   + "\n")
 
     let handler = EntryTable.address(entry: info.entry, slot: VirtioBlockLayout.handlerSlot)
     guard sys.createEC(VirtioBlockLayout.handlerEC, pd: ComponentSelectors.ownPD, utcb: VirtioBlockLayout.handlerUTCB,
@@ -156,6 +159,12 @@ public func virtioBlockDriverMain<P: UserPlatform>(_ platform: P, startInfo: UIn
 
 let bufferWindow = CapabilityRange(kind: .memory, base: BlockProtocol.bufferWindow >> AddressLayout.pageShift,
                                    order: BlockProtocol.bufferOrder, permissions: Permissions.read | Permissions.write)
+
+/// Whether this driver run found its device running (a previous run of the driver died with requests at it).
+public func virtioBlockFoundDeviceRunning<P: UserPlatform>(_ platform: P) -> Bool {
+    guard let state = platform.componentState else { return false }
+    return unsafeDowncast(state, to: VirtioBlockDevice<P>.self).foundRunning
+}
 
 /// The `block` portal handler (entry slot 1). `beforeReply` sees each request's untyped words once it was served
 /// and before the caller hears back: the restart tests make the driver fault there, with requests at the device.
