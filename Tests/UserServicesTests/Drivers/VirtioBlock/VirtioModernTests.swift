@@ -68,6 +68,9 @@ final class VirtioModernTests: XCTestCase {
         var deviceSelect: UInt32 = 0, driverSelect: UInt32 = 0
         var queueWords: [UInt64: UInt32] = [:]
         var queueEnabled = false, notified = 0, isrReads = 0
+        var queueVector: UInt16 = 0xffff
+        /// MSI-X table entries the device has.
+        var vectors: UInt16 = 2
         var log: [String] = []
         var utcbAddress: UInt64 = 0
         var componentState: AnyObject?
@@ -93,6 +96,7 @@ final class VirtioModernTests: XCTestCase {
         func load16(_ address: UInt64) -> UInt16 {
             switch address {
             case Self.common + 24: return 256
+            case Self.common + 26: return queueVector
             case Self.common + 30: return 3 // queue_notify_off
             default: XCTFail("load16 at \(address)"); return 0
             }
@@ -101,7 +105,8 @@ final class VirtioModernTests: XCTestCase {
             switch address {
             case Self.common + 22: XCTAssertEqual(value, 0, "queue 0")
             case Self.common + 24: log.append("size \(value)")
-            case Self.common + 26: XCTAssertEqual(value, 0xffff, "no MSI-X vector")
+            case Self.common + 16: XCTAssertEqual(value, 0xffff, "no configuration-change vector")
+            case Self.common + 26: queueVector = value < vectors ? value : 0xffff // a vector it lacks reads back as none
             case Self.common + 28: queueEnabled = value == 1
             case Self.notify: notified += 1
             default: XCTFail("store16 at \(address)")
@@ -174,7 +179,12 @@ final class VirtioModernTests: XCTestCase {
         XCTAssertEqual(address(40), 0x60_0000_1000_0000 + layout.available)
         XCTAssertEqual(address(48), 0x60_0000_1000_0000 + layout.used)
         XCTAssertTrue(d.queueEnabled)
+        XCTAssertEqual(d.queueVector, 0xffff, "INTx unless a vector is named")
         XCTAssertEqual(d.log, ["size 256"])
+        // With MSI-X: the vector is written and read back; one the device lacks is refused.
+        XCTAssertTrue(Self.transport.setQueue(d, layout: layout, base: 0x60_0000_1000_0000, vector: 1))
+        XCTAssertEqual(d.queueVector, 1)
+        XCTAssertFalse(Self.transport.setQueue(d, layout: layout, base: 0x60_0000_1000_0000, vector: 5))
         Self.transport.notify(d)
         Self.transport.acknowledgeInterrupt(d)
         XCTAssertEqual(d.notified, 1)
