@@ -12,6 +12,8 @@ public final class SimMessageInterrupts {
     public static let apicID: UInt64 = 0
     public let count: UInt64
     private var pending: [Bool]
+    /// How many are pending: `deliverable` is asked before every simulated user access, so none pending must be cheap.
+    private var pendingCount = 0
 
     /// What became of a message.
     public enum Outcome: Equatable, Sendable {
@@ -44,6 +46,7 @@ public final class SimMessageInterrupts {
         guard vector >= Self.vectorBase, vector < Self.vectorBase + count else {
             return .ignored("vector \(vector) is no message interrupt")
         }
+        if !pending[Int(vector - Self.vectorBase)] { pendingCount += 1 }
         pending[Int(vector - Self.vectorBase)] = true
         return .raised(index: vector - Self.vectorBase)
     }
@@ -51,12 +54,16 @@ public final class SimMessageInterrupts {
     public func isPending(_ index: UInt64) -> Bool { index < count && pending[Int(index)] }
 
     /// The lowest pending message interrupt, without taking it.
-    public var deliverable: UInt64? { (0..<count).first { pending[Int($0)] } }
+    public var deliverable: UInt64? {
+        guard pendingCount > 0 else { return nil }
+        return (0..<count).first { pending[Int($0)] }
+    }
 
     /// Takes the lowest pending message interrupt (the CPU accepted it: nothing to acknowledge later, it is an edge).
     public func acknowledge() -> UInt64? {
         guard let index = deliverable else { return nil }
         pending[Int(index)] = false
+        pendingCount -= 1
         return index
     }
 }
