@@ -29,3 +29,23 @@ public enum ACPITableHeader {
     public static func u32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(u16(b, at)) | UInt32(u16(b, at + 2)) << 16 }
     public static func u64(_ b: [UInt8], _ at: Int) -> UInt64 { UInt64(u32(b, at)) | UInt64(u32(b, at + 4)) << 32 }
 }
+
+/// A table's error type names the header problems with its own cases (so its descriptions can name the table);
+/// this one mapping turns a header check's problem into them.
+public protocol ACPITableError: Error {
+    static func truncated(length: Int) -> Self
+    static var badSignature: Self { get }
+    static func badLength(_ length: Int) -> Self
+    static var badChecksum: Self { get }
+}
+
+extension ACPITableError {
+    init(_ problem: ACPITableHeader.Problem) {
+        switch problem {
+        case .truncated(let n): self = .truncated(length: n)
+        case .badSignature: self = .badSignature
+        case .badLength(let n): self = .badLength(n)
+        case .badChecksum: self = .badChecksum
+        }
+    }
+}

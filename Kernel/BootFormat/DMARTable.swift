@@ -125,16 +125,7 @@ public struct DMARTable: Equatable, Sendable {
 }
 
 /// Why a DMAR table was rejected (the kernel then says at boot that DMA and MSI are not confined, and why).
-public enum DMARError: Error, Equatable, Sendable, CustomStringConvertible {
-    init(_ problem: ACPITableHeader.Problem) {
-        switch problem {
-        case .truncated(let n): self = .truncated(length: n)
-        case .badSignature: self = .badSignature
-        case .badLength(let n): self = .badLength(n)
-        case .badChecksum: self = .badChecksum
-        }
-    }
-
+public enum DMARError: ACPITableError, Equatable, Sendable, CustomStringConvertible {
     case truncated(length: Int)
     case badSignature
     case badLength(Int)

@@ -98,16 +98,7 @@ public struct InterruptRouting: Equatable, Sendable {
 }
 
 /// Why an MADT was rejected (the kernel then says so at boot and routes every line the standard way).
-public enum MADTError: Error, Equatable, Sendable, CustomStringConvertible {
-    init(_ problem: ACPITableHeader.Problem) {
-        switch problem {
-        case .truncated(let n): self = .truncated(length: n)
-        case .badSignature: self = .badSignature
-        case .badLength(let n): self = .badLength(n)
-        case .badChecksum: self = .badChecksum
-        }
-    }
-
+public enum MADTError: ACPITableError, Equatable, Sendable, CustomStringConvertible {
     case truncated(length: Int)
     case badSignature
     case badLength(Int)

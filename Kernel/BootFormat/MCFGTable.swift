@@ -63,7 +63,7 @@ public struct ConfigurationWindow: Equatable, Sendable {
 }
 
 /// Why an MCFG table was rejected (the kernel then says so at boot and the PCI driver keeps ports 0xcf8/0xcfc).
-public enum MCFGError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MCFGError: ACPITableError, Equatable, Sendable, CustomStringConvertible {
     case truncated(length: Int)
     case badSignature
     case badLength(Int)
@@ -73,15 +73,6 @@ public enum MCFGError: Error, Equatable, Sendable, CustomStringConvertible {
     case badWindow(offset: Int, ConfigurationWindow)
     case overlappingBuses(segment: UInt16, UInt8, UInt8)
     case noWindow
-
-    init(_ problem: ACPITableHeader.Problem) {
-        switch problem {
-        case .truncated(let n): self = .truncated(length: n)
-        case .badSignature: self = .badSignature
-        case .badLength(let n): self = .badLength(n)
-        case .badChecksum: self = .badChecksum
-        }
-    }
 
     public var description: String {
         switch self {

@@ -15,8 +15,7 @@ final class BlockImageTests: XCTestCase {
     func testPatternSurvivesASecondBootOfTheSameDisk() throws {
         let dir = try BuiltImage.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = dir.appendingPathComponent("disk.raw")
-        try Data(count: 1 << 20).write(to: disk)
+        let disk = try BuiltImage.disk(in: dir)
 
         let first = try boot(disk: disk)
         let out = first.output

@@ -10,8 +10,7 @@ final class BlockRestartImageTests: XCTestCase {
     func testTheDriverKilledMidIOIsRestartedAndNoAcknowledgedWriteIsLost() throws {
         let dir = try BuiltImage.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = dir.appendingPathComponent("disk.raw")
-        try Data(count: 1 << 20).write(to: disk)
+        let disk = try BuiltImage.disk(in: dir)
         let run = try BuiltImage.bootTestManifest("block-restart", timeout: "120", until: "blockcheck: done",
                                                   extra: ["--disk", disk.path])
         let out = run.output

@@ -33,6 +33,15 @@ enum BuiltImage {
         return dir
     }
 
+    /// A 1 MiB raw disk file in `dir` for tools/run --disk / --modern-disk: zeros, but `start` at byte 0.
+    static func disk(in dir: URL, startingWith start: [UInt8] = []) throws -> URL {
+        let disk = dir.appendingPathComponent("disk.raw")
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        bytes.replaceSubrange(0..<start.count, with: start)
+        try Data(bytes).write(to: disk)
+        return disk
+    }
+
     /// Runs an mtools command on an image; throws with its output when it fails.
     static func mtools(_ tool: String, _ arguments: [String]) throws {
         let result = try ImageTools.run("/usr/bin/env", [tool] + arguments)

@@ -8,11 +8,8 @@ final class DiskServiceImageTests: XCTestCase {
     func testTheGuestWritesAndReadsBackThroughTheBlockDriverIntoTheHostFile() throws {
         let dir = try BuiltImage.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = dir.appendingPathComponent("disk.raw")
-        var bytes = [UInt8](repeating: 0, count: 1 << 20)
         let text = Array("VMBLK-DISK: on the host".utf8)
-        bytes.replaceSubrange(0..<text.count, with: text)
-        try Data(bytes).write(to: disk)
+        let disk = try BuiltImage.disk(in: dir, startingWith: text)
 
         let result = try BuiltImage.bootTestManifest("vm-disk-service", timeout: "120",
                                                      until: "reports: VM vmblk", extra: ["--disk", disk.path])
@@ -47,11 +44,8 @@ final class DiskServiceImageTests: XCTestCase {
     func testLinuxReadsItsDiskThroughTheBlockDriver() throws {
         let dir = try BuiltImage.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = dir.appendingPathComponent("disk.raw")
-        var bytes = [UInt8](repeating: 0, count: 1 << 20)
         let text = Array("LINUX-GUEST-DISK: served by the block driver\n".utf8)
-        bytes.replaceSubrange(0..<text.count, with: text)
-        try Data(bytes).write(to: disk)
+        let disk = try BuiltImage.disk(in: dir, startingWith: text)
         let result = try BuiltImage.bootTestManifest("linux-disk-service", timeout: "240",
                                                      until: "reports: VM linux powered off", extra: ["--disk", disk.path])
         let out = result.output

@@ -11,8 +11,7 @@ final class IOMMUBlockImageTests: XCTestCase {
     func testBlockIOGoesThroughTheIOMMUAtTheDriversOwnAddresses() throws {
         let dir = try BuiltImage.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let disk = dir.appendingPathComponent("disk.raw")
-        try Data(count: 1 << 20).write(to: disk)
+        let disk = try BuiltImage.disk(in: dir)
         let run = try BuiltImage.bootTestManifest("block-iommu", timeout: "120", until: "blockcheck: done",
                                                   devices: ["intel-iommu,aw-bits=48,intremap=on"], extra: ["--modern-disk", disk.path])
         let out = run.output

@@ -1,4 +1,5 @@
 import UserRuntime
+import XCTest
 
 /// Test platforms whose memory is plain bytes (no device registers): their 16- and 32-bit accesses are the bytes
 /// of `load8`/`store8`, little-endian.
@@ -37,4 +38,22 @@ extension WordMemoryPlatform {
     func portOut16(_ port: UInt16, _ value: UInt16) {}
     func portIn32(_ port: UInt16) -> UInt32 { 0xffff_ffff }
     func portOut32(_ port: UInt16, _ value: UInt32) {}
+}
+
+/// Test platforms that model memory-mapped registers only: any port access, 64-bit access or hypercall is a test
+/// failure (the ECAM window and the modern virtio device models).
+protocol RegisterOnlyPlatform: UserPlatform {}
+
+extension RegisterOnlyPlatform {
+    func load64(_ address: UInt64) -> UInt64 { XCTFail("a 64-bit access at \(address)"); return 0 }
+    func store64(_ address: UInt64, _ value: UInt64) { XCTFail("a 64-bit access at \(address)") }
+    func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
+                   _ a5: UInt64) -> (rax: UInt64, rdi: UInt64, rsi: UInt64) { XCTFail("hypercall \(number)"); return (0, 0, 0) }
+    func portIn8(_ port: UInt16) -> UInt8 { XCTFail("a port access"); return 0 }
+    func portOut8(_ port: UInt16, _ value: UInt8) { XCTFail("a port access") }
+    func portIn16(_ port: UInt16) -> UInt16 { XCTFail("a port access"); return 0 }
+    func portOut16(_ port: UInt16, _ value: UInt16) { XCTFail("a port access") }
+    func portIn32(_ port: UInt16) -> UInt32 { XCTFail("a port access"); return 0 }
+    func portOut32(_ port: UInt16, _ value: UInt32) { XCTFail("a port access") }
+    func timestamp() -> UInt64 { 0 }
 }

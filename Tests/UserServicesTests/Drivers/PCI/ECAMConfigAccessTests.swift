@@ -7,7 +7,7 @@ import XCTest
 /// bus holds; buses outside the window are absent.
 final class ECAMConfigAccessTests: XCTestCase {
     /// Memory-mapped configuration space in front of a `FakePCIBus`, recording each access and its width.
-    final class ECAMWindow: ByteMemoryPlatform {
+    final class ECAMWindow: RegisterOnlyPlatform {
         let bus: FakePCIBus
         let base: UInt64
         let startBus: UInt8
@@ -42,17 +42,6 @@ final class ECAMConfigAccessTests: XCTestCase {
         func store16(_ address: UInt64, _ value: UInt16) { store(address, .word, UInt32(value)) }
         func load32(_ address: UInt64) -> UInt32 { access(address, .dword) }
         func store32(_ address: UInt64, _ value: UInt32) { store(address, .dword, value) }
-        func load64(_ address: UInt64) -> UInt64 { XCTFail("a 64-bit access to configuration space"); return 0 }
-        func store64(_ address: UInt64, _ value: UInt64) { XCTFail("a 64-bit access to configuration space") }
-        func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
-                       _ a5: UInt64) -> (rax: UInt64, rdi: UInt64, rsi: UInt64) { (0, 0, 0) }
-        func portIn8(_ port: UInt16) -> UInt8 { XCTFail("a port access"); return 0 }
-        func portOut8(_ port: UInt16, _ value: UInt8) { XCTFail("a port access") }
-        func portIn16(_ port: UInt16) -> UInt16 { XCTFail("a port access"); return 0 }
-        func portOut16(_ port: UInt16, _ value: UInt16) { XCTFail("a port access") }
-        func portIn32(_ port: UInt16) -> UInt32 { XCTFail("a port access"); return 0 }
-        func portOut32(_ port: UInt16, _ value: UInt32) { XCTFail("a port access") }
-        func timestamp() -> UInt64 { 0 }
     }
 
     func bus() -> FakePCIBus {

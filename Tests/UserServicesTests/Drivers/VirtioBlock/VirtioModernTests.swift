@@ -58,7 +58,7 @@ final class VirtioModernTests: XCTestCase {
     }
 
     /// The common configuration of a modern device (the fields the driver touches), behind memory accesses.
-    final class ModernDevice: ByteMemoryPlatform {
+    final class ModernDevice: RegisterOnlyPlatform {
         static let common: UInt64 = 0x50e0_0000_0000, isr: UInt64 = common + 0x1000, device: UInt64 = common + 0x2000
         static let notify: UInt64 = common + 0x3000
         var offered: UInt64 = 1 << 32 | 1 << 33 | 1 << 9 | 1 << 5
@@ -131,17 +131,6 @@ final class VirtioModernTests: XCTestCase {
             default: XCTFail("store32 at \(address)")
             }
         }
-        func load64(_ address: UInt64) -> UInt64 { XCTFail("64-bit register access"); return 0 }
-        func store64(_ address: UInt64, _ value: UInt64) { XCTFail("64-bit register access") }
-        func hypercall(_ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
-                       _ a5: UInt64) -> (rax: UInt64, rdi: UInt64, rsi: UInt64) { (0, 0, 0) }
-        func portIn8(_ port: UInt16) -> UInt8 { XCTFail("port access"); return 0 }
-        func portOut8(_ port: UInt16, _ value: UInt8) { XCTFail("port access") }
-        func portIn16(_ port: UInt16) -> UInt16 { XCTFail("port access"); return 0 }
-        func portOut16(_ port: UInt16, _ value: UInt16) { XCTFail("port access") }
-        func portIn32(_ port: UInt16) -> UInt32 { XCTFail("port access"); return 0 }
-        func portOut32(_ port: UInt16, _ value: UInt32) { XCTFail("port access") }
-        func timestamp() -> UInt64 { 0 }
     }
 
     static let transport = VirtioTransport.modern(common: ModernDevice.common, notify: ModernDevice.notify,
