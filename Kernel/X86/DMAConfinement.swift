@@ -6,8 +6,9 @@ import X86Shims
 /// can raise (without it a device can be made to write any vector's message). With exactly one VT-d unit in the
 /// ACPI DMAR table the kernel turns DMA translation on (every device blocked until `assign_dev` binds it), and
 /// interrupt remapping when the DMAR and the unit offer it (every line's entry for the IOAPIC, a message
-/// interrupt's only while assigned for one device, compatibility format blocked).
-func reportDMAConfinement(rsdp: UInt64, platform: X86Platform) {
+/// interrupt's only while assigned for one device, compatibility format blocked). Returns the register pages of the
+/// DMAR's units (programmed or not), which the root task must never claim as device memory.
+func reportDMAConfinement(rsdp: UInt64, platform: X86Platform) -> [UInt64] {
     let unconfined = "MSI vectors are not confined, DMA is not confined"
     var table: UnsafePointer<UInt8>? = nil
     var length: UInt32 = 0
@@ -15,18 +16,19 @@ func reportDMAConfinement(rsdp: UInt64, platform: X86Platform) {
     guard found == Int32(X86_ACPI_FOUND), let table else {
         let why = found == Int32(X86_ACPI_NOT_LISTED) ? "ACPI lists no DMAR table" : acpiProblem(found)
         print("kernel: no IOMMU (\(why)): \(unconfined)")
-        return
+        return []
     }
     let bytes = Array(UnsafeBufferPointer(start: table, count: Int(length)))
     do {
         let dmar = try DMARTable(table: bytes)
+        let registers = dmar.units.map { $0.registerBase }
         guard dmar.units.count == 1, dmar.units[0].segment == 0 else {
             print("kernel: IOMMU: VT-d, \(dmar.summary); not programmed (one unit on segment 0 is supported): \(unconfined)")
-            return
+            return registers
         }
         if let problem = platform.enableDMARemapping(registerBase: dmar.units[0].registerBase) {
             print("kernel: IOMMU: VT-d, \(dmar.summary); not programmed (\(problem)): \(unconfined)")
-            return
+            return registers
         }
         var interrupts = "MSI vectors are not confined (the DMAR offers no interrupt remapping)"
         if dmar.interruptRemapping {
@@ -39,7 +41,9 @@ func reportDMAConfinement(rsdp: UInt64, platform: X86Platform) {
         }
         print("kernel: IOMMU: VT-d, \(dmar.summary); DMA remapping on (a device reaches only the memory of the PD "
               + "it is bound to), \(interrupts)")
+        return registers
     } catch {
         print("kernel: IOMMU: ACPI DMAR rejected: \(error.description); \(unconfined)")
+        return []
     }
 }

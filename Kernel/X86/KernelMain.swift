@@ -19,7 +19,7 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
     }
     let platform = X86Platform()
     platform.route(acpiInterruptRouting(rsdp: info.pointee.acpi_rsdp))
-    reportDMAConfinement(rsdp: info.pointee.acpi_rsdp, platform: platform)
+    let iommuRegisters = reportDMAConfinement(rsdp: info.pointee.acpi_rsdp, platform: platform)
     print("kernel: timer \(platform.ticksPerMillisecond) ticks/ms, \(info.pointee.region_count) free memory regions, heap \(heap_used_bytes() >> 10) KiB used")
     print("kernel: virtual machines: " + platform.guestVendor.description)
 
@@ -30,7 +30,7 @@ public func kernelMain(_ info: UnsafeMutablePointer<hv_boot_info>) -> Never {
         stop(because: error.description)
     }
     (configuration.deviceMemory, configuration.configurationWindows) =
-        deviceMemoryAndConfigurationWindows(info, configuration)
+        deviceMemoryAndConfigurationWindows(info, configuration, iommuRegisters: iommuRegisters)
     print("kernel: boot bundle ok, root task \(configuration.rootImage.size) bytes; \(freeBytes(configuration) >> 20) MiB free")
     let kernel: Kernel<X86Platform>
     do {

@@ -6,8 +6,8 @@ import X86Shims
 /// This machine's device memory (what the root task may claim, BootFormat.DeviceAddressSpace) and its PCI
 /// configuration windows from the ACPI MCFG. Kept from the root: the IOAPIC's and the local APIC's 1 MiB (the
 /// latter is also where MSI writes land) and every VT-d unit's register page, all of which the kernel drives.
-func deviceMemoryAndConfigurationWindows(_ info: UnsafePointer<hv_boot_info>,
-                                         _ configuration: BootConfiguration) -> ([PhysicalRange], [ConfigurationWindow]) {
+func deviceMemoryAndConfigurationWindows(_ info: UnsafePointer<hv_boot_info>, _ configuration: BootConfiguration,
+                                         iommuRegisters: [UInt64]) -> ([PhysicalRange], [ConfigurationWindow]) {
     let boot = info.pointee
     var heapBase: UInt64 = 0, heapSize: UInt64 = 0
     heap_arena(&heapBase, &heapSize)
@@ -18,7 +18,7 @@ func deviceMemoryAndConfigurationWindows(_ info: UnsafePointer<hv_boot_info>,
         PhysicalRange(base: 0, size: boot.memory_end_below_4g), PhysicalRange(base: 0, size: boot.memory_end),
     ]
     var kept = [PhysicalRange(base: 0xfec0_0000, size: 1 << 20), PhysicalRange(base: 0xfee0_0000, size: 1 << 20)]
-    for unit in remappingUnitRegisters(rsdp: boot.acpi_rsdp) { kept.append(PhysicalRange(base: unit, size: 4096)) }
+    for unit in iommuRegisters { kept.append(PhysicalRange(base: unit, size: 4096)) }
     let limit = min(UInt64(1) << UInt64(min(x86_physical_address_bits(), 52)), AddressLayout.physicalLimit)
     let devices = DeviceAddressSpace.ranges(memory: memory, kept: kept, limit: limit)
     var windows: [ConfigurationWindow] = []
@@ -56,14 +56,4 @@ private func configurationWindows(rsdp: UInt64) -> [ConfigurationWindow] {
         print("kernel: ACPI MCFG rejected: \(error.description); PCI configuration only through ports 0xcf8/0xcfc")
         return []
     }
-}
-
-/// The register pages of the DMAR's remapping units (none without a usable table: DMAConfinement says why).
-private func remappingUnitRegisters(rsdp: UInt64) -> [UInt64] {
-    var table: UnsafePointer<UInt8>? = nil
-    var length: UInt32 = 0
-    guard x86_acpi_find_dmar(rsdp, &table, &length) == Int32(X86_ACPI_FOUND), let table,
-          let dmar = try? DMARTable(table: Array(UnsafeBufferPointer(start: table, count: Int(length))))
-    else { return [] }
-    return dmar.units.map { $0.registerBase }
 }
